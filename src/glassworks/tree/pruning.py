@@ -1,0 +1,319 @@
+"""Minimal cost-complexity pruning of a fitted :class:`~glassworks.tree._tree.Tree`.
+
+Breiman et al.'s weakest-link pruning, exactly as scikit-learn defines it, so that a glassworks
+tree and a scikit-learn tree grown on the same data prune to the same subtree:
+
+- the cost of a node ``t`` as a leaf is ``R(t) = w(t) / w(root) * impurity(t)``, with ``w`` the
+  weighted number of training samples;
+- the cost of the branch ``T_t`` rooted at ``t`` is the sum of ``R`` over its leaves;
+- the *effective alpha* of an internal node is ``(R(t) - R(T_t)) / (|leaves(T_t)| - 1)``;
+- repeatedly, the internal node with the smallest effective alpha (the first in node order on a
+  tie) is collapsed into a leaf, until the root is a leaf.
+
+:func:`cost_complexity_pruning_path` returns the sequence of effective alphas and the total leaf
+cost after each step; :func:`prune` stops the sequence at the first effective alpha greater than
+``ccp_alpha`` and returns that subtree. Floating-point operations are performed in the same order
+as scikit-learn's Cython implementation, so ties are broken identically.
+
+Each pruning step costs one vectorised pass over the nodes plus a walk up to the root, so a path
+costs ``O(n_leaves * n_nodes)`` elementary numpy work: negligible next to growing the tree.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._tree import TREE_LEAF, TREE_UNDEFINED, Tree
+
+__all__ = ["cost_complexity_pruning_path", "prune", "subtree"]
+
+
+def _check_tree(tree):
+    if not isinstance(tree, Tree):
+        inner = getattr(tree, "tree_", None)
+        if isinstance(inner, Tree):
+            return inner
+        raise TypeError(
+            f"Expected a glassworks Tree or a fitted estimator whose tree_ is one, got "
+            f"{type(tree).__name__}. Wrap a scikit-learn tree with Tree.from_sklearn(model.tree_)."
+        )
+    if tree.node_count == 0:
+        raise ValueError("The tree has no nodes.")
+    return tree
+
+
+def _parents(tree):
+    """Parent of every node (-2 at the root) and a boolean mask of leaves."""
+    n = tree.node_count
+    left = tree.children_left
+    right = tree.children_right
+    parent = np.full(n, TREE_UNDEFINED, dtype=np.int64)
+    internal = np.flatnonzero(left != TREE_LEAF)
+    parent[left[internal]] = internal
+    parent[right[internal]] = internal
+    is_leaf = left == TREE_LEAF
+    return parent, is_leaf
+
+
+def _weakest_link_sequence(tree, ccp_alpha=None):
+    """Run weakest-link pruning; return (alphas, impurities, leaf mask of the final subtree).
+
+    With ``ccp_alpha=None`` pruning runs until the root is a leaf (the full path). Otherwise it
+    stops before the first step whose effective alpha exceeds ``ccp_alpha``.
+    """
+    n = tree.node_count
+    left = tree.children_left
+    right = tree.children_right
+    w = tree.weighted_n_node_samples
+    total_w = w[0]
+    # Same expression and evaluation order as scikit-learn: (w * impurity) / w_root.
+    r_node = w * tree.impurity / total_w
+
+    parent, is_leaf = _parents(tree)
+    leaves_in_subtree = is_leaf.copy()
+    in_subtree = np.ones(n, dtype=bool)
+    r_branch = np.zeros(n, dtype=np.float64)
+    n_leaves = np.zeros(n, dtype=np.int64)
+
+    # Bubble every leaf's cost up to the root, leaf by leaf in index order: the additions into
+    # each ancestor then happen in the order scikit-learn performs them (bitwise-equal sums).
+    for leaf in np.flatnonzero(is_leaf):
+        current = r_node[leaf]
+        r_branch[leaf] = current
+        node = leaf
+        while node != 0:
+            node = parent[node]
+            r_branch[node] += current
+            n_leaves[node] += 1
+
+    candidate = ~is_leaf
+    alphas = [0.0]
+    impurities = [r_branch[0]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        while candidate[0]:
+            idx = np.flatnonzero(candidate)
+            subtree_alpha = (r_node[idx] - r_branch[idx]) / (n_leaves[idx] - 1)
+            # argmin keeps the first minimum, as the strict "<" scan in scikit-learn does.
+            k = int(np.argmin(subtree_alpha))
+            effective_alpha = float(subtree_alpha[k])
+            pruned = int(idx[k])
+            if ccp_alpha is not None and ccp_alpha < effective_alpha:
+                break
+
+            # Mark the branch's descendants as gone.
+            stack = [int(left[pruned]), int(right[pruned])]
+            while stack:
+                node = stack.pop()
+                if not in_subtree[node]:
+                    continue
+                candidate[node] = False
+                leaves_in_subtree[node] = False
+                in_subtree[node] = False
+                if left[node] != TREE_LEAF:
+                    stack.append(int(left[node]))
+                    stack.append(int(right[node]))
+            candidate[pruned] = False
+            leaves_in_subtree[pruned] = True
+
+            n_pruned_leaves = n_leaves[pruned] - 1
+            n_leaves[pruned] = 0
+            r_diff = r_node[pruned] - r_branch[pruned]
+            r_branch[pruned] = r_node[pruned]
+            node = parent[pruned]
+            while node != TREE_UNDEFINED:
+                n_leaves[node] -= n_pruned_leaves
+                r_branch[node] += r_diff
+                node = parent[node]
+
+            alphas.append(effective_alpha)
+            impurities.append(r_branch[0])
+    return (
+        np.asarray(alphas, dtype=np.float64),
+        np.asarray(impurities, dtype=np.float64),
+        leaves_in_subtree,
+    )
+
+
+def cost_complexity_pruning_path(tree):
+    """Effective alphas and total leaf impurities along the minimal cost-complexity path.
+
+    The same quantities as scikit-learn's
+    ``DecisionTreeClassifier.cost_complexity_pruning_path``, computed from a fitted tree
+    rather than by refitting.
+
+    Parameters
+    ----------
+    tree : Tree or fitted estimator
+        A glassworks :class:`~glassworks.tree._tree.Tree`, or an estimator whose ``tree_`` is
+        one. It should be the unpruned tree (grown with ``ccp_alpha=0``).
+
+    Returns
+    -------
+    ccp_alphas : ndarray of shape (n_steps,)
+        Effective alphas of the successive subtrees, non-decreasing, starting at 0.0 (the
+        tree itself); the last entry is the alpha that prunes the tree down to its root.
+    impurities : ndarray of shape (n_steps,)
+        Sum over the leaves of each subtree of ``w(leaf) / w(root) * impurity(leaf)``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from glassworks.tree._tree import Tree
+    >>> from glassworks.tree.pruning import cost_complexity_pruning_path
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = DecisionTreeClassifier(random_state=0).fit(X, y)
+    >>> alphas, impurities = cost_complexity_pruning_path(Tree.from_sklearn(model.tree_))
+    >>> float(alphas[0]), bool(alphas[-1] > alphas[0])
+    (0.0, True)
+    """
+    tree = _check_tree(tree)
+    alphas, impurities, _ = _weakest_link_sequence(tree)
+    return alphas, impurities
+
+
+def _check_alpha(ccp_alpha):
+    if isinstance(ccp_alpha, bool) or not isinstance(ccp_alpha, numbers.Real):
+        raise ValueError(f"ccp_alpha must be a non-negative real number, got {ccp_alpha!r}.")
+    ccp_alpha = float(ccp_alpha)
+    if not np.isfinite(ccp_alpha) and ccp_alpha != np.inf:
+        raise ValueError(f"ccp_alpha must be a non-negative real number, got {ccp_alpha!r}.")
+    if ccp_alpha < 0:
+        raise ValueError(f"ccp_alpha must be non-negative, got {ccp_alpha!r}.")
+    return ccp_alpha
+
+
+def _copy_tree(tree):
+    return Tree(
+        children_left=tree.children_left.copy(),
+        children_right=tree.children_right.copy(),
+        feature=tree.feature.copy(),
+        threshold=tree.threshold.copy(),
+        missing_go_to_left=tree.missing_go_to_left.copy(),
+        value=tree.value.copy(),
+        n_node_samples=tree.n_node_samples.copy(),
+        weighted_n_node_samples=tree.weighted_n_node_samples.copy(),
+        impurity=tree.impurity.copy(),
+        n_features=tree.n_features,
+    )
+
+
+def subtree(tree, leaves_in_subtree):
+    """The subtree whose leaves are the marked nodes, renumbered in depth-first preorder.
+
+    Parameters
+    ----------
+    tree : Tree
+        The original tree.
+    leaves_in_subtree : array-like of bool, shape (n_nodes,)
+        Nodes that become leaves. Every root-to-leaf path of ``tree`` must cross exactly one
+        of them.
+
+    Returns
+    -------
+    Tree
+        A new tree: node 0 is the root, every parent precedes its children and a left child
+        immediately follows its parent (scikit-learn's numbering of a pruned tree). Surviving
+        nodes keep their value, counts, impurity, threshold and NaN direction; new leaves get
+        ``feature == -2``, ``threshold == -2.0`` and no children.
+    """
+    tree = _check_tree(tree)
+    mark = np.asarray(leaves_in_subtree, dtype=bool)
+    if mark.shape != (tree.node_count,):
+        raise ValueError(
+            f"leaves_in_subtree must have shape ({tree.node_count},), got {mark.shape}."
+        )
+    left = tree.children_left
+    right = tree.children_right
+
+    order = []  # original ids in new order
+    new_parent = []  # (new parent id, is_left) for each new node
+    stack = [(0, -1, False)]
+    while stack:
+        node, par, is_left = stack.pop()
+        if not mark[node] and left[node] == TREE_LEAF:
+            raise ValueError(
+                f"Node {node} is a leaf of the tree but not marked as a leaf of the subtree."
+            )
+        new_id = len(order)
+        order.append(node)
+        new_parent.append((par, is_left))
+        if not mark[node]:
+            stack.append((int(right[node]), new_id, False))
+            stack.append((int(left[node]), new_id, True))
+
+    order = np.asarray(order, dtype=np.int64)
+    m = order.shape[0]
+    new_left = np.full(m, TREE_LEAF, dtype=np.int64)
+    new_right = np.full(m, TREE_LEAF, dtype=np.int64)
+    for new_id, (par, is_left) in enumerate(new_parent):
+        if par >= 0:
+            if is_left:
+                new_left[par] = new_id
+            else:
+                new_right[par] = new_id
+
+    new_leaf = new_left == TREE_LEAF
+    feature = tree.feature[order].copy()
+    threshold = tree.threshold[order].copy()
+    missing = tree.missing_go_to_left[order].copy()
+    feature[new_leaf] = TREE_UNDEFINED
+    threshold[new_leaf] = float(TREE_UNDEFINED)
+    # scikit-learn's _build_pruned_tree copies the original node's NaN flag into collapsed
+    # leaves too; it is never read at a leaf, so we clear it for a canonical layout.
+    missing[new_leaf] = 0
+    return Tree(
+        children_left=new_left,
+        children_right=new_right,
+        feature=feature,
+        threshold=threshold,
+        missing_go_to_left=missing,
+        value=tree.value[order].copy(),
+        n_node_samples=tree.n_node_samples[order].copy(),
+        weighted_n_node_samples=tree.weighted_n_node_samples[order].copy(),
+        impurity=tree.impurity[order].copy(),
+        n_features=tree.n_features,
+    )
+
+
+def prune(tree, ccp_alpha):
+    """The minimal cost-complexity subtree for ``ccp_alpha``.
+
+    Weakest links are collapsed while their effective alpha is ``<= ccp_alpha``: the result is
+    the subtree scikit-learn builds when a tree is fitted with the same ``ccp_alpha``.
+
+    Parameters
+    ----------
+    tree : Tree or fitted estimator
+        A glassworks :class:`~glassworks.tree._tree.Tree` (or an estimator whose ``tree_`` is
+        one), normally grown with ``ccp_alpha=0``. It is not modified.
+    ccp_alpha : float
+        Non-negative complexity parameter. As in scikit-learn, ``0.0`` means no pruning: a copy
+        of the tree is returned unchanged (zero-gain splits are kept).
+
+    Returns
+    -------
+    Tree
+        A new tree, renumbered in depth-first preorder (node 0 the root, parents before
+        children, left child right after its parent), with every field of the surviving nodes
+        copied from ``tree``: pruning never changes a node's value, counts or impurity. Nodes
+        that became leaves have ``feature == -2``, ``threshold == -2.0``, no children.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from glassworks.tree._tree import Tree
+    >>> from glassworks.tree.pruning import prune
+    >>> X, y = load_iris(return_X_y=True)
+    >>> full = Tree.from_sklearn(DecisionTreeClassifier(random_state=0).fit(X, y).tree_)
+    >>> small = prune(full, ccp_alpha=0.02)
+    >>> small.node_count < full.node_count
+    True
+    """
+    tree = _check_tree(tree)
+    ccp_alpha = _check_alpha(ccp_alpha)
+    if ccp_alpha == 0.0:
+        return _copy_tree(tree)
+    _, _, leaves = _weakest_link_sequence(tree, ccp_alpha=ccp_alpha)
+    return subtree(tree, leaves)

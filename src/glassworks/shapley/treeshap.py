@@ -1,0 +1,386 @@
+"""Path-dependent TreeSHAP (Lundberg et al. 2018/2020, Algorithm 2) as a Numba kernel.
+
+The value function is the tree's own cover-weighted conditional expectation: a feature in the
+coalition routes by the sample, a feature outside it splits the mass between both children in
+proportion to their cover (``weighted_n_node_samples``). Algorithm 2 tracks, along the current
+root-to-node path, the *unique* features met so far with their zero fraction (the cover share
+when the feature is left out) and one fraction (1 when the sample follows this branch), and the
+polynomial weights of all subset sizes (EXTEND). A feature met a second time is first removed
+from the path (UNWIND) and re-added with the product of its fractions. At a leaf the
+contribution of each path feature is the leaf value times the unwound weight sum.
+
+The recursion is run as an explicit depth-first stack: one path buffer per tree level, so a
+child copies its parent's path from the level above, which no deeper node ever overwrites.
+
+This module also holds :func:`pack_trees`, which concatenates a list of :class:`Tree` into the
+flat arrays every kernel of this package takes (one kernel call covers a whole forest).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["pack_trees", "tree_shap_path", "path_shap_kernel", "path_base_kernel"]
+
+
+# -- packing ---------------------------------------------------------------------------------
+class PackedTrees:
+    """A list of trees as concatenated flat arrays with global node indices.
+
+    Attributes
+    ----------
+    left, right : int64 (n_nodes_total,)
+        Children as global node indices, ``-1`` at a leaf.
+    feature : int64, threshold : float64, missing : uint8
+        The split of each node (see :mod:`glassworks.tree._tree`).
+    value : float64 (n_nodes_total, n_outputs)
+        Node values already multiplied by their tree's weight, so the ensemble output is the
+        plain sum over trees of the leaf values.
+    cover : float64 (n_nodes_total,)
+        ``weighted_n_node_samples``.
+    roots : int64 (n_trees,)
+        Global index of each tree's root.
+    max_depth : int
+        Largest tree depth.
+    n_features, n_outputs : int
+    """
+
+    def __init__(self, trees, tree_weights=None):
+        trees = _as_tree_list(trees)
+        n_trees = len(trees)
+        weights = _check_tree_weights(tree_weights, n_trees)
+        n_outputs = trees[0].n_outputs
+        n_features = trees[0].n_features
+        for t in trees:
+            if t.n_outputs != n_outputs:
+                raise ValueError(
+                    "All trees must have the same number of outputs; got "
+                    f"{n_outputs} and {t.n_outputs}."
+                )
+            if t.n_features != n_features:
+                raise ValueError(
+                    "All trees must have the same number of features; got "
+                    f"{n_features} and {t.n_features}."
+                )
+        sizes = np.array([t.node_count for t in trees], dtype=np.int64)
+        offsets = np.zeros(n_trees + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        self.roots = offsets[:-1].copy()
+        left, right = [], []
+        for off, t in zip(self.roots, trees):
+            left.append(np.where(t.children_left >= 0, t.children_left + off, -1))
+            right.append(np.where(t.children_right >= 0, t.children_right + off, -1))
+        self.left = np.ascontiguousarray(np.concatenate(left), dtype=np.int64)
+        self.right = np.ascontiguousarray(np.concatenate(right), dtype=np.int64)
+        self.feature = np.ascontiguousarray(
+            np.concatenate([t.feature for t in trees]), dtype=np.int64
+        )
+        self.threshold = np.ascontiguousarray(
+            np.concatenate([t.threshold for t in trees]), dtype=np.float64
+        )
+        self.missing = np.ascontiguousarray(
+            np.concatenate([t.missing_go_to_left for t in trees]), dtype=np.uint8
+        )
+        self.value = np.ascontiguousarray(
+            np.concatenate([t.value2d * w for t, w in zip(trees, weights)]), dtype=np.float64
+        )
+        self.cover = np.ascontiguousarray(
+            np.concatenate([t.weighted_n_node_samples for t in trees]), dtype=np.float64
+        )
+        internal = self.left >= 0
+        if np.any(self.feature[internal] < 0) or np.any(self.feature[internal] >= n_features):
+            raise ValueError("A split node tests a feature index outside [0, n_features).")
+        if np.any(~np.isfinite(self.cover)) or np.any(self.cover < 0):
+            raise ValueError("Node covers (weighted_n_node_samples) must be finite and >= 0.")
+        self.max_depth = max(t.max_depth for t in trees)
+        self.n_features = n_features
+        self.n_outputs = n_outputs
+        self.n_trees = n_trees
+        self.tree_weights = weights
+
+    def walk_args(self):
+        return self.left, self.right, self.feature, self.threshold, self.missing
+
+
+def pack_trees(trees, tree_weights=None):
+    """Concatenate ``trees`` into one :class:`PackedTrees` (values scaled by ``tree_weights``).
+
+    Parameters
+    ----------
+    trees : Tree or list of Tree
+    tree_weights : array-like of shape (n_trees,) or None
+        Weight of each tree in the ensemble output ``sum_t w_t * tree_t(x)``; default
+        ``1 / n_trees`` each (a forest's average).
+
+    Returns
+    -------
+    PackedTrees
+    """
+    if isinstance(trees, PackedTrees):
+        return trees
+    return PackedTrees(trees, tree_weights)
+
+
+def _as_tree_list(trees):
+    from ..tree._tree import Tree
+
+    if isinstance(trees, Tree):
+        trees = [trees]
+    trees = list(trees)
+    if not trees:
+        raise ValueError("trees is empty: give at least one Tree.")
+    for t in trees:
+        if not isinstance(t, Tree):
+            raise ValueError(
+                f"trees must hold glassworks Tree objects, got {type(t).__name__}; wrap a "
+                "scikit-learn tree with Tree.from_sklearn(model.tree_)."
+            )
+    return trees
+
+
+def _check_tree_weights(tree_weights, n_trees):
+    if tree_weights is None:
+        return np.full(n_trees, 1.0 / n_trees)
+    w = np.asarray(tree_weights, dtype=np.float64).reshape(-1)
+    if w.shape[0] != n_trees:
+        raise ValueError(f"tree_weights has {w.shape[0]} entries for {n_trees} trees.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("tree_weights must be finite.")
+    return w.copy()
+
+
+def check_X(X, n_features, name="X"):
+    """A fresh-or-unchanged C-contiguous float64 2-D copy-safe view of ``X``, checked."""
+    from .._validation import reject_non_numeric
+
+    reject_non_numeric(X)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}.")
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but the trees were grown on {n_features}."
+        )
+    return np.ascontiguousarray(X)
+
+
+# -- kernel ----------------------------------------------------------------------------------
+@njit(cache=True, nogil=True)
+def _extend(pfeat, pzero, pone, pw, ud, zf, of, fi):
+    pfeat[ud] = fi
+    pzero[ud] = zf
+    pone[ud] = of
+    pw[ud] = 1.0 if ud == 0 else 0.0
+    for i in range(ud - 1, -1, -1):
+        pw[i + 1] += of * pw[i] * (i + 1) / (ud + 1)
+        pw[i] = zf * pw[i] * (ud - i) / (ud + 1)
+
+
+@njit(cache=True, nogil=True)
+def _unwind(pfeat, pzero, pone, pw, ud, idx):
+    one = pone[idx]
+    zero = pzero[idx]
+    nxt = pw[ud]
+    for i in range(ud - 1, -1, -1):
+        if one != 0.0:
+            tmp = pw[i]
+            pw[i] = nxt * (ud + 1) / ((i + 1) * one)
+            nxt = tmp - pw[i] * zero * (ud - i) / (ud + 1)
+        else:
+            pw[i] = pw[i] * (ud + 1) / (zero * (ud - i))
+    for i in range(idx, ud):
+        pfeat[i] = pfeat[i + 1]
+        pzero[i] = pzero[i + 1]
+        pone[i] = pone[i + 1]
+
+
+@njit(cache=True, nogil=True)
+def _unwound_sum(pzero, pone, pw, ud, idx):
+    one = pone[idx]
+    zero = pzero[idx]
+    total = 0.0
+    if one != 0.0:
+        nxt = pw[ud]
+        for i in range(ud - 1, -1, -1):
+            tmp = nxt * (ud + 1) / ((i + 1) * one)
+            total += tmp
+            nxt = pw[i] - tmp * zero * (ud - i) / (ud + 1)
+    else:
+        for i in range(ud - 1, -1, -1):
+            total += pw[i] * (ud + 1) / (zero * (ud - i))
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _shap_one_tree(x, root, left, right, feature, threshold, missing, value, cover, phi,
+                   pfeat, pzero, pone, pw, s_node, s_ud, s_zf, s_of, s_fi, s_lvl):
+    n_out = value.shape[1]
+    sp = 0
+    s_node[0] = root
+    s_ud[0] = 0
+    s_zf[0] = 1.0
+    s_of[0] = 1.0
+    s_fi[0] = -1
+    s_lvl[0] = 0
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        node = s_node[sp]
+        ud = s_ud[sp]
+        lvl = s_lvl[sp]
+        if lvl > 0:
+            for j in range(ud):
+                pfeat[lvl, j] = pfeat[lvl - 1, j]
+                pzero[lvl, j] = pzero[lvl - 1, j]
+                pone[lvl, j] = pone[lvl - 1, j]
+                pw[lvl, j] = pw[lvl - 1, j]
+        f_ = pfeat[lvl]
+        z_ = pzero[lvl]
+        o_ = pone[lvl]
+        w_ = pw[lvl]
+        _extend(f_, z_, o_, w_, ud, s_zf[sp], s_of[sp], s_fi[sp])
+        if left[node] < 0:
+            for i in range(1, ud + 1):
+                s = _unwound_sum(z_, o_, w_, ud, i) * (o_[i] - z_[i])
+                fi = f_[i]
+                for c in range(n_out):
+                    phi[fi, c] += s * value[node, c]
+            continue
+        split = feature[node]
+        v = x[split]
+        if np.isnan(v):
+            go_left = missing[node] != 0
+        else:
+            go_left = v <= threshold[node]
+        if go_left:
+            hot = left[node]
+            cold = right[node]
+        else:
+            hot = right[node]
+            cold = left[node]
+        cn = cover[node]
+        if cn > 0.0:
+            hz = cover[hot] / cn
+            cz = cover[cold] / cn
+        else:
+            hz = 0.0
+            cz = 0.0
+        iz = 1.0
+        io = 1.0
+        k = 1
+        while k <= ud:
+            if f_[k] == split:
+                break
+            k += 1
+        if k <= ud:
+            iz = z_[k]
+            io = o_[k]
+            _unwind(f_, z_, o_, w_, ud, k)
+            ud -= 1
+        # a branch whose zero and one fractions are both 0 contributes nothing (and would
+        # divide by zero when unwound): skip it.
+        if cz * iz != 0.0:
+            s_node[sp] = cold
+            s_ud[sp] = ud + 1
+            s_zf[sp] = cz * iz
+            s_of[sp] = 0.0
+            s_fi[sp] = split
+            s_lvl[sp] = lvl + 1
+            sp += 1
+        if hz * iz != 0.0 or io != 0.0:
+            s_node[sp] = hot
+            s_ud[sp] = ud + 1
+            s_zf[sp] = hz * iz
+            s_of[sp] = io
+            s_fi[sp] = split
+            s_lvl[sp] = lvl + 1
+            sp += 1
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def path_shap_kernel(left, right, feature, threshold, missing, value, cover, roots, max_depth, X):
+    """Path-dependent TreeSHAP values of every row of X, summed over the packed trees.
+
+    Parameters
+    ----------
+    left, right, feature, threshold, missing, value, cover, roots : ndarray
+        A :class:`PackedTrees` (global node indices, values already weighted).
+    max_depth : int
+        Largest depth of the packed trees (sizes the path buffers).
+    X : float64 ndarray (n_samples, n_features), C-contiguous; NaN follows ``missing``.
+
+    Returns
+    -------
+    phi : float64 ndarray (n_samples, n_features, n_outputs)
+    """
+    n, d = X.shape
+    n_out = value.shape[1]
+    n_trees = roots.shape[0]
+    L = max_depth + 2
+    phi = np.zeros((n, d, n_out))
+    for i in prange(n):
+        pfeat = np.empty((L, L), dtype=np.int64)
+        pzero = np.empty((L, L))
+        pone = np.empty((L, L))
+        pw = np.empty((L, L))
+        S = 2 * L + 2
+        s_node = np.empty(S, dtype=np.int64)
+        s_ud = np.empty(S, dtype=np.int64)
+        s_zf = np.empty(S)
+        s_of = np.empty(S)
+        s_fi = np.empty(S, dtype=np.int64)
+        s_lvl = np.empty(S, dtype=np.int64)
+        x = X[i]
+        ph = phi[i]
+        for t in range(n_trees):
+            _shap_one_tree(x, roots[t], left, right, feature, threshold, missing, value, cover,
+                           ph, pfeat, pzero, pone, pw, s_node, s_ud, s_zf, s_of, s_fi, s_lvl)
+    return phi
+
+
+@njit(cache=True, nogil=True)
+def path_base_kernel(left, right, cover, value, roots):
+    """v(empty set) of path TreeSHAP: sum over leaves of value times the product of the cover
+    fractions along the path (``cover[leaf] / cover[root]`` when covers are additive)."""
+    n_out = value.shape[1]
+    base = np.zeros(n_out)
+    frac = np.zeros(left.shape[0])
+    for t in range(roots.shape[0]):
+        frac[roots[t]] = 1.0
+    # parents precede children within each tree, and trees are concatenated in order
+    for node in range(left.shape[0]):
+        if left[node] < 0:
+            for c in range(n_out):
+                base[c] += frac[node] * value[node, c]
+        else:
+            cn = cover[node]
+            if cn > 0.0:
+                frac[left[node]] = frac[node] * cover[left[node]] / cn
+                frac[right[node]] = frac[node] * cover[right[node]] / cn
+    return base
+
+
+def tree_shap_path(trees, X, tree_weights=None):
+    """Path-dependent TreeSHAP of a tree or an ensemble, on plain arrays.
+
+    Parameters
+    ----------
+    trees : Tree, list of Tree, or PackedTrees
+    X : array-like of shape (n_samples, n_features)
+        May hold NaN (routed by ``missing_go_to_left``).
+    tree_weights : array-like of shape (n_trees,) or None
+        Ensemble output is ``sum_t w_t * tree_t(x)``; default ``1 / n_trees``.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, n_features, n_outputs)
+    base : ndarray of shape (n_outputs,)
+        The cover-weighted expectation; ``base + values.sum(axis=1)`` is the ensemble output.
+    """
+    packed = pack_trees(trees, tree_weights)
+    X = check_X(X, packed.n_features)
+    values = path_shap_kernel(
+        packed.left, packed.right, packed.feature, packed.threshold, packed.missing,
+        packed.value, packed.cover, packed.roots, packed.max_depth, X,
+    )
+    base = path_base_kernel(packed.left, packed.right, packed.cover, packed.value, packed.roots)
+    return values, base

@@ -1,0 +1,75 @@
+"""A list of flat trees packed into one set of node arrays, and the kernel that walks it.
+
+Walking 200 small trees one kernel call at a time costs more in call overhead than in work;
+packing them (child indices made global, one root offset per tree) lets a single parallel
+kernel find every row's leaf in every tree.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+def pack_trees(trees):
+    """Concatenate the node arrays of ``trees`` (a list of :class:`glassworks.tree._tree.Tree`).
+
+    Returns
+    -------
+    dict with keys ``children_left``, ``children_right`` (global node indices, -1 at a
+    leaf), ``feature``, ``threshold``, ``missing_go_to_left`` and ``node_offset`` (int64 of
+    shape (n_trees + 1,), tree ``t`` owns global nodes ``node_offset[t]:node_offset[t+1]``).
+    """
+    counts = np.array([t.node_count for t in trees], dtype=np.int64)
+    node_offset = np.zeros(len(trees) + 1, dtype=np.int64)
+    np.cumsum(counts, out=node_offset[1:])
+    left = np.concatenate([t.children_left for t in trees])
+    right = np.concatenate([t.children_right for t in trees])
+    shift = np.repeat(node_offset[:-1], counts)
+    is_split = left != -1
+    left = np.where(is_split, left + shift, -1)
+    right = np.where(is_split, right + shift, -1)
+    return {
+        "children_left": np.ascontiguousarray(left, dtype=np.int64),
+        "children_right": np.ascontiguousarray(right, dtype=np.int64),
+        "feature": np.ascontiguousarray(np.concatenate([t.feature for t in trees])),
+        "threshold": np.ascontiguousarray(np.concatenate([t.threshold for t in trees])),
+        "missing_go_to_left": np.ascontiguousarray(
+            np.concatenate([t.missing_go_to_left for t in trees])
+        ),
+        "node_offset": node_offset,
+    }
+
+
+def packed_walk_args(packed):
+    return (
+        packed["children_left"],
+        packed["children_right"],
+        packed["feature"],
+        packed["threshold"],
+        packed["missing_go_to_left"],
+        packed["node_offset"],
+    )
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def apply_packed_kernel(
+    children_left, children_right, feature, threshold, missing_go_to_left, node_offset, X
+):
+    """Global leaf index of every row of X in every tree; int64 of shape (n_samples, n_trees).
+
+    Subtract ``node_offset[t]`` from column ``t`` for the tree-local index.
+    """
+    n = X.shape[0]
+    n_trees = node_offset.shape[0] - 1
+    out = np.empty((n, n_trees), dtype=np.int64)
+    for i in prange(n):
+        for t in range(n_trees):
+            node = node_offset[t]
+            while children_left[node] != -1:
+                v = X[i, feature[node]]
+                if np.isnan(v):
+                    go_left = missing_go_to_left[node] != 0
+                else:
+                    go_left = v <= threshold[node]
+                node = children_left[node] if go_left else children_right[node]
+            out[i, t] = node
+    return out

@@ -1,0 +1,122 @@
+"""Bit-vector kernels: a set of training samples as packed ``uint64`` words.
+
+A rule's captures, a class's members and the "not yet captured" set of a prefix are all bit
+vectors of ``n_words = ceil(n_samples / 64)`` words; sample ``i`` is bit ``i % 64`` of word
+``i // 64``. Counting a set is a popcount per word (one CPU instruction through LLVM's
+``ctpop``); a weighted count walks the set bits with ``cttz``.
+"""
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def popcount64(typingctx, x):
+    """Number of set bits of a uint64 (LLVM ``ctpop``)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+@intrinsic
+def ctz64(typingctx, x):
+    """Index of the lowest set bit of a non-zero uint64 (LLVM ``cttz``)."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):
+        from llvmlite import ir
+
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return sig, codegen
+
+
+def n_words(n_samples):
+    return (int(n_samples) + 63) // 64
+
+
+def pack_columns(B):
+    """Pack a boolean matrix (n_samples, m) into bit vectors, shape (m, n_words), uint64."""
+    B = np.asarray(B, dtype=bool)
+    n, m = B.shape
+    nw = n_words(n)
+    padded = np.zeros((m, nw * 64), dtype=bool)
+    padded[:, :n] = B.T
+    # little-endian bit order inside each byte and byte order inside each word
+    packed = np.packbits(padded.reshape(m, nw * 8, 8), axis=2, bitorder="little")
+    return np.ascontiguousarray(packed.reshape(m, nw * 8).view("<u8").astype(np.uint64))
+
+
+def pack_vector(b):
+    """Pack one boolean vector (n_samples,) into a bit vector (n_words,)."""
+    return pack_columns(np.asarray(b, dtype=bool)[:, None])[0]
+
+
+def unpack_vector(v, n_samples):
+    """Inverse of :func:`pack_vector`."""
+    v = np.ascontiguousarray(v, dtype="<u8")
+    bits = np.unpackbits(v.view(np.uint8), bitorder="little")
+    return bits[:n_samples].astype(bool)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def masked_count(a, b, w, unit):
+    """Size of ``a & b``: a popcount when ``unit`` (unit weights), else the weight sum."""
+    total = 0.0
+    if unit:
+        c = np.uint64(0)
+        for j in range(a.shape[0]):
+            c += popcount64(a[j] & b[j])
+        total = float(c)
+    else:
+        for j in range(a.shape[0]):
+            x = a[j] & b[j]
+            base = j * 64
+            while x != 0:
+                t = ctz64(x)
+                total += w[base + np.int64(t)]
+                x &= x - np.uint64(1)
+    return total
+
+
+@njit(cache=True, nogil=True)
+def capture_counts(captures, labels, w, unit):
+    """Per antecedent and class, the weight of the samples it captures.
+
+    Parameters
+    ----------
+    captures : uint64 (m, n_words)
+    labels : uint64 (k, n_words)
+        One bit vector per class.
+    w : float64 (n_samples,)
+    unit : bool
+
+    Returns
+    -------
+    float64 (m, k)
+    """
+    m = captures.shape[0]
+    k = labels.shape[0]
+    out = np.zeros((m, k))
+    for a in range(m):
+        for c in range(k):
+            out[a, c] = masked_count(captures[a], labels[c], w, unit)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def and_pairs(captures, pairs):
+    """Bit vectors of the conjunctions ``captures[i] & captures[j]`` for each row (i, j)."""
+    p = pairs.shape[0]
+    nw = captures.shape[1]
+    out = np.empty((p, nw), dtype=np.uint64)
+    for r in range(p):
+        i = pairs[r, 0]
+        j = pairs[r, 1]
+        for t in range(nw):
+            out[r, t] = captures[i, t] & captures[j, t]
+    return out

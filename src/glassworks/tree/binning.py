@@ -1,0 +1,232 @@
+"""Binning: every feature mapped once to at most ``max_bins`` uint8 bins, plus a missing bin.
+
+Bin ``i`` of feature ``f`` holds the values ``edges[f, i-1] < x <= edges[f, i]`` (bin 0 is
+``x <= edges[f, 0]``, the last non-missing bin is ``x > edges[f, n_bins[f] - 2]``), so a split
+"bin <= b" is exactly "x <= edges[f, b]" in the feature's own units. NaN goes to the reserved
+bin ``missing_bin == max_bins``.
+
+- A feature with at most ``max_bins`` distinct values gets *exact* bins: one per distinct value,
+  edges at the midpoints ``a / 2 + b / 2`` between consecutive distinct values (the thresholds
+  scikit-learn's exact CART would pick), and ``values[f, i]`` the distinct value of bin ``i``.
+- Otherwise the edges are quantiles (midpoint interpolation) of a subsample of at most
+  ``subsample`` rows, drawn deterministically from ``random_state``; ``values`` is NaN.
+
+The kernels run in parallel over features and release the GIL.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+#: a bin index is a uint8, and one index is reserved for NaN
+MAX_BINS_LIMIT = 255
+
+
+@njit(cache=True, nogil=True)
+def _midpoint(a, b):
+    # scikit-learn's threshold between two consecutive values; falling back to ``a`` keeps
+    # "a <= t < b" when a and b are adjacent floats (or the halves overflow)
+    t = a / 2.0 + b / 2.0
+    if t >= b or np.isinf(t):
+        t = a
+    return t
+
+
+@njit(cache=True, nogil=True)
+def _edges_one_feature(X, rows, f, max_bins, edges, values):
+    """Edges (and exact values) of feature f on X[rows]; returns (n_bins, exact)."""
+    data = np.empty(rows.shape[0], dtype=np.float64)
+    n = 0
+    for r in rows:
+        v = X[r, f]
+        if not np.isnan(v):
+            data[n] = v
+            n += 1
+    data = data[:n]
+    if n == 0:
+        return 1, True
+    data.sort()
+    n_unique = 1
+    for i in range(1, n):
+        if data[i] != data[i - 1]:
+            n_unique += 1
+    if n_unique <= max_bins:
+        values[0] = data[0]
+        j = 0
+        for i in range(1, n):
+            if data[i] != data[i - 1]:
+                j += 1
+                values[j] = data[i]
+                edges[j - 1] = _midpoint(data[i - 1], data[i])
+        return n_unique, True
+    # quantile edges, np.percentile(data, linspace(0, 100, max_bins + 1)[1:-1], "midpoint")
+    n_edges = 0
+    last = -np.inf
+    for q in range(1, max_bins):
+        pos = q * (n - 1) / max_bins
+        lo = int(np.floor(pos))
+        hi = int(np.ceil(pos))
+        e = data[lo] / 2.0 + data[hi] / 2.0
+        if e > last and e < data[n - 1]:
+            edges[n_edges] = e
+            n_edges += 1
+            last = e
+    return n_edges + 1, False
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _fit_edges(X, rows, max_bins, edges, values, n_bins, exact):
+    for f in prange(X.shape[1]):
+        nb, ex = _edges_one_feature(X, rows, f, max_bins, edges[f], values[f])
+        n_bins[f] = nb
+        exact[f] = ex
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _all_values_known(X, values, n_bins, exact, out):
+    """out[f] = 1 when every non-NaN value of exact feature f is one of its ``values``."""
+    for f in prange(X.shape[1]):
+        ok = 1
+        if exact[f]:
+            nb = n_bins[f]
+            vals = values[f]
+            for i in range(X.shape[0]):
+                v = X[i, f]
+                if np.isnan(v):
+                    continue
+                lo = 0
+                hi = nb
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if vals[mid] < v:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo >= nb or vals[lo] != v:
+                    ok = 0
+                    break
+        out[f] = ok
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _map_to_bins(X, padded_edges, missing_bin, out):
+    """Bin X; ``padded_edges`` is (n_features, 256) with +inf after each feature's edges."""
+    n, d = X.shape
+    # blocks of rows: X is usually C-ordered, so each block reads its rows once
+    block = 2048
+    n_blocks = (n + block - 1) // block
+    for blk in prange(n_blocks):
+        start = blk * block
+        stop = min(n, start + block)
+        for f in range(d):
+            e = padded_edges[f]
+            for i in range(start, stop):
+                v = X[i, f]
+                # branch-free binary search for the number of edges strictly below v
+                # (edges[b-1] < v <= edges[b]); +inf padding keeps it in range
+                pos = np.int64(e[127] < v) * 128
+                pos += np.int64(e[pos + 63] < v) * 64
+                pos += np.int64(e[pos + 31] < v) * 32
+                pos += np.int64(e[pos + 15] < v) * 16
+                pos += np.int64(e[pos + 7] < v) * 8
+                pos += np.int64(e[pos + 3] < v) * 4
+                pos += np.int64(e[pos + 1] < v) * 2
+                pos += np.int64(e[pos] < v)
+                out[i, f] = missing_bin if np.isnan(v) else pos
+
+
+class BinMapper:
+    """Map continuous features to uint8 bins (see the module docstring).
+
+    Parameters
+    ----------
+    max_bins : int, default=255
+        Maximum number of non-missing bins per feature, in [2, 255].
+    subsample : int or None, default=200_000
+        Rows used to compute quantile edges when a feature has more than ``max_bins``
+        distinct values. None uses every row.
+    random_state : int, default=0
+        Seed of the subsample.
+
+    Attributes
+    ----------
+    edges_ : ndarray of shape (n_features, max_bins), float64
+        ``edges_[f, :n_bins_[f] - 1]`` are the upper edges of bins; padded with +inf.
+    values_ : ndarray of shape (n_features, max_bins), float64
+        For an exact feature, the distinct value of each bin; NaN otherwise.
+    n_bins_ : ndarray of shape (n_features,), int64
+        Number of non-missing bins of each feature (1 for a constant feature).
+    is_exact_ : ndarray of shape (n_features,), bool
+        Whether the feature's bins are its distinct values.
+    missing_bin_ : int
+        The bin of NaN (``max_bins``); histograms have ``max_bins + 1`` rows.
+    """
+
+    def __init__(self, max_bins=255, subsample=200_000, random_state=0):
+        self.max_bins = max_bins
+        self.subsample = subsample
+        self.random_state = random_state
+
+    def fit(self, X):
+        """Compute the edges from X (2-D float64, NaN allowed, no inf)."""
+        max_bins = int(self.max_bins)
+        if not 2 <= max_bins <= MAX_BINS_LIMIT:
+            raise ValueError(f"max_bins must be in [2, {MAX_BINS_LIMIT}], got {self.max_bins}.")
+        X = np.asarray(X, dtype=np.float64)
+        n, d = X.shape
+        all_rows = np.arange(n, dtype=np.int64)
+        rows = all_rows
+        if self.subsample is not None and n > self.subsample:
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(n, int(self.subsample), replace=False)).astype(np.int64)
+        edges = np.full((d, max_bins), np.inf)
+        values = np.full((d, max_bins), np.nan)
+        n_bins = np.ones(d, dtype=np.int64)
+        exact = np.zeros(d, dtype=np.bool_)
+        _fit_edges(X, rows, max_bins, edges, values, n_bins, exact)
+        if rows.shape[0] < n:
+            # a value absent from the subsample would break exactness: redo those features
+            # on every row
+            known = np.ones(d, dtype=np.uint8)
+            _all_values_known(X, values, n_bins, exact, known)
+            for f in np.flatnonzero(known == 0):
+                col = np.ascontiguousarray(X[:, f : f + 1])
+                e = np.full((1, max_bins), np.inf)
+                v = np.full((1, max_bins), np.nan)
+                nb = np.ones(1, dtype=np.int64)
+                ex = np.zeros(1, dtype=np.bool_)
+                _fit_edges(col, all_rows, max_bins, e, v, nb, ex)
+                if not ex[0]:
+                    # too many distinct values after all: keep the subsample's midpoints,
+                    # which are valid (if not exact) edges
+                    _fit_edges(col, rows, max_bins, e, v, nb, ex)
+                    ex[0] = False
+                edges[f], values[f], n_bins[f], exact[f] = e[0], v[0], nb[0], ex[0]
+        values[~exact] = np.nan
+        self.edges_ = edges
+        self.values_ = values
+        self.n_bins_ = n_bins
+        self.is_exact_ = exact
+        self.missing_bin_ = max_bins
+        self.n_features_ = d
+        return self
+
+    def transform(self, X):
+        """Bin X: uint8 array of shape (n_samples, n_features) in Fortran order."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape[1] != self.n_features_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, the bins were fitted on {self.n_features_}."
+            )
+        out = np.empty(X.shape, dtype=np.uint8, order="F")
+        padded = np.full((self.n_features_, 256), np.inf)
+        padded[:, : self.edges_.shape[1]] = self.edges_
+        _map_to_bins(X, padded, self.missing_bin_, out)
+        return out
+
+    def fit_transform(self, X):
+        return self.fit(X).transform(X)
+
+    @property
+    def bin_thresholds_(self):
+        """List of the upper bin edges of each feature, in feature units."""
+        return [self.edges_[f, : self.n_bins_[f] - 1].copy() for f in range(self.n_features_)]

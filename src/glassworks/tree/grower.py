@@ -1,0 +1,592 @@
+"""Grow one CART tree on binned data into a flat :class:`~glassworks.tree._tree.Tree`.
+
+API (stable; a forest calls it once per tree on data binned once)::
+
+    from glassworks.tree.binning import BinMapper
+    from glassworks.tree.grower import grow_tree
+
+    mapper = BinMapper(max_bins=255, random_state=seed).fit(X)   # X float64, NaN allowed
+    X_binned = mapper.transform(X)                                 # uint8, Fortran order
+    tree = grow_tree(
+        X_binned, y, sample_weight, mapper,
+        n_classes=3,               # 0 for regression
+        criterion="gini",          # "gini", "entropy"/"log_loss", "squared_error"
+        max_depth=None, min_samples_split=2, min_samples_leaf=1,
+        min_weight_fraction_leaf=0.0, min_impurity_decrease=0.0,
+        max_leaf_nodes=None,       # set: best-first growth, as scikit-learn
+        max_features=None,         # an int count of features drawn per node, or None (all)
+        seed=0,                    # feature draws; same seed, same tree
+        parallel=True,             # False: serial kernels (use it when growing trees in threads)
+    )
+
+- ``y``: class codes ``0..n_classes-1`` (any int or float dtype) for a classifier, the float
+  target for a regressor.
+- ``sample_weight``: float64, non-negative; rows of weight 0 are left out entirely (as
+  scikit-learn does), so bootstrap counts can be passed as weights.
+- ``min_weight_fraction_leaf`` is a fraction of ``sample_weight.sum()``, as scikit-learn.
+- The result has scikit-learn's node numbering (depth-first: pre-order; best-first: creation
+  order), thresholds in feature units, ``value`` = class probabilities or the mean, and
+  ``missing_go_to_left`` learnt per split.
+
+The whole growth runs in one Numba function that releases the GIL, so trees can be grown in
+Python threads (with ``parallel=False``; a parallel kernel launched from several threads at
+once is not supported by every Numba threading layer).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._tree import Tree
+from .histogram import build_histogram_parallel, build_histogram_serial, subtract_histogram
+from .splitting import (
+    ENTROPY,
+    GINI,
+    SQUARED_ERROR,
+    best_cuts_parallel,
+    best_cuts_serial,
+    feature_is_constant,
+    node_impurity,
+)
+
+CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY, "squared_error": SQUARED_ERROR}
+
+_EPS = np.finfo(np.float64).eps
+# below this many (samples x features) a node's kernels run serially: a parallel launch costs
+# more than it saves
+_PARALLEL_WORK = 100_000
+
+# integer record fields
+_START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF = range(12)
+_NI = 12
+# float record fields
+_IMP, _WN, _IMPROVEMENT, _SQSUM = range(4)
+
+
+@njit(cache=True, nogil=True)
+def _rand_int(state, lo, hi):
+    x = state[0]
+    x ^= x << np.uint64(13)
+    x ^= x >> np.uint64(7)
+    x ^= x << np.uint64(17)
+    state[0] = x
+    return lo + np.int64(x % np.uint64(hi - lo))
+
+
+@njit(cache=True, nogil=True)
+def _weight_of(totals, n_classes):
+    if n_classes == 0:
+        return totals[0]
+    s = 0.0
+    for c in range(n_classes):
+        s += totals[c]
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+              min_samples_leaf, min_weight_leaf):
+    """Store the node's impurity and weight; True when it may be split (before the search)."""
+    n_node = ri[r, _END] - ri[r, _START]
+    wn = _weight_of(rt[r], n_classes)
+    imp = node_impurity(rt[r], n_classes, criterion, rf[r, _SQSUM])
+    rf[r, _IMP] = imp
+    rf[r, _WN] = wn
+    return not (
+        ri[r, _DEPTH] >= max_depth
+        or n_node < min_samples_split
+        or n_node < 2 * min_samples_leaf
+        or wn < 2.0 * min_weight_leaf
+        or imp <= _EPS
+    )
+
+
+@njit(cache=True, nogil=True)
+def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
+              n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+              w_total, max_features, rng, perm, cut, parallel):
+    """Find node r's split (its histogram is in slot ri[r, _SLOT], or it is a leaf)."""
+    slot = ri[r, _SLOT]
+    ri[r, _LEAF] = 1
+    rf[r, _IMPROVEMENT] = 0.0
+    if slot < 0:
+        return
+    hist = pool[slot]
+    ranges = pranges[slot]
+    d = hist.shape[0]
+    n_node = ri[r, _END] - ri[r, _START]
+    # features to evaluate: all, or (as scikit-learn) features drawn without replacement until
+    # max_features non-constant ones are found; perm[:d] is the permutation, perm[d:] the pick
+    if max_features >= d:
+        feats = perm[:d]
+        for j in range(d):
+            feats[j] = j
+    else:
+        for j in range(d):
+            perm[j] = j
+        n_take = 0
+        n_drawn = 0
+        while n_drawn < d and n_take < max_features:
+            j = _rand_int(rng, n_drawn, d)
+            f = perm[j]
+            perm[j] = perm[n_drawn]
+            perm[n_drawn] = f
+            n_drawn += 1
+            if not feature_is_constant(hist[f], ranges[f, 0], ranges[f, 1], n_bins[f],
+                                       missing_bin):
+                perm[d + n_take] = f
+                n_take += 1
+        feats = perm[d : d + n_take]
+    nf = feats.shape[0]
+    if nf == 0:
+        _release(slot, free, n_free)
+        ri[r, _SLOT] = -1
+        return
+    totals = rt[r]
+    if parallel and n_node * nf >= _PARALLEL_WORK:
+        best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                           criterion, min_samples_leaf, min_weight_leaf, cut)
+    else:
+        best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                         criterion, min_samples_leaf, min_weight_leaf, cut)
+    best = -1
+    best_proxy = -np.inf
+    for j in range(nf):
+        if cut[j, 0] > best_proxy:
+            best_proxy = cut[j, 0]
+            best = j
+    if best < 0:
+        _release(slot, free, n_free)
+        ri[r, _SLOT] = -1
+        return
+    f = feats[best]
+    b_lo = np.int64(cut[best, 1])
+    ml = np.int64(cut[best, 3])
+    # channel sums of the left child
+    K = rt.shape[1]
+    left = rl[r]
+    left[:] = 0.0
+    h = hist[f]
+    for b in range(ranges[f, 0], b_lo + 1):
+        for k in range(K):
+            left[k] += h[b, k]
+    if ml == 1 and h[missing_bin, K - 1] > 0.0:
+        for k in range(K):
+            left[k] += h[missing_bin, k]
+    wn = rf[r, _WN]
+    if criterion == SQUARED_ERROR:
+        improvement = (best_proxy - totals[1] * totals[1] / wn) / w_total
+    else:
+        right = totals - left
+        wl = _weight_of(left, n_classes)
+        wr = wn - wl
+        imp_l = node_impurity(left, n_classes, criterion, 0.0)
+        imp_r = node_impurity(right, n_classes, criterion, 0.0)
+        improvement = (wn / w_total) * (rf[r, _IMP] - wr / wn * imp_r - wl / wn * imp_l)
+    if improvement + _EPS < min_impurity_decrease:
+        _release(slot, free, n_free)
+        ri[r, _SLOT] = -1
+        return
+    ri[r, _LEAF] = 0
+    ri[r, _FEAT] = f
+    ri[r, _BLO] = b_lo
+    ri[r, _BHI] = np.int64(cut[best, 2])
+    ri[r, _ML] = ml
+    rf[r, _IMPROVEMENT] = improvement
+
+
+@njit(cache=True, nogil=True)
+def _release(slot, free, n_free):
+    free[n_free[0]] = slot
+    n_free[0] += 1
+
+
+@njit(cache=True, nogil=True)
+def _heap_push(keys, recs, size, key, rec):
+    i = size
+    keys[i] = key
+    recs[i] = rec
+    while i > 0:
+        p = (i - 1) >> 1
+        # max-heap on the improvement; earlier records first among equals
+        if keys[p] > keys[i] or (keys[p] == keys[i] and recs[p] < recs[i]):
+            break
+        keys[p], keys[i] = keys[i], keys[p]
+        recs[p], recs[i] = recs[i], recs[p]
+        i = p
+    return size + 1
+
+
+@njit(cache=True, nogil=True)
+def _heap_pop(keys, recs, size):
+    top = recs[0]
+    size -= 1
+    keys[0] = keys[size]
+    recs[0] = recs[size]
+    i = 0
+    while True:
+        lc = 2 * i + 1
+        if lc >= size:
+            break
+        c = lc
+        rc = lc + 1
+        if rc < size and (keys[rc] > keys[lc] or (keys[rc] == keys[lc] and recs[rc] < recs[lc])):
+            c = rc
+        if keys[i] > keys[c] or (keys[i] == keys[c] and recs[i] < recs[c]):
+            break
+        keys[c], keys[i] = keys[i], keys[c]
+        recs[c], recs[i] = recs[i], recs[c]
+        i = c
+    return top, size
+
+
+@njit(cache=True, nogil=True)
+def _grow_rows(a, cap):
+    out = np.zeros((cap,) + a.shape[1:], dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
+                 min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+                 max_leaf_nodes, max_features, seed, parallel):
+    n, d = Xb.shape
+    is_clf = n_classes > 0
+    K = n_classes + 1 if is_clf else 3
+    cnt = K - 1
+    NB = missing_bin + 1
+
+    m = 0
+    for i in range(n):
+        if w[i] > 0.0:
+            m += 1
+    idx = np.empty(m, dtype=np.int64)
+    j = 0
+    for i in range(n):
+        if w[i] > 0.0:
+            idx[j] = i
+            j += 1
+    buf = np.empty(m, dtype=np.int64)
+    codes = np.zeros(n if is_clf else 1, dtype=np.int64)
+    wy = np.zeros(1 if is_clf else n, dtype=np.float64)
+    w_total = 0.0
+    for i in range(n):
+        w_total += w[i]
+        if is_clf:
+            codes[i] = np.int64(y[i])
+        else:
+            wy[i] = w[i] * y[i]
+    rng = np.empty(1, dtype=np.uint64)
+    rng[0] = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
+
+    cap = 64
+    ri = np.full((cap, _NI), -1, dtype=np.int64)
+    rf = np.zeros((cap, 4), dtype=np.float64)
+    rt = np.zeros((cap, K), dtype=np.float64)
+    rl = np.zeros((cap, K), dtype=np.float64)
+    pcap = 4
+    pool = np.zeros((pcap, d, NB, K), dtype=np.float64)
+    pranges = np.zeros((pcap, d, 2), dtype=np.int64)
+    free = np.empty(pcap, dtype=np.int64)
+    for s in range(pcap):
+        free[s] = pcap - 1 - s
+    n_free = np.full(1, pcap, dtype=np.int64)
+    cut = np.empty((d, 4), dtype=np.float64)
+    perm = np.empty(2 * d, dtype=np.int64)
+
+    # root
+    n_free[0] -= 1
+    slot = free[n_free[0]]
+    if parallel and m * d >= _PARALLEL_WORK:
+        build_histogram_parallel(Xb, idx, 0, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
+    else:
+        build_histogram_serial(Xb, idx, 0, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
+    ri[0, _START] = 0
+    ri[0, _END] = m
+    ri[0, _DEPTH] = 0
+    ri[0, _PARENT] = -1
+    ri[0, _SLOT] = slot
+    if d > 0:
+        for b in range(NB):
+            for k in range(K):
+                rt[0, k] += pool[slot, 0, b, k]
+    rt[0, cnt] = m
+    if not is_clf:
+        s2 = 0.0
+        for i in range(m):
+            s = idx[i]
+            s2 += wy[s] * y[s]
+        rf[0, _SQSUM] = s2
+    n_rec = 1
+    if not _precheck(0, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                     min_samples_leaf, min_weight_leaf):
+        _release(slot, free, n_free)
+        ri[0, _SLOT] = -1
+    _evaluate(0, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin, n_classes,
+              criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
+              max_features, rng, perm, cut, parallel)
+
+    best_first = max_leaf_nodes > 0
+    splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
+    fcap = 64
+    fkeys = np.empty(fcap, dtype=np.float64)
+    frecs = np.empty(fcap, dtype=np.int64)
+    fsize = 0
+    if ri[0, _LEAF] == 0:
+        fkeys[0] = rf[0, _IMPROVEMENT]
+        frecs[0] = 0
+        fsize = 1
+
+    while fsize > 0:
+        if best_first:
+            r, fsize = _heap_pop(fkeys, frecs, fsize)
+        else:
+            fsize -= 1
+            r = frecs[fsize]
+        if splits_left <= 0:
+            ri[r, _LEAF] = 1
+            if ri[r, _SLOT] >= 0:
+                _release(ri[r, _SLOT], free, n_free)
+                ri[r, _SLOT] = -1
+            continue
+        splits_left -= 1
+        if n_rec + 2 > cap:
+            cap *= 2
+            ri2 = np.full((cap, _NI), -1, dtype=np.int64)
+            ri2[:n_rec] = ri[:n_rec]
+            ri = ri2
+            rf = _grow_rows(rf, cap)
+            rt = _grow_rows(rt, cap)
+            rl = _grow_rows(rl, cap)
+
+        # partition the samples (stably: each child's samples stay in row order)
+        start = ri[r, _START]
+        end = ri[r, _END]
+        f = ri[r, _FEAT]
+        b_lo = ri[r, _BLO]
+        go_missing_left = ri[r, _ML] == 1
+        pl = start
+        pr = 0
+        s2l = 0.0
+        s2r = 0.0
+        for i in range(start, end):
+            s = idx[i]
+            b = Xb[s, f]
+            if b == missing_bin:
+                left_side = go_missing_left
+            else:
+                left_side = b <= b_lo
+            if left_side:
+                idx[pl] = s
+                pl += 1
+                if not is_clf:
+                    s2l += wy[s] * y[s]
+            else:
+                buf[pr] = s
+                pr += 1
+                if not is_clf:
+                    s2r += wy[s] * y[s]
+        for i in range(pr):
+            idx[pl + i] = buf[i]
+
+        lc = n_rec
+        rc = n_rec + 1
+        n_rec += 2
+        for c, cs, ce, is_left in ((lc, start, pl, 1), (rc, pl, end, 0)):
+            ri[c, _START] = cs
+            ri[c, _END] = ce
+            ri[c, _DEPTH] = ri[r, _DEPTH] + 1
+            ri[c, _PARENT] = r
+            ri[c, _SLOT] = -1
+            ri[c, _LEFT] = -1
+            ri[c, _RIGHT] = -1
+        for k in range(K):
+            rt[lc, k] = rl[r, k]
+            rt[rc, k] = rt[r, k] - rl[r, k]
+        rt[lc, cnt] = pl - start
+        rt[rc, cnt] = end - pl
+        rf[lc, _SQSUM] = s2l
+        rf[rc, _SQSUM] = s2r
+        ri[r, _LEFT] = lc
+        ri[r, _RIGHT] = rc
+
+        need_l = _precheck(lc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                           min_samples_leaf, min_weight_leaf)
+        need_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                           min_samples_leaf, min_weight_leaf)
+        ps = ri[r, _SLOT]
+        ri[r, _SLOT] = -1
+        if need_l or need_r:
+            if pl - start <= end - pl:
+                small, large, need_small, need_large = lc, rc, need_l, need_r
+            else:
+                small, large, need_small, need_large = rc, lc, need_r, need_l
+            if n_free[0] == 0:
+                pool = _grow_rows(pool, 2 * pcap)
+                pranges = _grow_rows(pranges, 2 * pcap)
+                free2 = np.empty(2 * pcap, dtype=np.int64)
+                for s in range(pcap):
+                    free2[s] = 2 * pcap - 1 - s
+                free = free2
+                n_free[0] = pcap
+                pcap *= 2
+            n_free[0] -= 1
+            ss = free[n_free[0]]
+            n_small = ri[small, _END] - ri[small, _START]
+            n_large = ri[large, _END] - ri[large, _START]
+            if parallel and n_small * d >= _PARALLEL_WORK:
+                build_histogram_parallel(Xb, idx, ri[small, _START], ri[small, _END], codes, w,
+                                         wy, is_clf, pool[ss], pranges[ss])
+            else:
+                build_histogram_serial(Xb, idx, ri[small, _START], ri[small, _END], codes, w,
+                                       wy, is_clf, pool[ss], pranges[ss])
+            if need_large:
+                if n_large < NB:
+                    # few samples: rebuilding beats subtracting whole histograms
+                    build_histogram_serial(Xb, idx, ri[large, _START], ri[large, _END], codes,
+                                           w, wy, is_clf, pool[ps], pranges[ps])
+                else:
+                    subtract_histogram(pool[ps], pool[ss])
+                ri[large, _SLOT] = ps
+            else:
+                _release(ps, free, n_free)
+            if need_small:
+                ri[small, _SLOT] = ss
+            else:
+                _release(ss, free, n_free)
+        else:
+            _release(ps, free, n_free)
+
+        for c in (lc, rc):
+            _evaluate(c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
+                      n_classes, criterion, min_samples_leaf, min_weight_leaf,
+                      min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel)
+        if fsize + 2 > fcap:
+            fkeys = _grow_rows(fkeys, 2 * fcap)
+            frecs = _grow_rows(frecs, 2 * fcap)
+            fcap *= 2
+        if best_first:
+            for c in (lc, rc):
+                if ri[c, _LEAF] == 0:
+                    fsize = _heap_push(fkeys, frecs, fsize, rf[c, _IMPROVEMENT], c)
+        else:
+            # right pushed first: the left subtree is grown first (pre-order, as sklearn)
+            for c in (rc, lc):
+                if ri[c, _LEAF] == 0:
+                    frecs[fsize] = c
+                    fsize += 1
+
+    # node numbering: creation order (best-first) or pre-order (depth-first)
+    order = np.empty(n_rec, dtype=np.int64)
+    if best_first:
+        for i in range(n_rec):
+            order[i] = i
+    else:
+        stack = np.empty(n_rec, dtype=np.int64)
+        sp = 1
+        stack[0] = 0
+        k = 0
+        while sp > 0:
+            sp -= 1
+            r = stack[sp]
+            order[k] = r
+            k += 1
+            if ri[r, _LEAF] == 0:
+                stack[sp] = ri[r, _RIGHT]
+                stack[sp + 1] = ri[r, _LEFT]
+                sp += 2
+    return ri[:n_rec], rf[:n_rec], rt[:n_rec], order
+
+
+def _thresholds(feature, b_lo, b_hi, mapper):
+    """Thresholds in feature units between the observed bins ``b_lo`` and ``b_hi``."""
+    thr = np.full(feature.shape[0], -2.0)
+    split = feature >= 0
+    f = feature[split]
+    lo = b_lo[split]
+    hi = b_hi[split]
+    out = np.full(f.shape[0], np.inf)
+    has_hi = hi >= 0
+    exact = mapper.is_exact_[f] & has_hi
+    a = mapper.values_[f[exact], lo[exact]]
+    b = mapper.values_[f[exact], hi[exact]]
+    mid = a / 2.0 + b / 2.0
+    out[exact] = np.where((mid >= b) | np.isinf(mid), a, mid)
+    quant = ~mapper.is_exact_[f] & has_hi
+    e_lo = mapper.edges_[f[quant], lo[quant]]
+    e_hi = mapper.edges_[f[quant], hi[quant] - 1]
+    out[quant] = e_lo / 2.0 + e_hi / 2.0
+    thr[split] = out
+    return thr
+
+
+def grow_tree(
+    X_binned,
+    y,
+    sample_weight,
+    bin_mapper,
+    *,
+    n_classes,
+    criterion,
+    max_depth=None,
+    min_samples_split=2,
+    min_samples_leaf=1,
+    min_weight_fraction_leaf=0.0,
+    min_impurity_decrease=0.0,
+    max_leaf_nodes=None,
+    max_features=None,
+    seed=0,
+    parallel=True,
+):
+    """Grow one tree; see the module docstring. Returns a :class:`Tree`.
+
+    Parameters are scikit-learn's, already validated by the caller; ``max_features`` is an
+    int count (or None for all features), ``min_samples_split`` an int, ``n_classes`` 0 for
+    a regressor.
+    """
+    X_binned = np.asfortranarray(X_binned, dtype=np.uint8)
+    n, d = X_binned.shape
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    crit = CRITERIA[criterion]
+    if (n_classes > 0) == (crit == SQUARED_ERROR):
+        raise ValueError(f"criterion {criterion!r} does not fit n_classes={n_classes}.")
+    max_depth = np.iinfo(np.int32).max if max_depth is None else int(max_depth)
+    min_samples_leaf = int(min_samples_leaf)
+    min_samples_split = max(int(min_samples_split), 2 * min_samples_leaf)
+    min_weight_leaf = float(min_weight_fraction_leaf) * float(w.sum())
+    mf = d if max_features is None else int(max_features)
+    ri, rf, rt, order = _grow_kernel(
+        X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
+        int(bin_mapper.missing_bin_), max_depth, min_samples_split, min_samples_leaf,
+        min_weight_leaf, float(min_impurity_decrease),
+        -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf, int(seed), bool(parallel),
+    )
+    ri = ri[order]
+    rf = rf[order]
+    rt = rt[order]
+    new_id = np.empty(order.shape[0], dtype=np.int64)
+    new_id[order] = np.arange(order.shape[0])
+    leaf = ri[:, _LEAF] == 1
+    left = np.where(leaf, -1, new_id[np.maximum(ri[:, _LEFT], 0)])
+    right = np.where(leaf, -1, new_id[np.maximum(ri[:, _RIGHT], 0)])
+    feature = np.where(leaf, -2, ri[:, _FEAT])
+    threshold = _thresholds(feature, ri[:, _BLO], ri[:, _BHI], bin_mapper)
+    missing_left = np.where(leaf, 0, ri[:, _ML]).astype(np.uint8)
+    wn = rf[:, _WN]
+    if n_classes > 0:
+        value = rt[:, :n_classes] / wn[:, None]
+    else:
+        value = (rt[:, 1] / wn)[:, None]
+    return Tree(
+        children_left=left,
+        children_right=right,
+        feature=feature,
+        threshold=threshold,
+        missing_go_to_left=missing_left,
+        value=value,
+        n_node_samples=rt[:, -1].astype(np.int64),
+        weighted_n_node_samples=wn,
+        impurity=rf[:, _IMP],
+        n_features=d,
+    )

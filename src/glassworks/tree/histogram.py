@@ -1,0 +1,72 @@
+"""Histogram kernels: per-feature, per-bin sums of one node's samples.
+
+A histogram is a float64 array ``hist`` of shape ``(n_features, n_bins_total, n_channels)``
+(``n_bins_total = max_bins + 1``: the last bin holds NaN). The channels are
+
+- classification: ``n_classes`` weighted class counts, then the sample count;
+- regression: ``sum(w)``, ``sum(w * y)``, then the sample count.
+
+The sample count is always the last channel (``min_samples_leaf`` counts samples, not
+weight). A node's samples are ``idx[start:end]``; the grower builds the smaller child's
+histogram from its samples and gets the larger sibling's by subtraction from the parent's.
+Each kernel comes in a serial and a parallel (over features) flavour: the grower picks the
+parallel one for large nodes only, and a forest growing trees in threads uses serial ones.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, nogil=True)
+def _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
+    h[:] = 0.0
+    cnt = h.shape[1] - 1
+    lo = 255
+    hi = 0
+    if is_clf:
+        for i in range(start, end):
+            s = idx[i]
+            b = Xb[s, f]
+            h[b, codes[s]] += w[s]
+            h[b, cnt] += 1.0
+            if b < lo:
+                lo = b
+            if b > hi:
+                hi = b
+    else:
+        for i in range(start, end):
+            s = idx[i]
+            b = Xb[s, f]
+            h[b, 0] += w[s]
+            h[b, 1] += wy[s]
+            h[b, cnt] += 1.0
+            if b < lo:
+                lo = b
+            if b > hi:
+                hi = b
+    bin_range[0] = lo
+    bin_range[1] = hi
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def build_histogram_parallel(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_ranges):
+    """Fill ``hist`` with the sums of samples ``idx[start:end]``; ``bin_ranges[f]`` gets the
+    smallest and largest bin seen (the NaN bin included)."""
+    for f in prange(Xb.shape[1]):
+        _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
+
+
+@njit(cache=True, nogil=True)
+def build_histogram_serial(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_ranges):
+    """Serial twin of :func:`build_histogram_parallel`."""
+    for f in range(Xb.shape[1]):
+        _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
+
+
+@njit(cache=True, nogil=True)
+def subtract_histogram(parent, child):
+    """``parent -= child`` in place: the sibling's histogram, without touching its samples."""
+    p = parent.reshape(-1)
+    c = child.reshape(-1)
+    for i in range(p.shape[0]):
+        p[i] -= c[i]

@@ -109,14 +109,14 @@ def capture_counts(captures, labels, w, unit):
 
 
 @njit(cache=True, nogil=True)
-def and_pairs(captures, pairs):
-    """Bit vectors of the conjunctions ``captures[i] & captures[j]`` for each row (i, j)."""
+def and_conjunctions(left, right, pairs):
+    """Bit vectors of the conjunctions ``left[i] & right[j]`` for each row (i, j) of pairs."""
     p = pairs.shape[0]
-    nw = captures.shape[1]
+    nw = left.shape[1]
     out = np.empty((p, nw), dtype=np.uint64)
     for r in range(p):
         i = pairs[r, 0]
         j = pairs[r, 1]
         for t in range(nw):
-            out[r, t] = captures[i, t] & captures[j, t]
+            out[r, t] = left[i, t] & right[j, t]
     return out

@@ -211,20 +211,39 @@ def _bnb_kernel(
             in_set[prefix[t]] = False
 
 
-def equivalent_minority(A_bool, y, w, n_classes):
+def equivalent_minority(A, y, w, n_classes):
     """Minority indicator for the equivalent points bound.
 
     Samples with the same antecedent vector are classified alike by every rule list; in each
     such group all samples outside the heaviest class are flagged, so the flagged weight of any
     union of groups is a lower bound on the mistakes any list makes on it.
+
+    Parameters
+    ----------
+    A : uint64 (m, n_words)
+        Antecedent captures.
+    y : int (n_samples,)
+    w : float64 (n_samples,)
+    n_classes : int
+
+    Returns
+    -------
+    bool (n_samples,)
     """
-    n = A_bool.shape[0]
-    if n == 0:
-        return np.zeros(0, dtype=bool)
-    packed = np.packbits(A_bool, axis=1)
-    _, group = np.unique(packed, axis=0, return_inverse=True)
-    group = group.ravel()
-    g = group.max() + 1
+    from .bitvec import unpack_vector
+
+    n = y.shape[0]
+    group = np.zeros(n, dtype=np.int64)
+    # 64 antecedents at a time: each sample's 64 bits as one uint64 code, then relabel
+    for start in range(0, A.shape[0], 64):
+        block = np.stack([unpack_vector(A[a], n) for a in range(start, min(start + 64, A.shape[0]))])
+        bits = np.zeros((64, n), dtype=bool)
+        bits[: block.shape[0]] = block
+        code = np.packbits(bits, axis=0, bitorder="little").T.copy().view("<u8").ravel()
+        pairs = np.stack([group.astype(np.uint64), code], axis=1)
+        _, group = np.unique(pairs, axis=0, return_inverse=True)
+        group = group.ravel().astype(np.int64)
+    g = int(group.max()) + 1 if n else 0
     weight = np.zeros((g, n_classes))
     np.add.at(weight, (group, y), w)
     best = np.argmax(weight, axis=1)

@@ -1,0 +1,471 @@
+"""``RuleListClassifier``: greedy or certifiably optimal (CORELS) rule lists, multiclass."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .._validation import check_sample_weight
+from .bitvec import pack_columns, pack_vector
+from .equivalent_tree import rule_list_to_tree, set_covers
+from .greedy import greedy_rule_list
+from .mining import (
+    analyse_columns,
+    antecedent_mask,
+    antecedent_text,
+    encode,
+    mine_antecedents,
+)
+from .search import bnb_search, equivalent_minority
+
+_ALGORITHMS = ("greedy", "optimal")
+_QUEUES = ("lower_bound", "curiosity")
+
+
+class RuleListClassifier(ClassifierMixin, BaseEstimator):
+    """An ordered if / else-if / else list of rules; the first rule a sample matches decides.
+
+    Each rule is a conjunction of conditions on the input features (``x <= t``, ``x > t``,
+    ``x == category``, ``x is missing``) and predicts one class; the last (default) rule
+    catches the rest. Works for any number of classes.
+
+    Parameters
+    ----------
+    algorithm : {"greedy", "optimal"}, default="greedy"
+        ``"greedy"``: sequential covering (each new rule the one whose split of the
+        uncaptured samples most reduces the Gini impurity), then cut to the prefix with the
+        smallest objective. ``"optimal"``: minimise the CORELS objective (below) by branch and
+        bound (Angelino et al., JMLR 2018), certifying the optimum unless a budget stops it.
+    lam : float, default=0.01
+        Penalty per rule in the objective ``misclassification rate + lam * n_rules`` (the
+        default rule is not counted; the rate is weighted by ``sample_weight``).
+    max_card : int, default=2
+        Maximum number of conditions per rule.
+    n_cuts : int, default=8
+        Thresholds per numeric column: all midpoints between distinct values when there are at
+        most ``n_cuts + 1`` of them, else after ``n_cuts`` (weighted) quantiles.
+    min_support : float, default=0.01
+        Antecedents capturing a smaller (weighted) fraction of the training data are dropped;
+        the greedy algorithm also requires a rule to newly capture this fraction.
+    max_rules : int or None, default=None
+        Maximum number of rules (not counting the default rule). For ``"optimal"`` a
+        constraint of the search (the certificate is then for lists of at most this length).
+    max_nodes : int, default=5_000_000
+        ``"optimal"`` only: budget of prefix-trie nodes (memory is about 50 bytes per node).
+    time_limit : float or None, default=None
+        ``"optimal"`` only: budget in seconds.
+    queue : {"lower_bound", "curiosity"}, default="lower_bound"
+        ``"optimal"`` only: which prefix to expand next, the smallest objective lower bound
+        first, or the smallest lower bound per captured sample ("curiosity").
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    rules_ : list of dict
+        The rules in order, the default rule last. Keys: ``"conditions"`` (list of
+        ``(feature_name, op, value)`` with op one of ``"<="``, ``">"``, ``"=="``,
+        ``"is missing"``), ``"features"`` (indices of the input features tested),
+        ``"text"``, ``"class"`` (the predicted label), ``"support"`` (training weight the rule
+        captures, i.e. that reaches it and satisfies it), ``"confidence"`` (fraction of that
+        weight of the predicted class), ``"proba"`` (the smoothed class frequencies
+        ``predict_proba`` returns), ``"is_default"``.
+    objective_ : float
+        The objective of the fitted list on the training data.
+    lower_bound_ : float
+        ``"optimal"``: a proven lower bound on the objective of every rule list over the mined
+        antecedents (equal to ``objective_`` when certified); NaN for ``"greedy"``.
+    certified_ : bool
+        True only when the search proved the list optimal (never for ``"greedy"``).
+    search_stats_ : dict
+        ``"optimal"``: nodes, queue size, expansions, time, and ``stopped_by`` (None,
+        ``"max_nodes"`` or ``"time_limit"``).
+    antecedents_ : list of str
+        Text of the mined antecedents the learner chose from.
+    tree_ : Tree
+        The equivalent flat decision tree (same ``predict_proba``), used by :meth:`explain`.
+    n_features_in_, feature_names_in_ : as in scikit-learn.
+
+    Notes
+    -----
+    A DataFrame whose columns are all boolean is a ready-made antecedent matrix (e.g. CORELS's
+    ``.out`` files): each column is an antecedent ("column is true") named by the column;
+    with ``max_card=1`` they are used exactly as given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassworks import RuleListClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.rand(300, 2); y = (X[:, 0] > 0.5).astype(int)
+    >>> clf = RuleListClassifier(algorithm="optimal", lam=0.01).fit(X, y)
+    >>> clf.certified_, clf.score(X, y)
+    (True, 1.0)
+    """
+
+    def __init__(
+        self,
+        algorithm="greedy",
+        lam=0.01,
+        max_card=2,
+        n_cuts=8,
+        min_support=0.01,
+        max_rules=None,
+        max_nodes=5_000_000,
+        time_limit=None,
+        queue="lower_bound",
+    ):
+        self.algorithm = algorithm
+        self.lam = lam
+        self.max_card = max_card
+        self.n_cuts = n_cuts
+        self.min_support = min_support
+        self.max_rules = max_rules
+        self.max_nodes = max_nodes
+        self.time_limit = time_limit
+        self.queue = queue
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        return tags
+
+    # -- input ---------------------------------------------------------------------------
+    def _check_params(self):
+        if self.algorithm not in _ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {_ALGORITHMS}, got {self.algorithm!r}.")
+        if self.queue not in _QUEUES:
+            raise ValueError(f"queue must be one of {_QUEUES}, got {self.queue!r}.")
+        if not (np.isfinite(self.lam) and self.lam >= 0):
+            raise ValueError(f"lam must be a finite number >= 0, got {self.lam!r}.")
+        for name in ("max_card", "n_cuts", "max_nodes"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}.")
+        if self.max_rules is not None and (
+            not isinstance(self.max_rules, (int, np.integer)) or self.max_rules < 0
+        ):
+            raise ValueError(f"max_rules must be None or an integer >= 0, got {self.max_rules!r}.")
+        if not (0.0 <= self.min_support < 1.0):
+            raise ValueError(f"min_support must be in [0, 1), got {self.min_support!r}.")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ValueError(f"time_limit must be None or > 0, got {self.time_limit!r}.")
+
+    @staticmethod
+    def _mode_of(X):
+        import pandas as pd
+
+        if isinstance(X, pd.DataFrame):
+            numeric = all(
+                pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt)
+                for dt in X.dtypes
+            )
+            return "numeric" if numeric and X.shape[1] > 0 else "frame"
+        if hasattr(X, "dtype") and getattr(X, "dtype", None) == np.bool_ and getattr(X, "ndim", 0) == 2:
+            return "bool"
+        return "numeric"
+
+    def _encode_X(self, X, *, reset, y=None):
+        """Validate X (and y when fitting) and return the encoded float matrix."""
+        if reset:
+            mode = self._mode_of(X)
+        else:
+            mode = self._input_mode_
+        if mode == "numeric":
+            if y is not None:
+                X, y = validate_data(
+                    self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", reset=reset
+                )
+            else:
+                X = validate_data(
+                    self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=reset
+                )
+            if reset:
+                self._kinds = ["num"] * X.shape[1]
+                self._categories = [None] * X.shape[1]
+                self._ready_made = False
+            Z = np.array(X, dtype=np.float64, order="C")
+        else:
+            X = validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[0] == 0:
+                raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+            if X.shape[1] == 0:
+                raise ValueError("Found array with 0 feature(s) while a minimum of 1 is required.")
+            if reset:
+                self._kinds, self._categories, self._ready_made = analyse_columns(X)
+            Z = encode(X, self._kinds, self._categories)
+            if y is not None:
+                y = column_or_1d(y, warn=True)
+                check_consistent_length(Z, y)
+        if reset:
+            self._input_mode_ = mode
+        return Z, y
+
+    def _feature_names(self):
+        if hasattr(self, "feature_names_in_"):
+            return [str(c) for c in self.feature_names_in_]
+        return [f"x{j}" for j in range(self.n_features_in_)]
+
+    # -- fit -----------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Mine antecedents from X and learn the rule list.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Numeric columns (NaN = missing) and, in a DataFrame, categorical columns
+            (category, object/string, bool). An all-boolean DataFrame is a ready-made
+            antecedent matrix.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like of shape (n_samples,) or None
+            Non-negative weights; the objective counts weighted misclassifications.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        Z, y = self._encode_X(X, reset=True, y=y)
+        check_classification_targets(y)
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        k = self.classes_.shape[0]
+        if k < 2:
+            raise ValueError(
+                "RuleListClassifier needs samples of at least two classes in the data; "
+                f"got 1 class ({self.classes_[0]!r})."
+            )
+        w = check_sample_weight(sample_weight, Z)
+        # zero-weight rows take no part in anything (mining, search, counts)
+        keep = w > 0
+        Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
+        names = self._feature_names()
+        antecedents, captures, _ = mine_antecedents(
+            Zf, wf, self._kinds, self._categories, n_cuts=int(self.n_cuts),
+            max_card=int(self.max_card), min_support=float(self.min_support),
+            ready_made=self._ready_made,
+        )
+        self.antecedents_ = [
+            antecedent_text(a, names, self._categories, self._ready_made) for a in antecedents
+        ]
+        labels = pack_columns(yf[:, None] == np.arange(k)[None, :])
+        unit = bool(np.all(wf == 1.0))
+        W = float(wf.sum())
+        self.search_stats_ = {}
+        if not antecedents:
+            warnings.warn(
+                "No antecedent has enough support (min_support="
+                f"{self.min_support}); the model is the default rule alone.",
+                UserWarning,
+            )
+            chosen = []
+            self.lower_bound_ = np.nan
+            self.certified_ = False
+        elif self.algorithm == "greedy":
+            chosen = greedy_rule_list(
+                captures, labels, wf, unit, float(self.lam), max_rules=self.max_rules,
+                min_count=float(self.min_support) * W,
+            )
+            self.lower_bound_ = np.nan
+            self.certified_ = False
+        else:
+            minor = equivalent_minority(captures, yf, wf, k)
+            res = bnb_search(
+                captures, labels, pack_vector(minor), wf, unit, float(self.lam),
+                max_depth=self.max_rules, policy=self.queue, max_nodes=int(self.max_nodes),
+                time_limit=self.time_limit,
+            )
+            chosen = res.pop("prefix")
+            self.lower_bound_ = float(res.pop("lower_bound"))
+            self.certified_ = bool(res.pop("certified"))
+            res.pop("objective")
+            self.search_stats_ = res
+        self._build(
+            [antecedents[a] for a in chosen], Zf, yf, wf, names, Z_full=Z, w_full=w
+        )
+        if self.search_stats_.get("stopped_by") is not None:
+            warnings.warn(
+                f"The optimal search stopped at its {self.search_stats_['stopped_by']} budget: "
+                f"the list is the best found (objective {self.objective_:.6g}), not certified "
+                f"optimal; proven lower bound {self.lower_bound_:.6g}.",
+                UserWarning,
+            )
+        return self
+
+    def _build(self, rule_antecedents, Z, y, w, names, *, Z_full, w_full):
+        k = self.classes_.shape[0]
+        W = float(w.sum())
+        prior = np.bincount(y, weights=w, minlength=k) / W
+        remaining = np.ones(Z.shape[0], dtype=bool)
+        self._antecedents = list(rule_antecedents)
+        rules, leaf_values, mistakes = [], [], 0.0
+        for ante in list(rule_antecedents) + [()]:
+            captured = remaining & antecedent_mask(Z, ante) if ante else remaining.copy()
+            counts = np.bincount(y[captured], weights=w[captured], minlength=k)
+            s = float(counts.sum())
+            if s > 0:
+                cls = int(np.argmax(counts))
+                proba = (counts + prior) / (s + 1.0)
+                if int(np.argmax(proba)) != cls:
+                    proba = counts / s
+                conf = counts[cls] / s
+            else:
+                cls = int(np.argmax(prior))
+                proba = prior.copy()
+                conf = np.nan
+            mistakes += s - (counts[cls] if s > 0 else 0.0)
+            remaining &= ~captured
+            leaf_values.append(proba)
+            rules.append(
+                {
+                    "conditions": [
+                        (names[j], {0: "<=", 1: ">", 2: "==", 3: "is missing"}[op],
+                         self._categories[j][int(v)] if op == 2 else
+                         (None if op == 3 else float(v)))
+                        for (j, op, v) in ante
+                    ],
+                    "features": sorted({c[0] for c in ante}),
+                    "text": antecedent_text(ante, names, self._categories, self._ready_made)
+                    if ante else "",
+                    "class": self.classes_[cls],
+                    "support": s,
+                    "confidence": conf,
+                    "proba": proba,
+                    "is_default": not ante,
+                }
+            )
+        self.rules_ = rules
+        self._leaf_values = np.array(leaf_values)
+        self._rule_class = np.array([int(np.argmax(v)) for v in leaf_values])
+        self.objective_ = mistakes / W + float(self.lam) * len(rule_antecedents)
+        d = self.n_features_in_
+        feats = np.zeros((len(rules), d), dtype=bool)
+        acc = np.zeros(d, dtype=bool)
+        for r, ante in enumerate(list(rule_antecedents) + [()]):
+            for c in ante:
+                acc[c[0]] = True
+            feats[r] = acc
+        self._tested = feats
+        try:
+            tree, _ = rule_list_to_tree(self._antecedents, self._leaf_values, d)
+            self.tree_ = set_covers(tree, Z_full, w_full)
+        except ValueError as exc:  # a huge list of conjunctions: no equivalent tree
+            self.tree_ = None
+            self._tree_error = str(exc)
+
+    # -- predict -------------------------------------------------------------------------
+    def _rule_index(self, X):
+        check_is_fitted(self, "rules_")
+        Z, _ = self._encode_X(X, reset=False)
+        n = Z.shape[0]
+        out = np.full(n, len(self._antecedents), dtype=np.int64)
+        open_ = np.ones(n, dtype=bool)
+        for r, ante in enumerate(self._antecedents):
+            hit = open_ & antecedent_mask(Z, ante)
+            out[hit] = r
+            open_ &= ~hit
+        return out, Z
+
+    def apply(self, X):
+        """Index of the rule that fires for each sample (``len(rules_) - 1`` = default)."""
+        return self._rule_index(X)[0]
+
+    def predict(self, X):
+        """Class of the first rule each sample satisfies."""
+        idx, _ = self._rule_index(X)
+        return self.classes_[self._rule_class[idx]]
+
+    def predict_proba(self, X):
+        """Smoothed class frequencies of the training points the firing rule captures:
+        ``(counts + prior) / (support + 1)``, the prior being the training class frequencies
+        (so an empty rule predicts the prior)."""
+        idx, _ = self._rule_index(X)
+        return self._leaf_values[idx].copy()
+
+    # -- explanations --------------------------------------------------------------------
+    def explain_rules(self, X):
+        """For each sample, the rule that fired.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``rule`` (index into ``rules_``; the default rule is the last),
+            ``text`` (the rule as printed, ``"else"`` for the default) and ``class``.
+        """
+        import pandas as pd
+
+        idx, _ = self._rule_index(X)
+        texts = np.array(
+            [("else" if r["is_default"] else r["text"]) for r in self.rules_], dtype=object
+        )
+        return pd.DataFrame(
+            {"rule": idx, "text": texts[idx], "class": self.classes_[self._rule_class[idx]]}
+        )
+
+    def rules_tested(self, X):
+        """Which input features appear in the rules each sample was tested against (the rules
+        up to and including the one that fired; all rules for the default).
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples, n_features_in_)
+        """
+        idx, _ = self._rule_index(X)
+        return self._tested[idx].copy()
+
+    def explain(self, X, method="shap", background=None):
+        """Exact Shapley values of ``predict_proba``, through the equivalent tree ``tree_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        method : {"shap", "path"}, default="shap"
+            ``"shap"``: path-dependent TreeSHAP (training covers) when ``background`` is
+            None, else exact interventional Shapley values over the background set.
+            ``"path"``: Saabas path contributions.
+        background : array-like or None
+            Background samples (same format as X).
+
+        Returns
+        -------
+        Explanation
+            values of shape (n_samples, n_features, n_classes); ``base_values +
+            values.sum(axis=1)`` equals ``predict_proba(X)``. ``data`` holds the encoded
+            features (category codes for categorical columns).
+        """
+        from ..shapley import explain_trees
+
+        check_is_fitted(self, "rules_")
+        if self.tree_ is None:
+            raise ValueError(f"No equivalent tree: {self._tree_error}")
+        _, Z = self._rule_index(X)
+        bg = None
+        if background is not None:
+            bg, _ = self._encode_X(background, reset=False)
+        return explain_trees(
+            [self.tree_], Z, method=method, background=bg, feature_names=self._feature_names(),
+            output_names=[str(c) for c in self.classes_],
+        )
+
+    # -- display -------------------------------------------------------------------------
+    def __str__(self):
+        if not hasattr(self, "rules_"):
+            return repr(self)
+        lines = []
+        for r, rule in enumerate(self.rules_):
+            cls = rule["class"]
+            conf = rule["confidence"]
+            tail = f"  ({rule['support']:.6g} captured, {conf:.0%} right)" if conf == conf else ""
+            if rule["is_default"]:
+                lines.append(f"else: {cls}{tail}" if r > 0 else f"always: {cls}{tail}")
+            else:
+                kw = "if" if r == 0 else "else if"
+                lines.append(f"{kw} {rule['text']} then {cls}{tail}")
+        return "\n".join(lines)

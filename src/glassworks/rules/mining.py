@@ -1,0 +1,309 @@
+"""Antecedent mining: raw columns -> conditions -> conjunctions, as packed bit vectors.
+
+Every column is first *encoded* as float64 (``encode``): a numeric column as itself (NaN =
+missing), a categorical column (pandas category, object/string, bool) as the index of its
+category (NaN = missing, ``-1`` = a category unseen in training). Conditions act on the
+encoding, so prediction, the equivalent tree and the explanations all read the same matrix:
+
+- ``LE``: ``x <= t``  (missing -> false)
+- ``GT``: ``x > t``   (missing -> false)
+- ``EQ``: ``x == c``  (category code ``c``; missing / unseen -> false)
+- ``ISNAN``: ``x is missing``
+
+A condition is a tuple ``(feature, op, value)``; an antecedent is a tuple of conditions.
+"""
+
+import numpy as np
+
+from .bitvec import and_conjunctions, capture_counts, pack_columns
+
+LE, GT, EQ, ISNAN = 0, 1, 2, 3
+_OP_TEXT = {LE: "<=", GT: ">", EQ: "==", ISNAN: "is missing"}
+
+
+# -- columns ---------------------------------------------------------------------------------
+def _is_bool_dtype(dtype):
+    import pandas as pd
+
+    return pd.api.types.is_bool_dtype(dtype)
+
+
+def _is_numeric_dtype(dtype):
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(dtype) and not _is_bool_dtype(dtype)
+
+
+def _sorted_categories(values):
+    import pandas as pd
+
+    uniq = pd.unique(pd.Series(values, dtype=object).dropna())
+    try:
+        return list(sorted(uniq))
+    except TypeError:  # mixed types: a stable order all the same
+        return list(sorted(uniq, key=lambda v: (type(v).__name__, str(v))))
+
+
+def analyse_columns(X):
+    """Decide each column's kind from the training data.
+
+    Returns
+    -------
+    kinds : list of str
+        ``"num"`` or ``"cat"`` per column.
+    categories : list
+        For a categorical column the list of its categories (codes are positions), else None.
+    ready_made : bool
+        Every column is boolean: X is a ready-made antecedent matrix (each column one
+        antecedent, named by the column).
+    """
+    import pandas as pd
+
+    kinds, categories = [], []
+    if isinstance(X, pd.DataFrame):
+        for col in X.columns:
+            s = X[col]
+            dt = s.dtype
+            if _is_bool_dtype(dt):
+                kinds.append("cat")
+                categories.append([False, True])
+            elif isinstance(dt, pd.CategoricalDtype):
+                kinds.append("cat")
+                categories.append(list(dt.categories))
+            elif _is_numeric_dtype(dt):
+                kinds.append("num")
+                categories.append(None)
+            else:
+                kinds.append("cat")
+                categories.append(_sorted_categories(s.to_numpy()))
+        ready_made = len(kinds) > 0 and all(_is_bool_dtype(dt) for dt in X.dtypes)
+        return kinds, categories, ready_made
+    arr = np.asarray(X)
+    if arr.dtype.kind == "b":
+        d = arr.shape[1]
+        return ["cat"] * d, [[False, True] for _ in range(d)], True
+    if arr.dtype.kind in "iuf":
+        return ["num"] * arr.shape[1], [None] * arr.shape[1], False
+    for j in range(arr.shape[1]):
+        try:
+            arr[:, j].astype(np.float64)
+            kinds.append("num")
+            categories.append(None)
+        except (TypeError, ValueError):
+            kinds.append("cat")
+            categories.append(_sorted_categories(arr[:, j]))
+    return kinds, categories, False
+
+
+def encode(X, kinds, categories):
+    """Encode X (DataFrame or array) as float64 (n_samples, n_features); see module docstring."""
+    import pandas as pd
+
+    n = X.shape[0]
+    Z = np.empty((n, len(kinds)), dtype=np.float64)
+    is_frame = isinstance(X, pd.DataFrame)
+    arr = None if is_frame else np.asarray(X)
+    for j, kind in enumerate(kinds):
+        col = X.iloc[:, j] if is_frame else arr[:, j]
+        if kind == "num":
+            try:
+                v = np.asarray(pd.to_numeric(pd.Series(col), errors="raise"), dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"Column {j} was numeric in training but holds non-numeric values: {exc}"
+                ) from None
+            if np.isinf(v).any():
+                raise ValueError(f"Column {j} contains infinity; only NaN (missing) is allowed.")
+            Z[:, j] = v
+        else:
+            values = pd.Series(col, dtype=object)
+            missing = values.isna().to_numpy()
+            codes = pd.Index(categories[j], dtype=object).get_indexer(values.where(~missing, None))
+            z = codes.astype(np.float64)
+            z[missing] = np.nan
+            Z[:, j] = z
+    return Z
+
+
+# -- conditions -----------------------------------------------------------------------------
+def condition_mask(Z, cond):
+    """Boolean vector: which rows of the encoded matrix satisfy the condition."""
+    j, op, v = cond
+    x = Z[:, j]
+    with np.errstate(invalid="ignore"):
+        if op == LE:
+            return x <= v
+        if op == GT:
+            return x > v
+        if op == EQ:
+            return x == v
+        return np.isnan(x)
+
+
+def antecedent_mask(Z, antecedent):
+    mask = np.ones(Z.shape[0], dtype=bool)
+    for cond in antecedent:
+        mask &= condition_mask(Z, cond)
+    return mask
+
+
+def condition_text(cond, names, categories, ready_made=False):
+    j, op, v = cond
+    name = names[j]
+    if op == ISNAN:
+        return f"{name} is missing"
+    if op == EQ:
+        value = categories[j][int(v)]
+        if isinstance(value, (bool, np.bool_)):
+            if ready_made:
+                return name if value else f"not {name}"
+            return f"{name}" if value else f"not {name}"
+        return f"{name} == {value}"
+    return f"{name} {_OP_TEXT[op]} {float(v):.6g}"
+
+
+def antecedent_text(antecedent, names, categories, ready_made=False):
+    return " and ".join(condition_text(c, names, categories, ready_made) for c in antecedent)
+
+
+def _weighted_cut_values(x, w, n_cuts):
+    """Thresholds of one numeric column: midpoints between consecutive distinct values when
+    there are few, else after weighted quantiles (chosen among the data values, so that integer
+    weights and repeated rows give the same cuts)."""
+    ok = ~np.isnan(x) & (w > 0)
+    x, w = x[ok], w[ok]
+    if x.size == 0:
+        return np.empty(0)
+    u, inv = np.unique(x, return_inverse=True)
+    if u.size <= 1:
+        return np.empty(0)
+    uw = np.bincount(inv, weights=w, minlength=u.size)
+    if u.size - 1 <= n_cuts:
+        lo = u[:-1]
+    else:
+        cum = np.cumsum(uw)
+        total = cum[-1]
+        levels = np.arange(1, n_cuts + 1) / (n_cuts + 1) * total
+        pos = np.searchsorted(cum, levels - 1e-9 * total, side="left")
+        pos = np.unique(np.clip(pos, 0, u.size - 2))
+        lo = u[pos]
+    hi = u[np.searchsorted(u, lo, side="right")]
+    return lo + (hi - lo) / 2.0
+
+
+def base_conditions(Z, w, kinds, categories, n_cuts, ready_made):
+    """The single conditions each column offers (before the support filter)."""
+    conds = []
+    for j, kind in enumerate(kinds):
+        x = Z[:, j]
+        has_nan = bool(np.isnan(x[w > 0]).any())
+        if kind == "num":
+            for t in _weighted_cut_values(x, w, n_cuts):
+                conds.append((j, LE, float(t)))
+                conds.append((j, GT, float(t)))
+        else:
+            present = np.unique(x[(w > 0) & ~np.isnan(x)]).astype(np.int64)
+            if ready_made:
+                present = present[present == 1]  # a column is one antecedent: "col is true"
+            elif present.size + has_nan <= 1:
+                present = present[:0]
+            for c in present:
+                conds.append((j, EQ, float(c)))
+        if has_nan and not ready_made:
+            conds.append((j, ISNAN, np.nan))
+    return conds
+
+
+def _compatible(antecedent, cond):
+    """A conjunction holds at most one condition per feature, except a numeric interval
+    (one ``<=`` and one ``>``): anything else is contradictory or redundant."""
+    for c in antecedent:
+        if c[0] == cond[0]:
+            if {c[1], cond[1]} != {LE, GT}:
+                return False
+            # x <= a and x > b is an interval only when b < a
+            le = c[2] if c[1] == LE else cond[2]
+            gt = c[2] if c[1] == GT else cond[2]
+            if gt >= le:
+                return False
+    return True
+
+
+def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, ready_made):
+    """Mine antecedents (conjunctions of up to ``max_card`` conditions).
+
+    Kept: support (weighted fraction of the rows captured) at least ``min_support``, above
+    zero, below one (an antecedent that captures everything is the default rule); among
+    antecedents capturing exactly the same rows, the first (fewest conditions) only.
+
+    Returns
+    -------
+    antecedents : list of tuple
+        Each a tuple of conditions.
+    captures : uint64 (n_antecedents, n_words)
+    support : float64 (n_antecedents,)
+        Weighted fraction captured.
+    """
+    W = float(w.sum())
+    base = base_conditions(Z, w, kinds, categories, n_cuts, ready_made)
+    if not base:
+        return [], np.zeros((0, (Z.shape[0] + 63) // 64), dtype=np.uint64), np.zeros(0)
+    n = Z.shape[0]
+    unit = bool(np.all(w == 1.0))
+    valid = pack_columns(np.ones((n, 1), dtype=bool))
+    masks = np.column_stack([condition_mask(Z, c) for c in base])
+    base_support = (w @ masks) / W
+    keep = (base_support >= min_support) & (base_support > 0)
+    base = [c for c, kp in zip(base, keep) if kp]
+    base_packed = pack_columns(masks[:, keep])
+    level = [(i,) for i in range(len(base))]
+    level_packed = base_packed
+    all_ante = [(c,) for c in base]
+    all_packed = [base_packed]
+    all_support = [base_support[keep]]
+    for _card in range(2, int(max_card) + 1):
+        new_level, new_cols = [], []
+        for li, combo in enumerate(level):
+            conds = [base[i] for i in combo]
+            for b in range(combo[-1] + 1, len(base)):
+                if _compatible(conds, base[b]):
+                    new_level.append(combo + (b,))
+                    new_cols.append((li, b))
+        if not new_level:
+            break
+        pairs = np.asarray(new_cols, dtype=np.int64)
+        kept_combos, kept_packed, kept_support = [], [], []
+        for start in range(0, len(new_level), 8192):
+            sl = slice(start, start + 8192)
+            packed = and_conjunctions(level_packed, base_packed, pairs[sl])
+            sup = capture_counts(packed, valid, w, unit)[:, 0] / W
+            ok = np.flatnonzero((sup >= min_support) & (sup > 0))
+            kept_combos.extend(new_level[start + i] for i in ok)
+            kept_packed.append(packed[ok])
+            kept_support.append(sup[ok])
+        level = kept_combos
+        level_packed = np.concatenate(kept_packed, axis=0)
+        all_ante.extend(tuple(base[i] for i in combo) for combo in level)
+        all_packed.append(level_packed)
+        all_support.append(np.concatenate(kept_support))
+        if not level:
+            break
+    captures = np.concatenate(all_packed, axis=0)
+    support = np.concatenate(all_support)
+    # drop duplicates (same rows captured) and antecedents capturing every (weighted) row
+    seen = set()
+    keep_idx = []
+    for i in range(captures.shape[0]):
+        if support[i] >= 1.0 - 1e-12:
+            continue
+        key = captures[i].tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        keep_idx.append(i)
+    keep_idx = np.asarray(keep_idx, dtype=np.int64)
+    return (
+        [all_ante[i] for i in keep_idx],
+        np.ascontiguousarray(captures[keep_idx]),
+        support[keep_idx],
+    )

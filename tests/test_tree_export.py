@@ -203,7 +203,8 @@ def test_export_text_errors():
         export_text(tree, feature_names=["a"])
     with pytest.raises(ValueError, match="class_names"):
         export_text(tree, class_names=["a", "b"])
-    for kw in ({"max_depth": -1}, {"spacing": 0}, {"decimals": 1.5}, {"show_missing": "yes"}):
+    for kw in ({"max_depth": -1}, {"spacing": 0}, {"decimals": 1.5}, {"show_missing": "yes"},
+               {"show_missing": 1}):
         with pytest.raises(ValueError):
             export_text(tree, **kw)
     with pytest.raises(TypeError):

@@ -103,14 +103,15 @@ def _class_names(tree, class_names, classes):
 
 def _missing_marks(tree, show_missing):
     """Per node: 0 no mark, 1 mark the left line, 2 mark the right line."""
-    if show_missing not in ("auto", True, False):
+    auto = isinstance(show_missing, str) and show_missing == "auto"
+    if not auto and not isinstance(show_missing, (bool, np.bool_)):
         raise ValueError(f"show_missing must be 'auto', True or False, got {show_missing!r}.")
     marks = np.zeros(tree.node_count, dtype=np.int64)
-    if show_missing is False:
+    if not auto and not show_missing:
         return marks
     internal = np.flatnonzero(tree.children_left != TREE_LEAF)
     goes_left = tree.missing_go_to_left[internal] != 0
-    if show_missing == "auto":
+    if auto:
         n = tree.n_node_samples
         default_left = n[tree.children_left[internal]] > n[tree.children_right[internal]]
         learned = (goes_left != default_left) | np.isposinf(tree.threshold[internal])

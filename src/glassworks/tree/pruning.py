@@ -16,14 +16,14 @@ cost after each step; :func:`prune` stops the sequence at the first effective al
 as scikit-learn's Cython implementation, so ties are broken identically.
 
 Only the ancestors of a pruned node change their effective alpha, so the weakest link is kept in
-a heap: a whole path costs ``O(n_nodes * depth * log n_nodes)`` instead of scikit-learn's
-``O(n_nodes ** 2)``.
+an indexed heap (a small Numba kernel, compiled on first use): a whole path costs
+``O(n_nodes * depth * log n_nodes)`` instead of scikit-learn's ``O(n_nodes ** 2)``.
 """
 
-import heapq
 import numbers
 
 import numpy as np
+from numba import njit
 
 from ._tree import TREE_LEAF, TREE_UNDEFINED, Tree
 
@@ -88,64 +88,130 @@ def _initial_branch_costs(r_node, parent, is_leaf):
     return r_branch, n_leaves
 
 
-def _weakest_link_sequence(tree, ccp_alpha=None):
-    """Run weakest-link pruning; return (alphas, impurities, leaf mask of the final subtree).
+@njit(cache=True, nogil=True, inline="always")
+def _before(a, b, alpha):
+    # heap order: smaller alpha first, then smaller node index (scikit-learn's strict "<" scan
+    # in index order keeps the first minimum); NaN sorts last
+    x = alpha[a]
+    y = alpha[b]
+    if x < y:
+        return True
+    if x == y:
+        return a < b
+    return x == x and y != y
 
-    With ``ccp_alpha=None`` pruning runs until the root is a leaf (the full path). Otherwise it
-    stops before the first step whose effective alpha exceeds ``ccp_alpha``.
 
-    scikit-learn rescans every node at each step (quadratic). Only the ancestors of a pruned
-    node change their effective alpha, so a heap of (alpha, node) with lazy deletion finds the
-    same weakest link (smallest alpha, then smallest index, as scikit-learn's strict-``<`` scan)
-    in ``O(depth * log n)`` per step. The alphas themselves are computed with the same
-    operations in the same order, hence bitwise equal.
-    """
-    n = tree.node_count
-    left = tree.children_left.tolist()
-    right = tree.children_right.tolist()
-    w = tree.weighted_n_node_samples
-    total_w = w[0]
-    # Same expression and evaluation order as scikit-learn: (w * impurity) / w_root.
-    r_node_arr = w * tree.impurity / total_w
-
-    parent_arr, is_leaf = _parents(tree)
-    r_branch_arr, n_leaves_arr = _initial_branch_costs(r_node_arr, parent_arr, is_leaf)
-    # Python lists: scalar access in the loop below is much faster than on arrays.
-    r_node = r_node_arr.tolist()
-    r_branch = r_branch_arr.tolist()
-    n_leaves = n_leaves_arr.tolist()
-    parent = parent_arr.tolist()
-    leaves_in_subtree = is_leaf.copy()
-    candidate = (~is_leaf).tolist()
-    version = [0] * n
-
-    def alpha_of(i):
-        # (R(t) - R(T_t)) / (|T_t| - 1), the same float operations as scikit-learn
-        return (r_node[i] - r_branch[i]) / float(n_leaves[i] - 1)
-
-    heap = [(alpha_of(i), i, 0) for i in range(n) if candidate[i]]
-    heapq.heapify(heap)
-
-    alphas = [0.0]
-    impurities = [r_branch[0]]
-    while candidate[0]:
-        effective_alpha, pruned, ver = heapq.heappop(heap)
-        if not candidate[pruned] or ver != version[pruned]:
-            continue  # stale entry: the node was pruned away or its alpha changed since
-        if effective_alpha != effective_alpha:  # NaN impurity: scikit-learn never selects it
-            continue
-        if ccp_alpha is not None and ccp_alpha < effective_alpha:
+@njit(cache=True, nogil=True)
+def _sift_up(heap, pos, alpha, k):
+    node = heap[k]
+    while k > 0:
+        up = (k - 1) >> 1
+        if not _before(node, heap[up], alpha):
             break
+        heap[k] = heap[up]
+        pos[heap[k]] = k
+        k = up
+    heap[k] = node
+    pos[node] = k
 
-        # The branch's descendants leave the tree; the node becomes a leaf.
-        stack = [left[pruned], right[pruned]]
-        while stack:
-            node = stack.pop()
-            candidate[node] = False
+
+@njit(cache=True, nogil=True)
+def _sift_down(heap, pos, alpha, k, size):
+    node = heap[k]
+    while True:
+        child = 2 * k + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(heap[child + 1], heap[child], alpha):
+            child += 1
+        if not _before(heap[child], node, alpha):
+            break
+        heap[k] = heap[child]
+        pos[heap[k]] = k
+        k = child
+    heap[k] = node
+    pos[node] = k
+
+
+@njit(cache=True, nogil=True)
+def _heap_remove(heap, pos, alpha, node, size):
+    """Remove ``node``; return the new size."""
+    k = pos[node]
+    size -= 1
+    pos[node] = -1
+    if k != size:
+        moved = heap[size]
+        heap[k] = moved
+        pos[moved] = k
+        _sift_down(heap, pos, alpha, k, size)
+        _sift_up(heap, pos, alpha, pos[moved])
+    return size
+
+
+@njit(cache=True, nogil=True)
+def _weakest_link_kernel(
+    children_left, children_right, parent, r_node, r_branch, n_leaves, ccp_alpha
+):
+    """Weakest-link pruning until the next effective alpha exceeds ``ccp_alpha``, or until the
+    root is a leaf. ``r_branch`` and ``n_leaves`` are updated in place.
+
+    Returns (alphas, impurities, leaves_in_subtree): the path and the final subtree's leaves.
+    """
+    n = children_left.shape[0]
+    leaves_in_subtree = np.zeros(n, dtype=np.bool_)
+    candidate = np.zeros(n, dtype=np.bool_)
+    in_subtree = np.ones(n, dtype=np.bool_)
+    alpha = np.full(n, np.inf)
+    heap = np.empty(n, dtype=np.int64)
+    pos = np.full(n, -1, dtype=np.int64)
+    size = 0
+    for i in range(n):
+        if children_left[i] == -1:
+            leaves_in_subtree[i] = True
+        else:
+            candidate[i] = True
+            # the same float operations as scikit-learn: (R(t) - R(T_t)) / (|T_t| - 1)
+            alpha[i] = (r_node[i] - r_branch[i]) / (n_leaves[i] - 1)
+            heap[size] = i
+            pos[i] = size
+            size += 1
+    for k in range(size // 2 - 1, -1, -1):
+        _sift_down(heap, pos, alpha, k, size)
+
+    out_alpha = np.empty(size + 1)
+    out_imp = np.empty(size + 1)
+    out_alpha[0] = 0.0
+    out_imp[0] = r_branch[0]
+    count = 1
+    stack = np.empty(n, dtype=np.int64)
+    while candidate[0]:
+        pruned = heap[0]
+        effective_alpha = alpha[pruned]
+        if effective_alpha != effective_alpha:
+            break  # only NaN impurities left: scikit-learn would select nothing sensible
+        if ccp_alpha < effective_alpha:
+            break
+        size = _heap_remove(heap, pos, alpha, pruned, size)
+
+        # the branch's descendants leave the tree (stop at nodes already gone)
+        sp = 0
+        stack[sp] = children_left[pruned]
+        stack[sp + 1] = children_right[pruned]
+        sp = 2
+        while sp > 0:
+            sp -= 1
+            node = stack[sp]
+            if not in_subtree[node]:
+                continue
+            if candidate[node]:
+                size = _heap_remove(heap, pos, alpha, node, size)
+                candidate[node] = False
             leaves_in_subtree[node] = False
-            if left[node] != TREE_LEAF:
-                stack.append(left[node])
-                stack.append(right[node])
+            in_subtree[node] = False
+            if children_left[node] != -1:
+                stack[sp] = children_left[node]
+                stack[sp + 1] = children_right[node]
+                sp += 2
         candidate[pruned] = False
         leaves_in_subtree[pruned] = True
 
@@ -154,19 +220,40 @@ def _weakest_link_sequence(tree, ccp_alpha=None):
         r_diff = r_node[pruned] - r_branch[pruned]
         r_branch[pruned] = r_node[pruned]
         node = parent[pruned]
-        while node != TREE_UNDEFINED:
+        while node != -2:
             n_leaves[node] -= n_pruned_leaves
             r_branch[node] += r_diff
-            version[node] += 1
-            heapq.heappush(heap, (alpha_of(node), node, version[node]))
+            alpha[node] = (r_node[node] - r_branch[node]) / (n_leaves[node] - 1)
+            _sift_up(heap, pos, alpha, pos[node])
+            _sift_down(heap, pos, alpha, pos[node], size)
             node = parent[node]
 
-        alphas.append(effective_alpha)
-        impurities.append(r_branch[0])
-    return (
-        np.asarray(alphas, dtype=np.float64),
-        np.asarray(impurities, dtype=np.float64),
-        leaves_in_subtree,
+        out_alpha[count] = effective_alpha
+        out_imp[count] = r_branch[0]
+        count += 1
+    return out_alpha[:count].copy(), out_imp[:count].copy(), leaves_in_subtree
+
+
+def _weakest_link_sequence(tree, ccp_alpha=None):
+    """Run weakest-link pruning; return (alphas, impurities, leaf mask of the final subtree).
+
+    With ``ccp_alpha=None`` pruning runs until the root is a leaf (the full path). Otherwise it
+    stops before the first step whose effective alpha exceeds ``ccp_alpha``.
+
+    scikit-learn rescans every node at each step (quadratic). Only the ancestors of a pruned
+    node change their effective alpha, so an indexed heap keyed by (alpha, node) finds the same
+    weakest link (smallest alpha, then smallest index, as scikit-learn's strict-``<`` scan) in
+    ``O(depth * log n)`` per step. The alphas are computed with the same operations in the same
+    order, hence bitwise equal.
+    """
+    w = tree.weighted_n_node_samples
+    # Same expression and evaluation order as scikit-learn: (w * impurity) / w_root.
+    r_node = w * tree.impurity / w[0]
+    parent, is_leaf = _parents(tree)
+    r_branch, n_leaves = _initial_branch_costs(r_node, parent, is_leaf)
+    limit = np.inf if ccp_alpha is None else float(ccp_alpha)
+    return _weakest_link_kernel(
+        tree.children_left, tree.children_right, parent, r_node, r_branch, n_leaves, limit
     )
 
 

@@ -36,6 +36,7 @@ def pack_trees(trees):
             np.concatenate([t.missing_go_to_left for t in trees])
         ),
         "node_offset": node_offset,
+        "value": np.ascontiguousarray(np.concatenate([t.value2d for t in trees])),
     }
 
 
@@ -73,3 +74,62 @@ def apply_packed_kernel(
                 node = children_left[node] if go_left else children_right[node]
             out[i, t] = node
     return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def predict_packed_kernel(
+    children_left, children_right, feature, threshold, missing_go_to_left, node_offset,
+    value, tree_weight, X
+):
+    """Weighted sum over trees of the leaf values; (n_samples, n_outputs).
+
+    ``value`` is (n_nodes, n_outputs); ``tree_weight`` (n_trees,), e.g. ``1 / n_trees``.
+    """
+    n = X.shape[0]
+    n_trees = node_offset.shape[0] - 1
+    k = value.shape[1]
+    out = np.zeros((n, k))
+    for i in prange(n):
+        for t in range(n_trees):
+            node = node_offset[t]
+            while children_left[node] != -1:
+                v = X[i, feature[node]]
+                if np.isnan(v):
+                    go_left = missing_go_to_left[node] != 0
+                else:
+                    go_left = v <= threshold[node]
+                node = children_left[node] if go_left else children_right[node]
+            w = tree_weight[t]
+            for o in range(k):
+                out[i, o] += w * value[node, o]
+    return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def oob_kernel(
+    children_left, children_right, feature, threshold, missing_go_to_left, node_offset,
+    value, inbag, X
+):
+    """Sum of the leaf values of the trees that did not see each row (``inbag[t, i] == 0``),
+    and how many such trees; returns (sums (n, n_outputs), counts (n,))."""
+    n = X.shape[0]
+    n_trees = node_offset.shape[0] - 1
+    k = value.shape[1]
+    sums = np.zeros((n, k))
+    counts = np.zeros(n, dtype=np.int64)
+    for i in prange(n):
+        for t in range(n_trees):
+            if inbag[t, i] != 0:
+                continue
+            node = node_offset[t]
+            while children_left[node] != -1:
+                v = X[i, feature[node]]
+                if np.isnan(v):
+                    go_left = missing_go_to_left[node] != 0
+                else:
+                    go_left = v <= threshold[node]
+                node = children_left[node] if go_left else children_right[node]
+            counts[i] += 1
+            for o in range(k):
+                sums[i, o] += value[node, o]
+    return sums, counts

@@ -241,7 +241,7 @@ class _BaseMaple(BaseEstimator):
         self.n_features_kept_ = k
         self.kept_features_ = np.sort(ranking[:k])
         self.forest_ = state["forest"]
-        self.estimators_ = state["trees"]
+        self.trees_ = state["trees"]
         self._state_ = state
         self.X_train_ = X_fit
         self._Y_train = Y_fit
@@ -485,7 +485,7 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
     ----------
     forest_ : estimator
         The fitted neighbourhood forest.
-    estimators_ : list of Tree
+    trees_ : list of Tree
         Its trees as flat :class:`glassworks.tree._tree.Tree`.
     feature_scores_ : ndarray of shape (n_features,)
         DStump scores.

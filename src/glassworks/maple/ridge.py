@@ -27,7 +27,7 @@ from .neighbourhood import accumulate_weights
 def _weighted_system(nt, touched, scratch, Xtr, Y, alpha, xbar, ybar, G, R, block, yblock):
     """Weighted means and the ridge normal equations of one neighbourhood, in place.
 
-    ``G`` gets ``Xc' W Xc + alpha I`` and ``R`` gets ``Xc' W Yc`` (Xc, Yc centred by the
+    ``G`` gets ``Xc' W Xc + alpha I`` (lower triangle only) and ``R`` gets ``Xc' W Yc`` (Xc, Yc centred by the
     weighted means). ``block``/``yblock`` are scratch of at least (nt, k) / (nt, m).
     """
     k = Xtr.shape[1]
@@ -57,12 +57,31 @@ def _weighted_system(nt, touched, scratch, Xtr, Y, alpha, xbar, ybar, G, R, bloc
             block[a, j] = sw * (Xtr[r, j] - xbar[j])
         for o in range(m):
             yblock[a, o] = sw * (Y[r, o] - ybar[o])
-    Xb = block[:nt]
-    Yb = yblock[:nt]
-    G[:, :] = np.dot(Xb.T, Xb)
-    R[:, :] = np.dot(Xb.T, Yb)
+    _gram_lower(block, yblock, nt, G, R)
     for j in range(k):
         G[j, j] += alpha
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _gram_lower(block, yblock, nt, G, R):
+    """Lower triangle of ``G = B' B`` and ``R = B' Yb`` over the first ``nt`` rows.
+
+    Plain loops rather than BLAS: these run inside parallel kernels, where a threaded BLAS
+    would oversubscribe the cores; the contiguous inner loop vectorises.
+    """
+    k = G.shape[0]
+    m = R.shape[1]
+    G[:, :] = 0.0
+    R[:, :] = 0.0
+    for a in range(nt):
+        row = block[a]
+        for i in range(k):
+            bi = row[i]
+            gi = G[i]
+            for j in range(i + 1):
+                gi[j] += bi * row[j]
+            for o in range(m):
+                R[i, o] += bi * yblock[a, o]
 
 
 @njit(cache=True, nogil=True)

@@ -1,0 +1,554 @@
+"""Random forests on glassworks' Numba CART grower.
+
+X is binned once (:class:`glassworks.tree.binning.BinMapper`); each tree is grown by
+:func:`glassworks.tree.grower.grow_tree` on the binned data with its bootstrap sample passed as
+integer counts in ``sample_weight`` (rows of count 0 are left out, as scikit-learn does). Every
+tree's seed and bootstrap sample are drawn from ``random_state`` before any tree is grown, so the
+forest is the same whatever ``n_jobs``; trees are grown in Python threads (the grower releases
+the GIL). Prediction, ``apply`` and the out-of-bag estimate walk all trees at once in one
+parallel kernel over the packed node arrays (:mod:`._packed`).
+"""
+
+import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import check_random_state_seed, check_sample_weight, reject_non_numeric
+from ..tree._tree import Tree
+from ._packed import (
+    apply_packed_kernel,
+    oob_kernel,
+    pack_trees,
+    packed_walk_args,
+    predict_packed_kernel,
+)
+
+
+class ForestTree:
+    """One fitted member of a glassworks forest: its flat ``tree_`` and what it was grown with.
+
+    Like scikit-learn's forests' ``estimators_`` items, it predicts and applies on its own.
+
+    Attributes
+    ----------
+    tree_ : Tree
+    n_features_in_ : int
+    random_state : int
+        The tree's seed (feature draws and bootstrap sample).
+    """
+
+    def __init__(self, tree, n_features_in, random_state, classes=None):
+        self.tree_ = tree
+        self.n_features_in_ = n_features_in
+        self.random_state = random_state
+        if classes is not None:
+            self.classes_ = classes
+
+    def _X(self, X):
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[-1]} features, the tree was grown on {self.n_features_in_}."
+            )
+        return X
+
+    def apply(self, X):
+        return self.tree_.apply(self._X(X))
+
+    def predict(self, X):
+        v = self.tree_.predict(self._X(X))
+        if hasattr(self, "classes_"):
+            return self.classes_[np.argmax(v, axis=1)]
+        return v[:, 0]
+
+    def predict_proba(self, X):
+        return self.tree_.predict(self._X(X))
+
+    def __repr__(self):
+        return f"ForestTree({self.tree_!r})"
+
+
+def _resolve_max_features(max_features, d):
+    if max_features is None:
+        return d
+    if isinstance(max_features, str):
+        if max_features == "sqrt":
+            return max(1, int(np.sqrt(d)))
+        if max_features == "log2":
+            return max(1, int(np.log2(d)))
+        raise ValueError(
+            f"max_features must be an int, a float in (0, 1], 'sqrt', 'log2' or None, got "
+            f"{max_features!r}."
+        )
+    if isinstance(max_features, numbers.Integral) and not isinstance(max_features, bool):
+        if not 1 <= max_features <= d:
+            raise ValueError(f"max_features={max_features} is not in [1, n_features={d}].")
+        return int(max_features)
+    if isinstance(max_features, numbers.Real) and 0 < max_features <= 1:
+        return max(1, int(max_features * d))
+    raise ValueError(
+        f"max_features must be an int, a float in (0, 1], 'sqrt', 'log2' or None, got "
+        f"{max_features!r}."
+    )
+
+
+def _resolve_n_jobs(n_jobs):
+    if n_jobs is None:
+        return 1
+    if not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer or None, got {n_jobs!r}.")
+    cpus = os.cpu_count() or 1
+    return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else int(n_jobs)
+
+
+class _BaseForest(BaseEstimator):
+    _criteria = ()
+
+    def __init__(
+        self,
+        n_estimators=100,
+        *,
+        criterion,
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        min_weight_fraction_leaf=0.0,
+        max_features,
+        max_leaf_nodes=None,
+        min_impurity_decrease=0.0,
+        bootstrap=True,
+        oob_score=False,
+        n_jobs=None,
+        random_state=None,
+        max_samples=None,
+        max_bins=255,
+    ):
+        self.n_estimators = n_estimators
+        self.criterion = criterion
+        self.max_depth = max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.min_weight_fraction_leaf = min_weight_fraction_leaf
+        self.max_features = max_features
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_impurity_decrease = min_impurity_decrease
+        self.bootstrap = bootstrap
+        self.oob_score = oob_score
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.max_samples = max_samples
+        self.max_bins = max_bins
+
+    # -- validation --------------------------------------------------------------------
+    def _check_params(self, n, d):
+        def _int_at_least(name, lo, allow_none=False):
+            v = getattr(self, name)
+            if v is None and allow_none:
+                return
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}.")
+
+        _int_at_least("n_estimators", 1)
+        _int_at_least("max_depth", 1, allow_none=True)
+        _int_at_least("max_leaf_nodes", 2, allow_none=True)
+        if self.criterion not in self._criteria:
+            raise ValueError(f"criterion must be one of {self._criteria}, got {self.criterion!r}.")
+        msl = self.min_samples_leaf
+        if isinstance(msl, numbers.Integral) and not isinstance(msl, bool):
+            if msl < 1:
+                raise ValueError(f"min_samples_leaf must be >= 1, got {msl}.")
+            msl = int(msl)
+        elif isinstance(msl, numbers.Real) and 0 < msl < 1:
+            msl = max(1, int(np.ceil(msl * n)))
+        else:
+            raise ValueError(f"min_samples_leaf must be an int >= 1 or a float in (0, 1), got {msl!r}.")
+        mss = self.min_samples_split
+        if isinstance(mss, numbers.Integral) and not isinstance(mss, bool):
+            if mss < 2:
+                raise ValueError(f"min_samples_split must be >= 2, got {mss}.")
+            mss = int(mss)
+        elif isinstance(mss, numbers.Real) and 0 < mss <= 1:
+            mss = max(2, int(np.ceil(mss * n)))
+        else:
+            raise ValueError(f"min_samples_split must be an int >= 2 or a float in (0, 1], got {mss!r}.")
+        if not 0 <= self.min_weight_fraction_leaf <= 0.5:
+            raise ValueError("min_weight_fraction_leaf must be in [0, 0.5].")
+        if not self.min_impurity_decrease >= 0:
+            raise ValueError("min_impurity_decrease must be >= 0.")
+        if self.oob_score and not self.bootstrap:
+            raise ValueError("Out of bag estimation only available if bootstrap=True.")
+        if not isinstance(self.max_bins, numbers.Integral) or not 2 <= self.max_bins <= 255:
+            raise ValueError(f"max_bins must be an integer in [2, 255], got {self.max_bins!r}.")
+        ms = self.max_samples
+        if ms is None:
+            n_boot = n
+        elif isinstance(ms, numbers.Integral) and not isinstance(ms, bool):
+            if not 1 <= ms <= n:
+                raise ValueError(f"max_samples must be in [1, n_samples={n}], got {ms}.")
+            n_boot = int(ms)
+        elif isinstance(ms, numbers.Real) and 0 < ms <= 1:
+            n_boot = max(1, int(round(ms * n)))
+        else:
+            raise ValueError(f"max_samples must be None, an int or a float in (0, 1], got {ms!r}.")
+        return msl, mss, _resolve_max_features(self.max_features, d), n_boot
+
+    # -- fit ---------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Grow the forest.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            NaN is allowed (each split learns which side missing values take).
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        reject_non_numeric(X)
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", order="C",
+            y_numeric=not self._is_clf, multi_output=False,
+        )
+        n, d = X.shape
+        sw = check_sample_weight(sample_weight, X)
+        codes = self._encode_y(y)
+        msl, mss, mf, n_boot = self._check_params(n, d)
+
+        rng = np.random.RandomState(check_random_state_seed(self.random_state))
+        seeds = rng.randint(0, np.iinfo(np.int32).max, size=self.n_estimators)
+        from ..tree.binning import BinMapper
+        from ..tree.grower import grow_tree
+
+        mapper = BinMapper(max_bins=self.max_bins, random_state=int(seeds[0])).fit(X)
+        Xb = mapper.transform(X)
+        inbag = np.ones((self.n_estimators, n), dtype=np.int32)
+        if self.bootstrap:
+            for t, s in enumerate(seeds):
+                draw = np.random.RandomState(s).randint(0, n, n_boot)
+                inbag[t] = np.bincount(draw, minlength=n)
+        n_classes = len(self.classes_) if self._is_clf else 0
+        n_jobs = min(_resolve_n_jobs(self.n_jobs), self.n_estimators)
+
+        def grow(t, parallel):
+            return grow_tree(
+                Xb, codes, sw * inbag[t], mapper,
+                n_classes=n_classes, criterion=self.criterion, max_depth=self.max_depth,
+                min_samples_split=mss, min_samples_leaf=msl,
+                min_weight_fraction_leaf=self.min_weight_fraction_leaf,
+                min_impurity_decrease=self.min_impurity_decrease,
+                max_leaf_nodes=self.max_leaf_nodes,
+                max_features=None if mf == d else mf, seed=int(seeds[t]), parallel=parallel,
+            )
+
+        if n_jobs == 1:
+            trees = [grow(t, True) for t in range(self.n_estimators)]
+        else:
+            # the grower releases the GIL; serial kernels inside each thread
+            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+                trees = list(pool.map(lambda t: grow(t, False), range(self.n_estimators)))
+
+        classes = self.classes_ if self._is_clf else None
+        self.estimators_ = [
+            ForestTree(tree, d, int(s), classes) for tree, s in zip(trees, seeds)
+        ]
+        self._packed = pack_trees(trees)
+        self.n_outputs_ = 1
+        if self.oob_score:
+            self._set_oob(X, y, inbag)
+        return self
+
+    @property
+    def trees_(self):
+        """The fitted trees as flat :class:`glassworks.tree._tree.Tree` objects."""
+        check_is_fitted(self, "estimators_")
+        return [e.tree_ for e in self.estimators_]
+
+    def _check_X(self, X):
+        check_is_fitted(self, "estimators_")
+        reject_non_numeric(X)
+        return validate_data(
+            self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
+        )
+
+    def _mean_value(self, X):
+        X = self._check_X(X)
+        p = self._packed
+        w = np.full(len(self.estimators_), 1.0 / len(self.estimators_))
+        return predict_packed_kernel(*packed_walk_args(p), p["value"], w, X)
+
+    def _oob_values(self, X, inbag):
+        p = self._packed
+        sums, counts = oob_kernel(*packed_walk_args(p), p["value"], inbag, X)
+        ok = counts > 0
+        out = np.full(sums.shape, np.nan)
+        out[ok] = sums[ok] / counts[ok, None]
+        return out, ok
+
+    def apply(self, X):
+        """Leaf index of each row in each tree, shape (n_samples, n_estimators)."""
+        X = self._check_X(X)
+        p = self._packed
+        return apply_packed_kernel(*packed_walk_args(p), X) - p["node_offset"][:-1][None, :]
+
+    @property
+    def feature_importances_(self):
+        """Mean decrease in impurity (each tree's normalised, then averaged and normalised)."""
+        check_is_fitted(self, "estimators_")
+        total = np.zeros(self.n_features_in_)
+        for t in self.trees_:
+            imp = np.zeros(self.n_features_in_)
+            split = np.flatnonzero(t.children_left != -1)
+            if split.size:
+                w, im = t.weighted_n_node_samples, t.impurity
+                lft, rgt = t.children_left[split], t.children_right[split]
+                gain = w[split] * im[split] - w[lft] * im[lft] - w[rgt] * im[rgt]
+                np.add.at(imp, t.feature[split], gain)
+                s = imp.sum()
+                if s > 0:
+                    total += imp / s
+        s = total.sum()
+        return total / s if s > 0 else total
+
+    def explain(self, X, method="shap", background=None):
+        """Exact explanations of the forest's output (the mean of its trees).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        method : {"shap", "path"}, default="shap"
+            ``"shap"``: exact TreeSHAP over the ensemble, path-dependent when ``background``
+            is None (estimand ``path_shap``) and interventional over the whole background set
+            otherwise (``interventional_shap``); ``"path"``: Saabas contributions.
+        background : array-like of shape (n_background, n_features), optional
+
+        Returns
+        -------
+        Explanation
+            ``base_values + values.sum(1)`` is ``predict`` (regressor) or ``predict_proba``
+            (classifier, 3-D values, one output per class).
+        """
+        from ..shapley import explain_trees
+
+        X = self._check_X(X)
+        if background is not None:
+            background = self._check_X(background)
+        return explain_trees(
+            self.trees_, X, method=method, background=background,
+            feature_names=self._feature_names(),
+            output_names=[str(c) for c in self.classes_] if self._is_clf else None,
+        )
+
+    def to_shap_model(self):
+        """The forest as shap's custom tree dict: ``shap.TreeExplainer(forest.to_shap_model())``.
+
+        A fresh dict each call (shap may modify what it is given).
+        """
+        from ..shapley.shap_format import to_shap_model
+
+        trees = self.trees_
+        return to_shap_model(trees, tree_weights=np.full(len(trees), 1.0 / len(trees)))
+
+    def _feature_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            return [str(c) for c in names]
+        return [f"x{j}" for j in range(self.n_features_in_)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class RandomForestRegressor(RegressorMixin, _BaseForest):
+    """A random forest regressor on glassworks' Numba CART grower.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+    criterion : {"squared_error"}, default="squared_error"
+    max_depth : int or None, default=None
+    min_samples_split : int or float, default=2
+    min_samples_leaf : int or float, default=1
+    min_weight_fraction_leaf : float, default=0.0
+    max_features : int, float, "sqrt", "log2" or None, default=1.0
+        Features drawn (without replacement) at each split.
+    max_leaf_nodes : int or None, default=None
+        Set: best-first growth, as scikit-learn.
+    min_impurity_decrease : float, default=0.0
+    bootstrap : bool, default=True
+    oob_score : bool, default=False
+        Set ``oob_score_`` (R^2) and ``oob_prediction_``.
+    n_jobs : int or None, default=None
+        Threads growing trees. The forest does not depend on it.
+    random_state : int, RandomState or None, default=None
+    max_samples : int, float or None, default=None
+        Bootstrap sample size.
+    max_bins : int, default=255
+        Bins per feature: a feature with more distinct values splits at quantile edges.
+
+    Attributes
+    ----------
+    estimators_ : list of ForestTree
+        Each with ``tree_`` (a flat :class:`glassworks.tree._tree.Tree`).
+    trees_ : list of Tree
+    feature_importances_ : ndarray of shape (n_features,)
+    oob_score_, oob_prediction_ : float, ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassworks import RandomForestRegressor
+    >>> X = np.random.RandomState(0).rand(200, 4); y = X[:, 0] + X[:, 1] ** 2
+    >>> rf = RandomForestRegressor(n_estimators=20, random_state=0).fit(X, y)
+    >>> e = rf.explain(X[:3])
+    >>> bool(np.allclose(e.output(), rf.predict(X[:3])))
+    True
+    """
+
+    _criteria = ("squared_error",)
+    _is_clf = False
+
+    def __init__(
+        self,
+        n_estimators=100,
+        *,
+        criterion="squared_error",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        min_weight_fraction_leaf=0.0,
+        max_features=1.0,
+        max_leaf_nodes=None,
+        min_impurity_decrease=0.0,
+        bootstrap=True,
+        oob_score=False,
+        n_jobs=None,
+        random_state=None,
+        max_samples=None,
+        max_bins=255,
+    ):
+        super().__init__(
+            n_estimators, criterion=criterion, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
+            bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
+            random_state=random_state, max_samples=max_samples, max_bins=max_bins,
+        )
+
+    def _encode_y(self, y):
+        y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinity.")
+        return y
+
+    def predict(self, X):
+        """Mean of the trees' predictions."""
+        return self._mean_value(X)[:, 0]
+
+    def _set_oob(self, X, y, inbag):
+        pred, ok = self._oob_values(X, inbag)
+        self.oob_prediction_ = pred[:, 0]
+        if not ok.all():
+            import warnings
+
+            warnings.warn(
+                "Some inputs do not have OOB scores. This probably means too few trees were "
+                "used to compute any reliable OOB estimates.", UserWarning,
+            )
+        self.oob_score_ = r2_score(y[ok], pred[ok, 0]) if ok.any() else np.nan
+
+
+class RandomForestClassifier(ClassifierMixin, _BaseForest):
+    """A random forest classifier on glassworks' Numba CART grower.
+
+    Parameters as :class:`RandomForestRegressor`, with ``criterion`` in {"gini", "entropy",
+    "log_loss"} (default "gini") and ``max_features`` default "sqrt". ``predict_proba`` is the
+    mean of the trees' leaf class frequencies, as scikit-learn.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    estimators_ : list of ForestTree
+    trees_ : list of Tree
+    oob_score_, oob_decision_function_ : float, ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassworks import RandomForestClassifier
+    >>> X = np.random.RandomState(0).rand(200, 4); y = (X[:, 0] > 0.5).astype(int)
+    >>> clf = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _criteria = ("gini", "entropy", "log_loss")
+    _is_clf = True
+
+    def __init__(
+        self,
+        n_estimators=100,
+        *,
+        criterion="gini",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        min_weight_fraction_leaf=0.0,
+        max_features="sqrt",
+        max_leaf_nodes=None,
+        min_impurity_decrease=0.0,
+        bootstrap=True,
+        oob_score=False,
+        n_jobs=None,
+        random_state=None,
+        max_samples=None,
+        max_bins=255,
+    ):
+        super().__init__(
+            n_estimators, criterion=criterion, max_depth=max_depth,
+            min_samples_split=min_samples_split, min_samples_leaf=min_samples_leaf,
+            min_weight_fraction_leaf=min_weight_fraction_leaf, max_features=max_features,
+            max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
+            bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
+            random_state=random_state, max_samples=max_samples, max_bins=max_bins,
+        )
+
+    def _encode_y(self, y):
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        return codes.astype(np.float64)
+
+    def predict_proba(self, X):
+        """Mean of the trees' leaf class frequencies, (n_samples, n_classes)."""
+        return self._mean_value(X)
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def _set_oob(self, X, y, inbag):
+        proba, ok = self._oob_values(X, inbag)
+        self.oob_decision_function_ = proba
+        if not ok.all():
+            import warnings
+
+            warnings.warn(
+                "Some inputs do not have OOB scores. This probably means too few trees were "
+                "used to compute any reliable OOB estimates.", UserWarning,
+            )
+        pred = self.classes_[np.argmax(proba[ok], axis=1)]
+        self.oob_score_ = accuracy_score(y[ok], pred) if ok.any() else np.nan

@@ -13,9 +13,13 @@ from numba import njit
 
 from .bitvec import masked_count
 
+# 0: Gini gain of the split captured / uncaptured; 1: Laplace-corrected precision of the rule;
+# 3: Gini gain counting the captured side's (final) errors twice instead of its impurity
+_CRITERIA = (0, 1, 3)
+
 
 @njit(cache=True, nogil=True)
-def best_split_kernel(A, UY, w, unit, used, min_count):
+def best_split_kernel(A, UY, w, unit, used, min_count, criterion):
     """Index of the antecedent with the largest Gini gain on the uncaptured samples (-1 if
     none gains), and its gain."""
     m = A.shape[0]
@@ -48,17 +52,40 @@ def best_split_kernel(A, UY, w, unit, used, min_count):
         for c in range(k):
             sq_cap += cap[c] * cap[c]
             sq_rest += (tot[c] - cap[c]) * (tot[c] - cap[c])
-        child = s - sq_cap / s
-        if r > 0.0:
-            child += r - sq_rest / r
-        gain = parent - child
+        if criterion == 0:
+            child = s - sq_cap / s
+            if r > 0.0:
+                child += r - sq_rest / r
+            gain = parent - child
+        elif criterion == 1:
+            mx = 0.0
+            for c in range(k):
+                mx = max(mx, cap[c])
+            gain = (mx + 1.0) / (s + k) - 0.5 * (k - 1.0) / k
+        elif criterion == 3 or criterion == 4:
+            mx = 0.0
+            for c in range(k):
+                mx = max(mx, cap[c])
+            child = (2.0 if criterion == 3 else 1.0) * (s - mx)
+            if r > 0.0:
+                child += r - sq_rest / r
+            gain = parent - child
+        else:
+            mx = 0.0
+            rmx = 0.0
+            tmx = 0.0
+            for c in range(k):
+                mx = max(mx, cap[c])
+                rmx = max(rmx, tot[c] - cap[c])
+                tmx = max(tmx, tot[c])
+            gain = (n_tot - tmx) - ((s - mx) + (r - rmx))
         if gain > best_gain:
             best_gain = gain
             best = a
     return best, best_gain
 
 
-def greedy_rule_list(A, Y, w, unit, lam, *, max_rules=None, min_count=0.0):
+def greedy_rule_list(A, Y, w, unit, lam, *, max_rules=None, min_count=0.0, criterion=None):
     """Sequential covering; returns the chosen antecedent indices (in order).
 
     Parameters
@@ -73,13 +100,24 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_rules=None, min_count=0.0):
     min_count : float
         Minimum weight a rule must newly capture.
     """
+    if criterion is None:
+        # several greedy lists, the one with the smallest objective wins
+        best, best_obj = None, np.inf
+        for crit in _CRITERIA:
+            chosen = greedy_rule_list(
+                A, Y, w, unit, lam, max_rules=max_rules, min_count=min_count, criterion=crit
+            )
+            obj = list_objective(A, Y, w, unit, lam, chosen)
+            if obj < best_obj - 1e-12:
+                best, best_obj = chosen, obj
+        return best
     m = A.shape[0]
     limit = m if max_rules is None else min(int(max_rules), m)
     UY = Y.copy()
     used = np.zeros(m, dtype=np.bool_)
     chosen = []
     while len(chosen) < limit:
-        a, _ = best_split_kernel(A, UY, w, bool(unit), used, float(min_count))
+        a, _ = best_split_kernel(A, UY, w, bool(unit), used, float(min_count), int(criterion))
         if a < 0:
             break
         chosen.append(int(a))
@@ -88,23 +126,31 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_rules=None, min_count=0.0):
     return prune_to_objective(A, Y, w, unit, lam, chosen)
 
 
+def list_objective(A, Y, w, unit, lam, chosen):
+    """Objective (weighted error rate + lam per rule) of the list ``chosen``."""
+    return _prefix_objectives(A, Y, w, unit, lam, chosen)[-1]
+
+
 def prune_to_objective(A, Y, w, unit, lam, chosen):
     """The prefix of ``chosen`` with the smallest objective (ties: the shorter)."""
+    objs = _prefix_objectives(A, Y, w, unit, lam, chosen)
+    best_len = int(np.argmin(np.asarray(objs) + 1e-12 * np.arange(len(objs))))
+    return chosen[:best_len]
+
+
+def _prefix_objectives(A, Y, w, unit, lam, chosen):
     from .bitvec import capture_counts
 
     W = float(w.sum())
     UY = Y.copy()
     mistakes = 0.0
     tot = capture_counts(UY, UY[:1] | ~UY[:1], w, bool(unit))[:, 0]
-    best_obj = (tot.sum() - tot.max()) / W
-    best_len = 0
+    objs = [(tot.sum() - tot.max()) / W]
     for K, a in enumerate(chosen, start=1):
         cap = capture_counts(A[a : a + 1], UY, w, bool(unit))[0]
         mistakes += cap.sum() - cap.max()
         UY &= ~A[a][None, :]
         rest = tot - cap
         tot = rest
-        obj = (mistakes + rest.sum() - rest.max()) / W + lam * K
-        if obj < best_obj - 1e-12:
-            best_obj, best_len = obj, K
-    return chosen[:best_len]
+        objs.append((mistakes + rest.sum() - rest.max()) / W + lam * K)
+    return objs

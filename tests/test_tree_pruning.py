@@ -259,3 +259,84 @@ def test_subtree_rejects_inconsistent_mask():
         subtree(tree, np.zeros(3, dtype=bool))
     with pytest.raises(ValueError, match="not marked"):
         subtree(tree, np.zeros(tree.node_count, dtype=bool))
+
+
+# -- hand-made trees with many ties, against scikit-learn's Cython pruning on the same tree ------
+def _to_sklearn_tree(tree):
+    from sklearn.tree._tree import NODE_DTYPE
+    from sklearn.tree._tree import Tree as SkTree
+
+    sk = SkTree(tree.n_features, np.array([1], dtype=np.intp), 1)
+    nodes = np.zeros(tree.node_count, dtype=NODE_DTYPE)
+    nodes["left_child"] = tree.children_left
+    nodes["right_child"] = tree.children_right
+    nodes["feature"] = tree.feature
+    nodes["threshold"] = tree.threshold
+    nodes["impurity"] = tree.impurity
+    nodes["n_node_samples"] = tree.n_node_samples
+    nodes["weighted_n_node_samples"] = tree.weighted_n_node_samples
+    nodes["missing_go_to_left"] = tree.missing_go_to_left
+    sk.__setstate__(
+        {
+            "max_depth": tree.max_depth,
+            "node_count": tree.node_count,
+            "nodes": nodes,
+            "values": np.ascontiguousarray(tree.value),
+        }
+    )
+    return sk
+
+
+def _random_shape_tree(rng, n_splits):
+    """A random binary tree, numbered in a random order in which parents precede children,
+    with impurities and weights drawn from tiny sets so that effective alphas tie often."""
+    left, right, frontier = [-1], [-1], [0]
+    for _ in range(n_splits):
+        node = frontier.pop(rng.integers(len(frontier)))
+        left[node], right[node] = len(left), len(left) + 1
+        left += [-1, -1]
+        right += [-1, -1]
+        frontier += [left[node], right[node]]
+    left, right = np.array(left), np.array(right)
+    n = left.shape[0]
+    w = np.zeros(n)
+    for node in range(n - 1, -1, -1):  # children have larger ids than their parent
+        w[node] = rng.choice([1.0, 2.0]) if left[node] == -1 else w[left[node]] + w[right[node]]
+    is_leaf = left == -1
+    return Tree(
+        children_left=left,
+        children_right=right,
+        feature=np.where(is_leaf, -2, rng.integers(0, 3, n)),
+        threshold=np.where(is_leaf, -2.0, rng.normal(size=n)),
+        missing_go_to_left=rng.integers(0, 2, n),
+        value=rng.normal(size=(n, 1)),
+        n_node_samples=w.astype(np.int64),
+        weighted_n_node_samples=w,
+        impurity=rng.choice([0.0, 0.25, 0.5, 1.0], size=n),
+        n_features=3,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_splits=st.integers(0, 40))
+def test_ties_and_any_numbering_match_sklearn_cython(seed, n_splits):
+    try:  # private scikit-learn API: skip rather than fail if it moves
+        from sklearn.tree._tree import NODE_DTYPE  # noqa: F401
+        from sklearn.tree._tree import Tree as SkTree
+        from sklearn.tree._tree import _build_pruned_tree_ccp, ccp_pruning_path
+    except ImportError:
+        pytest.skip("scikit-learn's private tree pruning functions are not available")
+
+    rng = np.random.default_rng(seed)
+    tree = _random_shape_tree(rng, n_splits)
+    sk = _to_sklearn_tree(tree)
+    ref = ccp_pruning_path(sk)
+    alphas, impurities = cost_complexity_pruning_path(tree)
+    np.testing.assert_array_equal(alphas, ref["ccp_alphas"])
+    np.testing.assert_array_equal(impurities, ref["impurities"])
+    for alpha in np.concatenate([alphas[1:], rng.uniform(0, max(alphas.max(), 0.0) + 0.1, size=3)]):
+        if alpha <= 0:
+            continue
+        out = SkTree(3, np.array([1], dtype=np.intp), 1)
+        _build_pruned_tree_ccp(out, sk, alpha)
+        _assert_same_tree(prune(tree, alpha), out)

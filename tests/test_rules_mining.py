@@ -1,0 +1,139 @@
+"""Bit-vector kernels and antecedent mining against plain numpy."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glassworks.rules.bitvec import capture_counts, pack_columns, unpack_vector
+from glassworks.rules.mining import (
+    GT,
+    LE,
+    analyse_columns,
+    antecedent_mask,
+    encode,
+    mine_antecedents,
+)
+from glassworks.rules.search import equivalent_minority
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 65, 200])
+def test_pack_and_counts(n):
+    rng = np.random.RandomState(n)
+    B = rng.rand(n, 5) < 0.4
+    Yb = rng.rand(n, 3) < 0.5
+    w = rng.uniform(0.1, 3, size=n)
+    A = pack_columns(B)
+    Y = pack_columns(Yb)
+    for j in range(5):
+        np.testing.assert_array_equal(unpack_vector(A[j], n), B[:, j])
+    expected_unit = B.T.astype(float) @ Yb.astype(float)
+    expected_w = B.T.astype(float) @ (Yb * w[:, None])
+    np.testing.assert_allclose(capture_counts(A, Y, w, True), expected_unit)
+    np.testing.assert_allclose(capture_counts(A, Y, w, False), expected_w)
+
+
+def _frame(n, seed):
+    rng = np.random.RandomState(seed)
+    x = rng.randn(n)
+    x[rng.rand(n) < 0.1] = np.nan
+    return pd.DataFrame(
+        {
+            "x": x,
+            "k": rng.randint(0, 3, size=n).astype(float),
+            "c": rng.choice(["a", "b", "c"], size=n),
+            "const": np.full(n, 2.0),
+            "b": rng.rand(n) < 0.3,
+        }
+    )
+
+
+@pytest.mark.parametrize("max_card", [1, 2, 3])
+def test_mined_antecedents_are_what_they_say(max_card):
+    X = _frame(300, max_card)
+    w = np.random.RandomState(0).uniform(0.5, 2, size=300)
+    kinds, cats, ready = analyse_columns(X)
+    assert kinds == ["num", "num", "cat", "num", "cat"]
+    Z = encode(X, kinds, cats)
+    ants, A, sup = mine_antecedents(
+        Z, w, kinds, cats, n_cuts=4, max_card=max_card, min_support=0.05, ready_made=ready
+    )
+    assert len(ants) == A.shape[0] == sup.shape[0] > 0
+    seen = set()
+    for ante, row, s in zip(ants, A, sup):
+        mask = antecedent_mask(Z, ante)
+        np.testing.assert_array_equal(unpack_vector(row, 300), mask)
+        assert s == pytest.approx(w[mask].sum() / w.sum())
+        assert 0.05 <= s < 1.0
+        assert 1 <= len(ante) <= max_card
+        assert mask.tobytes() not in seen  # no two antecedents capture the same rows
+        seen.add(mask.tobytes())
+        assert all(c[0] != 3 for c in ante)  # the constant column offers nothing
+    # at most n_cuts thresholds per numeric column
+    cuts = {(c[0], c[2]) for a in ants for c in a if c[1] in (LE, GT)}
+    for j in (0, 1):
+        assert len({t for f, t in cuts if f == j}) <= 4
+    # every single condition of the "x is missing" kind is there (10% NaN)
+    assert any(a == ((0, 3, a[0][2]),) for a in ants if len(a) == 1 and a[0][1] == 3)
+
+
+def test_pairs_are_complete():
+    """Every pair of base conditions on different features with enough support is kept
+    (possibly as an equal-capture duplicate of an earlier antecedent)."""
+    X = _frame(200, 7)
+    kinds, cats, ready = analyse_columns(X)
+    Z = encode(X, kinds, cats)
+    w = np.ones(200)
+    base, _, _ = mine_antecedents(Z, w, kinds, cats, n_cuts=3, max_card=1, min_support=0.0,
+                                  ready_made=ready)
+    ants, A, _ = mine_antecedents(Z, w, kinds, cats, n_cuts=3, max_card=2, min_support=0.1,
+                                  ready_made=ready)
+    captured = {unpack_vector(r, 200).tobytes() for r in A}
+    for (a,), (b,) in itertools.combinations(base, 2):
+        if a[0] == b[0]:
+            continue
+        mask = antecedent_mask(Z, (a, b))
+        if 0.1 <= mask.mean() < 1.0:
+            assert mask.tobytes() in captured
+
+
+def test_weighted_cuts_equal_repeated_rows():
+    rng = np.random.RandomState(3)
+    x = rng.rand(80, 1)
+    w = rng.randint(1, 4, size=80).astype(float)
+    kinds, cats = ["num"], [None]
+    a, _, _ = mine_antecedents(x, w, kinds, cats, n_cuts=5, max_card=1, min_support=0.0,
+                               ready_made=False)
+    xr = np.repeat(x, w.astype(int), axis=0)
+    b, _, _ = mine_antecedents(xr, np.ones(len(xr)), kinds, cats, n_cuts=5, max_card=1,
+                               min_support=0.0, ready_made=False)
+    assert a == b
+
+
+def test_equivalent_minority_brute_force():
+    rng = np.random.RandomState(0)
+    n = 500
+    B = rng.rand(n, 70) < 0.02  # 70 antecedents: two 64-wide blocks
+    B[:, :3] = rng.rand(n, 3) < 0.5
+    y = rng.randint(0, 3, size=n)
+    w = rng.uniform(0.5, 1.5, size=n)
+    minor = equivalent_minority(pack_columns(B), y, w, 3)
+    groups = {}
+    for i in range(n):
+        groups.setdefault(B[i].tobytes(), []).append(i)
+    expected_weight = 0.0
+    for idx in groups.values():
+        cw = np.bincount(y[idx], weights=w[idx], minlength=3)
+        expected_weight += cw.sum() - cw.max()
+        # within a group, the unflagged samples are all of one class
+        assert len(set(y[[i for i in idx if not minor[i]]])) == 1
+    assert w[minor].sum() == pytest.approx(expected_weight)
+
+
+def test_unseen_and_missing_categories_encode():
+    X = pd.DataFrame({"c": ["a", "b", None, "a"]})
+    kinds, cats, _ = analyse_columns(X)
+    Z = encode(pd.DataFrame({"c": ["b", "zzz", None, "a"]}), kinds, cats)
+    np.testing.assert_array_equal(Z[[0, 1, 3], 0], [1.0, -1.0, 0.0])
+    assert np.isnan(Z[2, 0])

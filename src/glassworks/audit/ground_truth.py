@@ -380,27 +380,6 @@ def _float32_roundtrip(A):
     return np.asarray(A, dtype=np.float32).astype(np.float64)
 
 
-def saabas(trees, weights, X):
-    """Saabas path contributions: value change along the decision path, per feature.
-
-    Returns (values (n, d, k), expected (k,)).
-    """
-    n, d = X.shape
-    k = trees[0].n_outputs
-    out = np.zeros((n, d, k))
-    expected = np.zeros(k)
-    for tree, w in zip(trees, weights):
-        value = tree.value2d
-        expected += w * value[0]
-        path = tree.decision_path(X).tocsr()
-        for i in range(n):
-            nodes = path.indices[path.indptr[i]:path.indptr[i + 1]]
-            nodes = np.sort(nodes)  # parents precede children in the flat layout
-            for parent, child in zip(nodes[:-1], nodes[1:]):
-                out[i, tree.feature[parent]] += w * (value[child] - value[parent])
-    return out, expected
-
-
 def path_features(trees, X):
     """0/1 (n, d): the features tested on each row's decision path (any tree)."""
     n, d = X.shape
@@ -415,27 +394,24 @@ def path_features(trees, X):
 
 
 def tree_truth_from_trees(trees, weights, X, background, target, baseline, *, family,
-                          feature_names=None, with_path_features=True):
+                          with_path_features=True):
     """Interventional / path / baseline Shapley values and Saabas for weighted trees."""
-    from glassworks.shapley import explain_trees
+    from glassworks.shapley import saabas, tree_shap_interventional, tree_shap_path
 
     n, d = X.shape
-    names = feature_names or [f"x{j}" for j in range(d)]
     values, expected = {}, {}
-    inter = explain_trees(trees, X, method="shap", background=background,
-                          feature_names=names, tree_weights=weights)
-    values["interventional_shap"] = _per_row(inter.values, target, n, d)
-    expected["interventional_shap"] = _pick_base(inter.base_values, target)
-    path = explain_trees(trees, X, method="path", feature_names=names, tree_weights=weights)
-    values["path_shap"] = _per_row(path.values, target, n, d)
-    expected["path_shap"] = _pick_base(path.base_values, target)
-    base = explain_trees(trees, X, method="shap", background=baseline[None, :],
-                         feature_names=names, tree_weights=weights)
-    values["baseline_shap"] = _per_row(base.values, target, n, d)
-    expected["baseline_shap"] = _pick_base(base.base_values, target)
-    sa, sa_e = saabas(trees, weights, X)
-    values["path_contribution"] = _per_row(sa, target, n, d)
-    expected["path_contribution"] = _pick_base(np.repeat(sa_e[None, :], n, axis=0), target)
+    for est, (v, base) in (
+        ("interventional_shap", tree_shap_interventional(trees, X, background,
+                                                          tree_weights=weights)),
+        ("path_shap", tree_shap_path(trees, X, tree_weights=weights)),
+        # Shapley values against a single reference row are baseline Shapley values
+        ("baseline_shap", tree_shap_interventional(trees, X, baseline[None, :],
+                                                    tree_weights=weights)),
+        ("path_contribution", saabas(trees, X, tree_weights=weights)),
+    ):
+        values[est] = _per_row(v, target, n, d)
+        expected[est] = _pick_base(np.broadcast_to(np.atleast_1d(base), (n, np.size(base))),
+                                   target)
     if with_path_features:
         values["path_features"] = path_features(trees, X)
     used = np.zeros(d, dtype=bool)
@@ -485,7 +461,7 @@ register_family("scikit-learn random forests and extra trees", _sk_forest_matche
 
 def _gw_tree_matches(model):
     mod = type(model).__module__
-    if not mod.startswith("glassworks."):
+    if not mod.startswith("glassworks.") or hasattr(model, "rules_tested"):
         return False
     from glassworks.tree._tree import Tree
 
@@ -588,13 +564,10 @@ def _rules_matches(model):
 def _rules_truth(model, X, background, target, baseline):
     n, d = X.shape
     values, expected = {}, {}
-    to_tree = getattr(model, "to_tree", None) or getattr(model, "as_tree", None)
-    tree = None
-    if callable(to_tree):
-        try:
-            tree = to_tree()
-        except Exception:
-            tree = None
+    from glassworks.tree._tree import Tree
+
+    tree = getattr(model, "tree_", None)  # the rule list's equivalent flat tree
+    tree = tree if isinstance(tree, Tree) else None
     notes = []
     if tree is not None:
         t = tree_truth_from_trees([tree], np.ones(1), X, background, target, baseline,
@@ -606,16 +579,13 @@ def _rules_truth(model, X, background, target, baseline):
         notes.append("Shapley values by enumerating coalitions")
     tested = np.asarray(model.rules_tested(X), dtype=np.float64)
     values["path_features"] = tested
-    rules_used = getattr(model, "features_used_", None)
-    if rules_used is not None:
-        dummy = np.ones(d, dtype=bool)
-        dummy[np.asarray(rules_used, dtype=np.int64)] = False
-    else:
-        # a feature no rule of the list ever tests, for any row, is never used
-        dummy = None
-        if len(np.unique(target.output_index)) == 1:
-            dummy = empirical_dummies(target.fn(int(target.output_index[0])), X, background)
-    return Truth(values, expected, dummy, "glassworks rule list", notes=notes)
+    # a feature that no rule of the list tests is never used
+    dummy = np.ones(d, dtype=bool)
+    for rule in getattr(model, "rules_", []):
+        dummy[np.asarray(rule.get("features", []), dtype=np.int64)] = False
+    return Truth(values, expected, dummy, "glassworks rule list", notes=notes,
+                 trees=None if tree is None else [tree],
+                 tree_weights=None if tree is None else np.ones(1))
 
 
 register_family("glassworks rule lists", _rules_matches, _rules_truth)

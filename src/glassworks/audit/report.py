@@ -39,7 +39,9 @@ class AuditReport:
         Explainers that do not apply to this model, with the reason.
     timings : dict
         ``ground_truth`` (seconds computing the truth), ``explainers`` (seconds per
-        explainer), ``total``, ``ground_truth_share``.
+        explainer, summed over its explanations), ``warmup`` (per explainer: one untimed
+        first call per process, e.g. shap's Numba compilation), ``total``,
+        ``ground_truth_share`` (ground_truth / total).
     notes : list of str
         The choices the audit made (output explained, background, ...).
     """

@@ -272,6 +272,12 @@ def _no_job_started(spark, call):
     assert jobs == [], f"Spark jobs {jobs} ran before the error"
 
 
+def test_job_probe_sees_a_job(spark, sdf):
+    """The probe below is not vacuous: an action inside it is caught."""
+    with pytest.raises(AssertionError, match="ran before the error"):
+        _no_job_started(spark, lambda: sdf.count())
+
+
 @pytest.mark.parametrize("func", [gs.explain, gs.predict])
 def test_bad_input_fails_on_the_driver(spark, data, models, sdf, func):
     X, y_reg, _ = data

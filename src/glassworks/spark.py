@@ -28,14 +28,17 @@ explains (for TreeSHAP, the prediction; per class, the class probability).
 """
 
 import pickle
+from collections import OrderedDict
 
 import numpy as np
 
 __all__ = ["explain", "predict", "map_instances"]
 
-# Per Python worker: unpickled broadcast payloads (model, background) by broadcast id, so a
-# reused worker unpickles the model once, not once per task.
-_WORKER_CACHE = {}
+# Per Python worker: unpickled broadcast payloads (model, background) by key, so a reused
+# worker unpickles the model once, not once per task. Bounded: a long-lived worker serving
+# many explain() calls keeps only the most recent objects.
+_WORKER_CACHE = OrderedDict()
+_WORKER_CACHE_SIZE = 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -392,11 +395,14 @@ def _broadcast(spark, obj):
 
 
 def _fetch(ref):
-    obj = _WORKER_CACHE.get(ref.key)
-    if obj is None:
-        blob = ref.blob if ref.broadcast is None else ref.broadcast.value
-        obj = pickle.loads(blob)
-        _WORKER_CACHE[ref.key] = obj
+    if ref.key in _WORKER_CACHE:
+        _WORKER_CACHE.move_to_end(ref.key)
+        return _WORKER_CACHE[ref.key]
+    blob = ref.blob if ref.broadcast is None else ref.broadcast.value
+    obj = pickle.loads(blob)
+    _WORKER_CACHE[ref.key] = obj
+    while len(_WORKER_CACHE) > _WORKER_CACHE_SIZE:
+        _WORKER_CACHE.popitem(last=False)
     return obj
 
 

@@ -82,8 +82,9 @@ def make_scenario(name, n_samples=500, n_features=8, k=3, random_state=None):
             raise ValueError(f"k must be in [1, {n_features - 1}], got {k}.")
         y = np.zeros(n_samples)
         for j in range(k):
-            # steps of distinct heights and places, so every relevant feature has its own effect
-            y += (3.0 - 2.0 * j / k) * (X[:, j] > -0.5 + j / k)
+            # steps at distinct places; integer heights keep a pure leaf's variance exactly 0
+            # (otherwise round-off leaves it "impure" and a tree splits on noise)
+            y += float(3 - j % 3) * (X[:, j] > -0.5 + j / k)
             roles[names[j]] = "relevant"
         return Scenario(name, X, y, names, list(range(k)), "regression",
                         f"y depends on x0..x{k - 1} only; the other features are noise", roles)

@@ -197,6 +197,19 @@ def test_predict_matches_local(spark, data, models, sdf, kind):
         )
 
 
+def test_without_spark_context_the_model_travels_in_the_task(spark, data, models, sdf,
+                                                            monkeypatch):
+    """Spark Connect has no SparkContext (no broadcast): same results, model in the closure."""
+    X = data[0]
+    model = models["classifier"]
+    monkeypatch.setattr(gs, "_spark_context", lambda session: None)
+    got = _by_id(gs.predict(sdf, model))
+    np.testing.assert_allclose(
+        got[[f"probability_{c}" for c in model.classes_]].to_numpy(),
+        model.predict_proba(X), rtol=0, atol=1e-12,
+    )
+
+
 def test_numeric_columns_by_default_for_unnamed_features(spark, data, sdf):
     X, y_reg, _ = data
     model = glassworks.DecisionTreeRegressor(max_depth=3, random_state=0).fit(

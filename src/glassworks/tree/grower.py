@@ -164,7 +164,8 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
     # channel sums of the left child
     K = rt.shape[1]
     left = rl[r]
-    left[:] = 0.0
+    for k in range(K):
+        left[k] = 0.0
     h = hist[f]
     for b in range(ranges[f, 0], b_lo + 1):
         for k in range(K):
@@ -176,7 +177,9 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
     if criterion == SQUARED_ERROR:
         improvement = (best_proxy - totals[1] * totals[1] / wn) / w_total
     else:
-        right = totals - left
+        right = np.empty(K, dtype=np.float64)
+        for k in range(K):
+            right[k] = totals[k] - left[k]
         wl = _weight_of(left, n_classes)
         wr = wn - wl
         imp_l = node_impurity(left, n_classes, criterion, 0.0)
@@ -240,9 +243,18 @@ def _heap_pop(keys, recs, size):
 
 
 @njit(cache=True, nogil=True)
-def _grow_rows(a, cap):
-    out = np.zeros((cap,) + a.shape[1:], dtype=a.dtype)
-    out[: a.shape[0]] = a
+def _copy_prefix(dst, src):
+    # slice assignment between arrays compiles slowly in Numba; a flat loop does not
+    d = dst.reshape(-1)
+    s = src.reshape(-1)
+    for i in range(s.shape[0]):
+        d[i] = s[i]
+
+
+@njit(cache=True, nogil=True)
+def _grow_float2(a, cap):
+    out = np.zeros((cap, a.shape[1]), dtype=np.float64)
+    _copy_prefix(out, a)
     return out
 
 
@@ -294,13 +306,15 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     cut = np.empty((d, 4), dtype=np.float64)
     perm = np.empty(2 * d, dtype=np.int64)
 
-    # root
+    # root (zero is not a literal: literal arguments would compile extra specialisations)
+    zero = np.int64(m - m)
+    m = np.int64(idx.shape[0])
     n_free[0] -= 1
     slot = free[n_free[0]]
     if parallel and m * d >= _PARALLEL_WORK:
-        build_histogram_parallel(Xb, idx, 0, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
+        build_histogram_parallel(Xb, idx, zero, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
     else:
-        build_histogram_serial(Xb, idx, 0, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
+        build_histogram_serial(Xb, idx, zero, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
     ri[0, _START] = 0
     ri[0, _END] = m
     ri[0, _DEPTH] = 0
@@ -318,11 +332,11 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             s2 += wy[s] * y[s]
         rf[0, _SQSUM] = s2
     n_rec = 1
-    if not _precheck(0, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+    if not _precheck(zero, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
                      min_samples_leaf, min_weight_leaf):
         _release(slot, free, n_free)
         ri[0, _SLOT] = -1
-    _evaluate(0, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin, n_classes,
+    _evaluate(zero, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin, n_classes,
               criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
               max_features, rng, perm, cut, parallel)
 
@@ -353,11 +367,11 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         if n_rec + 2 > cap:
             cap *= 2
             ri2 = np.full((cap, _NI), -1, dtype=np.int64)
-            ri2[:n_rec] = ri[:n_rec]
+            _copy_prefix(ri2, ri)
             ri = ri2
-            rf = _grow_rows(rf, cap)
-            rt = _grow_rows(rt, cap)
-            rl = _grow_rows(rl, cap)
+            rf = _grow_float2(rf, cap)
+            rt = _grow_float2(rt, cap)
+            rl = _grow_float2(rl, cap)
 
         # partition the samples (stably: each child's samples stay in row order)
         start = ri[r, _START]
@@ -389,8 +403,8 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         for i in range(pr):
             idx[pl + i] = buf[i]
 
-        lc = n_rec
-        rc = n_rec + 1
+        lc = np.int64(n_rec)
+        rc = np.int64(n_rec + 1)
         n_rec += 2
         for c, cs, ce, is_left in ((lc, start, pl, 1), (rc, pl, end, 0)):
             ri[c, _START] = cs
@@ -422,8 +436,12 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             else:
                 small, large, need_small, need_large = rc, lc, need_r, need_l
             if n_free[0] == 0:
-                pool = _grow_rows(pool, 2 * pcap)
-                pranges = _grow_rows(pranges, 2 * pcap)
+                pool2 = np.zeros((2 * pcap, d, NB, K), dtype=np.float64)
+                _copy_prefix(pool2, pool)
+                pool = pool2
+                pranges2 = np.zeros((2 * pcap, d, 2), dtype=np.int64)
+                _copy_prefix(pranges2, pranges)
+                pranges = pranges2
                 free2 = np.empty(2 * pcap, dtype=np.int64)
                 for s in range(pcap):
                     free2[s] = 2 * pcap - 1 - s
@@ -462,8 +480,12 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                       n_classes, criterion, min_samples_leaf, min_weight_leaf,
                       min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel)
         if fsize + 2 > fcap:
-            fkeys = _grow_rows(fkeys, 2 * fcap)
-            frecs = _grow_rows(frecs, 2 * fcap)
+            fkeys2 = np.empty(2 * fcap, dtype=np.float64)
+            _copy_prefix(fkeys2, fkeys)
+            fkeys = fkeys2
+            frecs2 = np.empty(2 * fcap, dtype=np.int64)
+            _copy_prefix(frecs2, frecs)
+            frecs = frecs2
             fcap *= 2
         if best_first:
             for c in (lc, rc):

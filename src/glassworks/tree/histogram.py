@@ -19,7 +19,9 @@ from numba import njit, prange
 
 @njit(cache=True, nogil=True)
 def _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
-    h[:] = 0.0
+    flat = h.reshape(-1)
+    for i in range(flat.shape[0]):
+        flat[i] = 0.0
     cnt = h.shape[1] - 1
     lo = 255
     hi = 0

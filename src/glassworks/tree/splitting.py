@@ -161,7 +161,8 @@ def best_cut_of_feature(
             for k in range(K):
                 left[k] = h[missing_bin, k]
         else:
-            left[:] = 0.0
+            for k in range(K):
+                left[k] = 0.0
         b = first
         while b != -1:
             for k in range(K):

@@ -7,7 +7,7 @@ vectors of ``n_words = ceil(n_samples / 64)`` words; sample ``i`` is bit ``i % 6
 """
 
 import numpy as np
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic
 
 
@@ -119,4 +119,39 @@ def and_conjunctions(left, right, pairs):
         j = pairs[r, 1]
         for t in range(nw):
             out[r, t] = left[i, t] & right[j, t]
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def pack_conditions(Zt, feature, op, value):
+    """Bit vectors of single conditions on the encoded matrix, shape (m, n_words).
+
+    ``Zt`` is the encoded matrix transposed, (n_features, n_samples), so that a condition
+    reads one contiguous column. ``op``: 0 ``x <= v``, 1 ``x > v``, 2 ``x == v``, 3 ``x is
+    NaN`` (NaN satisfies only 3).
+    """
+    n = Zt.shape[1]
+    m = feature.shape[0]
+    nw = (n + 63) // 64
+    out = np.zeros((m, nw), dtype=np.uint64)
+    for r in prange(m):
+        col = Zt[feature[r]]
+        o = op[r]
+        v = value[r]
+        for t in range(nw):
+            word = np.uint64(0)
+            stop = min(64, n - t * 64)
+            for b in range(stop):
+                x = col[t * 64 + b]
+                if o == 3:
+                    hit = np.isnan(x)
+                elif o == 0:
+                    hit = x <= v
+                elif o == 1:
+                    hit = x > v
+                else:
+                    hit = x == v
+                if hit:
+                    word |= np.uint64(1) << np.uint64(b)
+            out[r, t] = word
     return out

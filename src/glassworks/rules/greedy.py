@@ -11,7 +11,7 @@ thing for both algorithms.
 import numpy as np
 from numba import njit
 
-from .bitvec import masked_count
+from .bitvec import capture_counts, masked_count
 
 # 0: Gini gain of the split captured / uncaptured; 1: Laplace-corrected precision of the rule;
 # 3: Gini gain counting the captured side's (final) errors twice instead of its impurity
@@ -116,13 +116,27 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_rules=None, min_count=0.0, crite
     UY = Y.copy()
     used = np.zeros(m, dtype=np.bool_)
     chosen = []
+    W = float(w.sum())
+    lam_w = lam * W
+    ones = UY[:1] | ~UY[:1]
+    rest = capture_counts(UY, ones, w, bool(unit))[:, 0]
+    mistakes = 0.0
+    best = rest.sum() - rest.max()
     while len(chosen) < limit:
+        # CORELS's lookahead bound: a longer list costs at least the mistakes made so far
+        # plus one more rule; once that cannot beat the best prefix, growing is pointless
+        if mistakes + lam_w * (len(chosen) + 1) >= best:
+            break
         a, _ = best_split_kernel(A, UY, w, bool(unit), used, float(min_count), int(criterion))
         if a < 0:
             break
+        cap = capture_counts(A[a : a + 1], UY, w, bool(unit))[0]
         chosen.append(int(a))
         used[a] = True
         UY &= ~A[a][None, :]
+        mistakes += cap.sum() - cap.max()
+        rest = rest - cap
+        best = min(best, mistakes + rest.sum() - rest.max() + lam_w * len(chosen))
     return prune_to_objective(A, Y, w, unit, lam, chosen)
 
 
@@ -139,8 +153,6 @@ def prune_to_objective(A, Y, w, unit, lam, chosen):
 
 
 def _prefix_objectives(A, Y, w, unit, lam, chosen):
-    from .bitvec import capture_counts
-
     W = float(w.sum())
     UY = Y.copy()
     mistakes = 0.0

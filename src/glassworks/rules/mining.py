@@ -15,7 +15,7 @@ A condition is a tuple ``(feature, op, value)``; an antecedent is a tuple of con
 
 import numpy as np
 
-from .bitvec import and_conjunctions, capture_counts, pack_columns
+from .bitvec import and_conjunctions, capture_counts, pack_columns, pack_conditions
 
 LE, GT, EQ, ISNAN = 0, 1, 2, 3
 _OP_TEXT = {LE: "<=", GT: ">", EQ: "==", ISNAN: "is missing"}
@@ -168,27 +168,38 @@ def antecedent_text(antecedent, names, categories, ready_made=False):
 
 def _weighted_cut_values(x, w, n_cuts):
     """Thresholds of one numeric column: midpoints between consecutive distinct values when
-    there are few, else after weighted quantiles (chosen among the data values, so that integer
-    weights and repeated rows give the same cuts)."""
+    there are at most ``n_cuts + 1`` of them, else just above ``n_cuts`` weighted quantiles
+    (inverted CDF: data values, so that integer weights and repeated rows give the same cuts).
+    No full sort: order statistics by partition, distinct values by hashing."""
+    import pandas as pd
+
     ok = ~np.isnan(x) & (w > 0)
     x, w = x[ok], w[ok]
     if x.size == 0:
         return np.empty(0)
-    u, inv = np.unique(x, return_inverse=True)
-    if u.size <= 1:
+    uniq = pd.unique(x)
+    if uniq.size <= 1:
         return np.empty(0)
-    uw = np.bincount(inv, weights=w, minlength=u.size)
-    if u.size - 1 <= n_cuts:
-        lo = u[:-1]
+    if uniq.size - 1 <= n_cuts:
+        u = np.sort(uniq)
+        return u[:-1] + (u[1:] - u[:-1]) / 2.0
+    levels = np.arange(1, n_cuts + 1) / (n_cuts + 1)
+    if np.all(w == 1.0):
+        n = x.size
+        pos = np.clip(np.ceil(levels * n - 1e-9 * n).astype(np.int64) - 1, 0, n - 1)
+        vals = np.partition(x, pos)[pos]
     else:
-        cum = np.cumsum(uw)
+        order = np.argsort(x)
+        cum = np.cumsum(w[order])
         total = cum[-1]
-        levels = np.arange(1, n_cuts + 1) / (n_cuts + 1) * total
-        pos = np.searchsorted(cum, levels - 1e-9 * total, side="left")
-        pos = np.unique(np.clip(pos, 0, u.size - 2))
-        lo = u[pos]
-    hi = u[np.searchsorted(u, lo, side="right")]
-    return lo + (hi - lo) / 2.0
+        pos = np.searchsorted(cum, levels * total - 1e-9 * total, side="left")
+        vals = x[order][np.clip(pos, 0, x.size - 1)]
+    vals = np.unique(vals)
+    xmax = x.max()
+    if vals[-1] == xmax:  # nothing above the top cut: use the next value down
+        vals = np.unique(np.r_[vals[:-1], x[x < xmax].max()])
+    hi = np.array([x[x > v].min() for v in vals])
+    return vals + (hi - vals) / 2.0
 
 
 def base_conditions(Z, w, kinds, categories, n_cuts, ready_made):
@@ -251,11 +262,16 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     n = Z.shape[0]
     unit = bool(np.all(w == 1.0))
     valid = pack_columns(np.ones((n, 1), dtype=bool))
-    masks = np.column_stack([condition_mask(Z, c) for c in base])
-    base_support = (w @ masks) / W
+    packed = pack_conditions(
+        np.ascontiguousarray(Z.T),
+        np.array([c[0] for c in base], dtype=np.int64),
+        np.array([c[1] for c in base], dtype=np.int64),
+        np.array([c[2] for c in base], dtype=np.float64),
+    )
+    base_support = capture_counts(packed, valid, w, unit)[:, 0] / W
     keep = (base_support >= min_support) & (base_support > 0)
     base = [c for c, kp in zip(base, keep) if kp]
-    base_packed = pack_columns(masks[:, keep])
+    base_packed = np.ascontiguousarray(packed[keep])
     level = [(i,) for i in range(len(base))]
     level_packed = base_packed
     all_ante = [(c,) for c in base]

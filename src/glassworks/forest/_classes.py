@@ -19,7 +19,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_random_state_seed, check_sample_weight, reject_non_numeric
+from .._validation import check_random_state_seed, check_sample_weight
+from .._validation import reject_non_numeric as _reject_non_numeric
 from ..tree._tree import Tree
 from ._packed import (
     apply_packed_kernel,
@@ -28,6 +29,13 @@ from ._packed import (
     packed_walk_args,
     predict_packed_kernel,
 )
+
+
+def _reject_frame_non_numeric(X):
+    """Name the non-numeric columns of a DataFrame; other inputs are left to validate_data,
+    whose TypeError for objects that are not numbers scikit-learn's checks expect."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        _reject_non_numeric(X)
 
 
 class ForestTree:
@@ -213,7 +221,7 @@ class _BaseForest(BaseEstimator):
         -------
         self
         """
-        reject_non_numeric(X)
+        _reject_frame_non_numeric(X)
         X, y = validate_data(
             self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", order="C",
             y_numeric=not self._is_clf, multi_output=False,
@@ -274,7 +282,7 @@ class _BaseForest(BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self, "estimators_")
-        reject_non_numeric(X)
+        _reject_frame_non_numeric(X)
         return validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
         )
@@ -538,7 +546,8 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _set_oob(self, X, y, inbag):
         proba, ok = self._oob_values(X, inbag)

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_random_state_seed, reject_non_numeric
+from .._validation import check_random_state_seed, reject_non_numeric as _reject_non_numeric
 from ..explanation import Explanation
 from ..forest._packed import apply_packed_kernel, pack_trees, packed_walk_args
 from ..tree._tree import Tree
@@ -32,6 +32,13 @@ from .neighbourhood import (
     weights_csr_kernel,
 )
 from .ridge import local_ridge_kernel, selection_sse_kernel
+
+def _reject_frame_non_numeric(X):
+    """Name the non-numeric columns of a DataFrame; other inputs are left to validate_data,
+    whose TypeError for objects that are not numbers scikit-learn's checks expect."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        _reject_non_numeric(X)
+
 
 _FORESTS = ("rf", "gbrt")
 
@@ -118,7 +125,7 @@ class _BaseMaple(BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {vf!r}.")
 
     def _validate_X(self, X, reset):
-        reject_non_numeric(X)
+        _reject_frame_non_numeric(X)
         return validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite=True, order="C"
         )
@@ -169,7 +176,7 @@ class _BaseMaple(BaseEstimator):
 
     # -- fit ---------------------------------------------------------------------------
     def _fit(self, X, y, X_val=None, y_val=None):
-        reject_non_numeric(X)
+        _reject_frame_non_numeric(X)
         X, y = validate_data(
             self, X, y, dtype=np.float64, ensure_all_finite=True, order="C",
             y_numeric=not self._is_classifier, multi_output=False,
@@ -627,7 +634,8 @@ class MapleClassifier(ClassifierMixin, _BaseMaple):
         return np.divide(p, s, out=np.full_like(p, 1.0 / k), where=s > 0)
 
     def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def explain(self, X):
         """The local linear models of the class probabilities.

@@ -1,0 +1,233 @@
+"""MAPLE: neighbourhoods, local ridge models, feature-count selection, against brute force."""
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier as SkRFC
+from sklearn.ensemble import RandomForestRegressor as SkRFR
+from sklearn.linear_model import Ridge
+
+from glassworks import Explanation, MapleClassifier, MapleExplainer, MapleRegressor
+from glassworks.maple.dstump import dstump_scores
+
+
+def _data(n=240, d=5, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, d))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] ** 2 + 0.5 * X[:, 2] + 0.1 * rng.normal(size=n)
+    return X, y
+
+
+def _sk_forest(n=25):
+    return SkRFR(n_estimators=n, min_samples_leaf=10, max_features=0.5)
+
+
+def _brute_weights(model, Xq):
+    """sum over trees of [same leaf] / (training rows in that leaf), from each tree's apply."""
+    tr = np.array([t.apply(model.X_train_) for t in model.trees_]).T
+    q = np.array([t.apply(Xq) for t in model.trees_]).T
+    W = np.zeros((Xq.shape[0], tr.shape[0]))
+    for i in range(Xq.shape[0]):
+        for t in range(tr.shape[1]):
+            same = tr[:, t] == q[i, t]
+            W[i, same] += 1.0 / same.sum()
+    return W
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _data()
+    m = MapleRegressor(forest=_sk_forest(), random_state=0).fit(X, y)
+    return m, X, y
+
+
+def test_weights_equal_brute_force(fitted):
+    m, X, _ = fitted
+    Xq = X[:40] + 0.05
+    W = m.weights(Xq).toarray()
+    np.testing.assert_allclose(W, _brute_weights(m, Xq), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(W.sum(axis=1), len(m.trees_))
+
+
+def test_predictions_equal_per_point_ridge(fitted):
+    m, X, _ = fitted
+    Xq = np.random.RandomState(1).normal(size=(30, X.shape[1]))
+    W = _brute_weights(m, Xq)
+    kf = m.kept_features_
+    ytr = m._Y_train[:, 0]
+    expected = np.array([
+        Ridge(alpha=m.alpha).fit(m.X_train_[:, kf], ytr, sample_weight=W[i])
+        .predict(Xq[i:i + 1, kf])[0]
+        for i in range(len(Xq))
+    ])
+    np.testing.assert_allclose(m.predict(Xq), expected, rtol=0, atol=1e-8)
+
+
+def test_explain_identity(fitted):
+    m, X, _ = fitted
+    e = m.explain(X[:50])
+    assert isinstance(e, Explanation) and e.estimand == "local_slope"
+    assert e.values.shape == (50, X.shape[1])
+    dropped = np.setdiff1d(np.arange(X.shape[1]), m.kept_features_)
+    assert np.all(e.values[:, dropped] == 0)
+    np.testing.assert_allclose(
+        e.base_values + (e.values * X[:50]).sum(1), m.predict(X[:50]), rtol=0, atol=1e-8
+    )
+
+
+def test_selection_equals_refitting_every_count():
+    """The one-factorisation shortcut gives the validation RMSE of a refit per count."""
+    X, y = _data(n=150, d=4, seed=3)
+    Xv, yv = _data(n=40, d=4, seed=4)
+    m = MapleRegressor(forest=_sk_forest(15), random_state=0).fit(X, y, Xv, yv)
+    W = _brute_weights(m, Xv)
+    rank = m.feature_ranking_
+    rmse = []
+    for k in range(1, 5):
+        cols = rank[:k]
+        p = [Ridge(alpha=m.alpha).fit(X[:, cols], y, sample_weight=W[i])
+             .predict(Xv[i:i + 1, cols])[0] for i in range(len(Xv))]
+        rmse.append(np.sqrt(np.mean((np.array(p) - yv) ** 2)))
+    np.testing.assert_allclose(m.validation_rmse_, rmse, rtol=1e-9)
+    assert m.n_features_kept_ == int(np.argmin(rmse)) + 1
+
+
+def test_linear_target_recovers_coefficients():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 4))
+    beta = np.array([1.5, -2.0, 0.0, 0.5])
+    y = X @ beta + 3.0
+    # a vanishing penalty: the local fits are then exact least squares of a linear target
+    m = MapleRegressor(n_estimators=30, alpha=1e-10, random_state=0).fit(X, y)
+    e = m.explain(X[:20])
+    np.testing.assert_allclose(e.values, np.tile(beta, (20, 1)), atol=1e-6)
+    np.testing.assert_allclose(e.base_values, 3.0, atol=1e-6)
+    # the paper's alpha shrinks the slopes only slightly
+    e = MapleRegressor(n_estimators=30, n_features_to_keep=4, random_state=0).fit(X, y).explain(X[:20])
+    np.testing.assert_allclose(e.values, np.tile(beta, (20, 1)), atol=2e-3)
+
+
+def test_dstump_scores_brute_force():
+    X, y = _data()
+    # refit=False: the forest kept is the one the ranking was computed on
+    m = MapleRegressor(forest=_sk_forest(), refit=False, random_state=0).fit(X, y)
+    d = X.shape[1]
+    red = np.zeros(d)
+    root = np.zeros(d)
+    for est in m.forest_.estimators_:
+        t = est.tree_
+        if t.children_left[0] == -1:
+            continue
+        w, imp = t.weighted_n_node_samples, t.impurity
+        lft, rgt = t.children_left[0], t.children_right[0]
+        red[t.feature[0]] += imp[0] - (w[lft] * imp[lft] + w[rgt] * imp[rgt]) / w[0]
+        root[t.feature[0]] += imp[0]
+    np.testing.assert_allclose(m.feature_scores_, red)
+    np.testing.assert_allclose(dstump_scores(m.trees_, d, "root_impurity"), root)
+
+
+def test_neighbors_are_the_heaviest_weights(fitted):
+    m, X, _ = fitted
+    W = m.weights(X[:10]).toarray()
+    idx, w = m.neighbors(X[:10], k=7)
+    for i in range(10):
+        np.testing.assert_allclose(w[i], np.sort(W[i])[::-1][:7])
+        np.testing.assert_allclose(W[i, idx[i]], w[i])
+
+
+def test_local_distribution_brute_force(fitted):
+    m, X, _ = fitted
+    W = m.weights(X[:15]).toarray()
+    out = m.local_distribution(X[:15], 1, quantiles=(0.5, 0.1, 0.9))
+    v = m.X_train_[:, 1]
+    for i in range(15):
+        p = W[i] / W[i].sum()
+        mu = p @ v
+        np.testing.assert_allclose(out["mean"][i], mu)
+        np.testing.assert_allclose(out["std"][i], np.sqrt(p @ (v - mu) ** 2))
+        order = np.argsort(v)
+        cum = np.cumsum(p[order])
+        for lvl, q in zip((0.5, 0.1, 0.9), out["quantiles"][i]):
+            assert q == v[order][np.searchsorted(cum, lvl - 1e-12)]
+
+
+def test_find_boundaries_locates_a_step():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(500, 2))
+    y = 0.3 * X[:, 1] + 2.0 * (X[:, 0] > 0.3) + 0.05 * rng.normal(size=500)
+    m = MapleRegressor(n_estimators=50, random_state=0).fit(X, y)
+    found, cand, crossing = m.find_boundaries(0)
+    assert found.size >= 1
+    assert np.min(np.abs(found - 0.3)) < 0.05
+    assert abs(cand[np.argmin(crossing)] - 0.3) < 0.05
+
+
+def test_classifier_local_models_and_probabilities():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, "b", "a")
+    y[X[:, 2] > 1.2] = "c"
+    clf = MapleClassifier(forest=SkRFC(n_estimators=20, min_samples_leaf=10, max_features=0.5),
+                          random_state=0).fit(X, y)
+    e = clf.explain(X[:30])
+    assert e.values.shape == (30, 4, 3) and e.output_names == ["a", "b", "c"]
+    local = clf.predict_local(X[:30])
+    np.testing.assert_allclose(e.base_values + (e.values * X[:30, :, None]).sum(1), local,
+                               atol=1e-8)
+    np.testing.assert_allclose(local.sum(1), 1.0, atol=1e-8)
+    # the local models are ridge fits of the one-hot labels under the neighbourhood weights
+    W = _brute_weights(clf, X[:5])
+    kf = clf.kept_features_
+    onehot = (y[:, None] == clf.classes_[None, :]).astype(float)
+    Xt = clf.X_train_  # refit=True: the final forest and the local models use all of X
+    yt = onehot
+    for i in range(5):
+        r = Ridge(alpha=clf.alpha).fit(Xt[:, kf], yt, sample_weight=W[i])
+        np.testing.assert_allclose(local[i], r.predict(X[i:i + 1, kf])[0], atol=1e-8)
+    proba = clf.predict_proba(X)
+    assert np.all(proba >= 0) and np.allclose(proba.sum(1), 1)
+    assert (clf.predict(X) == y).mean() > 0.85
+
+
+def test_explainer_equals_maple_on_predictions():
+    X, _ = _data(n=200, d=3)
+    f = lambda Z: np.sin(Z[:, 0]) + Z[:, 1] * Z[:, 2]  # noqa: E731
+    ex = MapleExplainer(f, n_estimators=20, random_state=0).fit(X)
+    ref = MapleRegressor(n_estimators=20, random_state=0).fit(X, f(X))
+    e = ex.explain(X[:10])
+    assert e.estimand == "local_slope"
+    np.testing.assert_allclose(e.values, ref.explain(X[:10]).values)
+    np.testing.assert_allclose(e.extra["prediction"], ref.predict(X[:10]), atol=1e-10)
+    two = MapleExplainer(lambda Z: np.c_[f(Z), -f(Z)], n_estimators=20, random_state=0).fit(X)
+    assert two.explain(X[:4]).values.shape == (4, 3, 2)
+
+
+def test_same_model_whatever_n_jobs():
+    X, y = _data(n=200)
+    a = MapleRegressor(n_estimators=20, random_state=3, n_jobs=1).fit(X, y)
+    b = MapleRegressor(n_estimators=20, random_state=3, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_bad_input():
+    X, y = _data(n=100, d=3)
+    Xn = X.copy()
+    Xn[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        MapleRegressor(n_estimators=5).fit(Xn, y)
+    with pytest.raises(ValueError, match="min_samples_leaf"):
+        MapleRegressor(n_estimators=5).fit(X[:5], y[:5])
+    m = MapleRegressor(n_estimators=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :2])
+    with pytest.raises(ValueError, match="n_features_to_keep"):
+        MapleRegressor(n_estimators=5, n_features_to_keep=9).fit(X, y)
+    Xc = X.copy()
+    MapleRegressor(n_estimators=5).fit(Xc, y)
+    np.testing.assert_array_equal(Xc, X)
+
+
+def test_constant_target_gives_constant_model():
+    X, _ = _data(n=80, d=3)
+    m = MapleRegressor(n_estimators=5, random_state=0).fit(X, np.full(80, 2.5))
+    np.testing.assert_allclose(m.predict(X), 2.5, atol=1e-10)
+    np.testing.assert_allclose(m.explain(X).values, 0.0, atol=1e-10)

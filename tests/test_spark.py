@@ -23,9 +23,11 @@ from glassworks import spark as gs  # noqa: E402
 FEATURES = ["age", "income", "score", "visits"]
 N = 240
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:PySpark does not yet fully support pandas:FutureWarning"
-)
+# pyspark 4 warns about pandas 3 (its own conversions), not about anything glassworks does
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
 
 
 def _java_available():
@@ -83,8 +85,10 @@ def data():
 @pytest.fixture(scope="session")
 def models(data):
     X, y_reg, y_clf = data
-    reg = glassworks.DecisionTreeRegressor(max_depth=5, random_state=0).fit(X, y_reg)
-    clf = glassworks.DecisionTreeClassifier(max_depth=5, random_state=0).fit(X, y_clf)
+    reg = glassworks.RandomForestRegressor(n_estimators=8, max_depth=5, random_state=0)
+    clf = glassworks.RandomForestClassifier(n_estimators=8, max_depth=5, random_state=0)
+    reg.fit(X, y_reg)
+    clf.fit(X, y_clf)
     return {"regressor": reg, "classifier": clf}
 
 
@@ -212,9 +216,8 @@ def test_without_spark_context_the_model_travels_in_the_task(spark, data, models
 
 def test_numeric_columns_by_default_for_unnamed_features(spark, data, sdf):
     X, y_reg, _ = data
-    model = glassworks.DecisionTreeRegressor(max_depth=3, random_state=0).fit(
-        X.to_numpy(), y_reg
-    )
+    model = glassworks.RandomForestRegressor(n_estimators=4, max_depth=3, random_state=0)
+    model.fit(X.to_numpy(), y_reg)
     assert not hasattr(model, "feature_names_in_")
     # id is numeric too: 5 numeric columns for a 4-feature model is refused, not guessed
     with pytest.raises(ValueError, match="features="):
@@ -261,14 +264,14 @@ def test_map_instances_equals_local_list(spark):
 
 def test_map_instances_runs_a_model(spark, data, models):
     """The auditor's use: each call explains one instance with a model shipped in func."""
-    X = data[0].to_numpy()
+    X = data[0]
     model = models["regressor"]
 
     def one(i):
-        return model.explain(X[i : i + 1]).values[0]
+        return model.explain(X.iloc[i : i + 1]).values[0]
 
     got = gs.map_instances(one, list(range(0, N, 9)), spark=spark)
-    local = model.explain(X[::9]).values
+    local = model.explain(X.iloc[::9]).values
     np.testing.assert_allclose(np.vstack(got), local, rtol=0, atol=1e-12)
 
 
@@ -294,7 +297,7 @@ def test_job_probe_sees_a_job(spark, sdf):
 @pytest.mark.parametrize("func", [gs.explain, gs.predict])
 def test_bad_input_fails_on_the_driver(spark, data, models, sdf, func):
     X, y_reg, _ = data
-    unfitted = glassworks.DecisionTreeRegressor()
+    unfitted = glassworks.RandomForestRegressor()
 
     def raises(match, *args, **kwargs):
         def call():

@@ -128,7 +128,7 @@ def _rows(n, n_explain, rng):
     return np.sort(rng.choice(n, n_explain, replace=False))
 
 
-def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=sys.stdout):
+def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
     from glassworks.audit import audit
 
     model.fit(X, y)
@@ -139,14 +139,16 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=sys.st
     report = audit(model, Xa, background=bg, explainers=_explainer_list(args.explainers),
                    random_state=args.seed, n_jobs=args.jobs, relevant_features=relevant,
                    progress=not args.no_progress)
+    out = sys.stdout if out is None else out
     print(f"\n== {title} ==", file=out)
     print(report.to_text(), file=out)
     return report
 
 
-def run_audit(args, out=sys.stdout):
+def run_audit(args, out=None):
     from glassworks.audit.report import write_html
 
+    out = sys.stdout if out is None else out
     rng = np.random.default_rng(args.seed)
     reports = []
     if args.data is None:

@@ -13,7 +13,6 @@ only 10 features unless ``num_features`` is given, and its continuous mode repor
 training standard deviation, which are converted back to the features' units here.
 """
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,14 +134,13 @@ class ExactShap(BaseExplainer):
         return LocalResult(np.asarray(out.values, dtype=np.float64).reshape(-1)[: x.shape[0]])
 
 
-def shap_tree_dict(trees, weights, column):
-    """The trees as shap's custom-tree dictionary, for one output column (a fresh copy)."""
-    try:
-        from glassworks.shapley import to_shap_model
-    except ImportError:
-        to_shap_model = None
-    if to_shap_model is not None and trees[0].n_outputs == 1:
-        return copy.deepcopy(to_shap_model(trees, tree_weights=weights))
+def shap_tree_dict(trees, weights, column, input_dtype=np.float64):
+    """The trees as shap's custom-tree dictionary, for one output column (a fresh copy).
+
+    Built here rather than by :func:`glassworks.shapley.to_shap_model` because the audit
+    needs one output column of a classifier and, for scikit-learn trees, shap must cast
+    inputs to float32 as scikit-learn does before comparing them with the thresholds.
+    """
     out = []
     for t, w in zip(trees, weights):
         left, right = t.children_left, t.children_right
@@ -157,7 +155,7 @@ def shap_tree_dict(trees, weights, column):
             "node_sample_weight": t.weighted_n_node_samples.astype(np.float64).copy(),
         })
     return {"trees": out, "base_offset": 0.0, "tree_output": "raw_value",
-            "input_dtype": np.float64, "internal_dtype": np.float64}
+            "input_dtype": input_dtype, "internal_dtype": np.float64}
 
 
 class _TreeShapBase(BaseExplainer):
@@ -169,7 +167,7 @@ class _TreeShapBase(BaseExplainer):
         if ex is None:
             import shap
 
-            model = shap_tree_dict(ctx.trees, ctx.tree_weights, column)
+            model = shap_tree_dict(ctx.trees, ctx.tree_weights, column, ctx.input_dtype)
             if self.perturbation == "interventional":
                 ex = shap.TreeExplainer(model, data=ctx.background,
                                         feature_perturbation="interventional")
@@ -403,7 +401,10 @@ class _Forward:
 class Maple(BaseExplainer):
     name = "maple"
     estimand = "local_slope"
-    note = "glassworks.MapleExplainer(predict_fn).fit(background): local linear models"
+    note = (
+        "glassworks.MapleExplainer(predict_fn).fit(background), fitted once per process: its "
+        "fitting calls are setup (timings['warmup']), not counted per explanation"
+    )
 
     def explain(self, ctx, x, predict_fn, seed):
         from glassworks.maple.explainer import MapleExplainer
@@ -413,12 +414,7 @@ class Maple(BaseExplainer):
         if entry is None:
             fwd = _Forward()
             fwd.fn = predict_fn
-            kwargs = {}
-            try:
-                ex = MapleExplainer(fwd, random_state=0)
-            except TypeError:
-                ex = MapleExplainer(fwd, **kwargs)
-            ex.fit(ctx.background)
+            ex = MapleExplainer(fwd, random_state=0).fit(ctx.background)
             entry = ctx.cache[key] = (fwd, ex)
         fwd, ex = entry
         fwd.fn = predict_fn

@@ -15,10 +15,12 @@ Which output is explained (the same for the truth and for every explainer):
 - any other classifier: the probability of the positive class (binary) or, per row, of the
   class the model predicts for that row (multiclass).
 
-A new family is one function: write ``truth(model, X, background, target) -> Truth`` and
+A new family is one function: write ``truth(model, X, background, target, baseline,
+estimands=None) -> Truth`` and
 ``register_family(name, matches, truth, make_target)``.
 """
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +57,10 @@ class Target:
         raw_fn = self.raw_fn
 
         def predict(Z):
-            out = np.asarray(raw_fn(np.asarray(Z, dtype=np.float64)), dtype=np.float64)
+            with warnings.catch_warnings():
+                # a model fitted on a DataFrame warns on every array; the columns are in order
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                out = np.asarray(raw_fn(np.asarray(Z, dtype=np.float64)), dtype=np.float64)
             if out.ndim == 2:
                 out = out[:, column] if out.shape[1] > 1 else out[:, 0]
             return out
@@ -90,7 +95,7 @@ def _classifier_target(model, X, *, use_decision=False):
     if n_classes <= 2:
         return Target(
             raw, np.ones(len(X), dtype=np.int64),
-            f"probability of the positive class ({classes[-1] if classes is not None else 1!r})",
+            f"probability of the positive class ({classes[-1] if classes is not None else 1})",
             scale="probability",
         )
     pred = np.argmax(np.asarray(raw(X)), axis=1)
@@ -150,6 +155,8 @@ class Truth:
     tree_weights: object = None
     notes: list = field(default_factory=list)
     dummy_how: str = "read from the model"
+    #: dtype the model casts inputs to before comparing with thresholds (scikit-learn: float32)
+    input_dtype: object = np.float64
 
 
 _REGISTRY = []
@@ -165,7 +172,8 @@ def register_family(name, matches, truth, make_target=None):
     matches : callable
         ``matches(model) -> bool``.
     truth : callable
-        ``truth(model, X, background, target, baseline) -> Truth``.
+        ``truth(model, X, background, target, baseline, estimands=None) -> Truth``;
+        ``estimands`` is the set of estimands the audit needs (None: all), a hint.
     make_target : callable or None
         ``make_target(model, X) -> Target``; :func:`default_target` when None.
     """
@@ -204,14 +212,21 @@ def resolve(model, X):
     return "black box (enumerated coalitions)", _enumeration_truth, default_target(model, X)
 
 
-def compute_truth(model, X, background, baseline=None):
-    """Resolve the family and compute the truth; returns ``(Truth, Target)``."""
-    X = np.asarray(X, dtype=np.float64)
-    background = np.asarray(background, dtype=np.float64)
+def compute_truth(model, X, background, baseline=None, estimands=None):
+    """Resolve the family and compute the truth; returns ``(Truth, Target)``.
+
+    ``estimands`` (a collection of names, None for all) lets an adapter skip what no
+    explainer of the audit estimates; adapters may compute more.
+    """
+    # C order: the Numba kernels are compiled for C-contiguous arrays; another layout would
+    # cost a fresh compilation
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    background = np.ascontiguousarray(background, dtype=np.float64)
     if baseline is None:
         baseline = background.mean(axis=0)
     name, truth_fn, target = resolve(model, X)
-    truth = truth_fn(model, X, background, target, baseline)
+    wanted = None if estimands is None else set(estimands)
+    truth = truth_fn(model, X, background, target, baseline, estimands=wanted)
     truth.family = truth.family or name
     return truth, target
 
@@ -230,7 +245,7 @@ def _per_row(values_by_column, target, n, d):
     return out
 
 
-def _enumerate(target, X, background, baseline, estimands=("interventional_shap", "baseline_shap")):
+def _enumerate(target, X, background, baseline, estimands=None):
     from glassworks.shapley.brute_force import (
         exact_baseline_shapley,
         exact_interventional_shapley,
@@ -238,14 +253,16 @@ def _enumerate(target, X, background, baseline, estimands=("interventional_shap"
 
     n, d = X.shape
     values, expected = {}, {}
-    if "interventional_shap" in estimands:
-        v = np.empty((n, d))
-        e = np.empty(n)
-        for c, rows in target.groups():
-            fn = target.fn(c)
-            v[rows] = _values_of(exact_interventional_shapley(fn, X[rows], background))
-            e[rows] = fn(background).mean()
-        values["interventional_shap"], expected["interventional_shap"] = v, e
+    # interventional values are always computed: the global truth is built from them
+    if estimands is None:
+        estimands = ("interventional_shap", "baseline_shap")
+    v = np.empty((n, d))
+    e = np.empty(n)
+    for c, rows in target.groups():
+        fn = target.fn(c)
+        v[rows] = _values_of(exact_interventional_shapley(fn, X[rows], background))
+        e[rows] = fn(background).mean()
+    values["interventional_shap"], expected["interventional_shap"] = v, e
     if "baseline_shap" in estimands:
         v = np.empty((n, d))
         e = np.empty(n)
@@ -280,8 +297,8 @@ def empirical_dummies(fn, X, background, n_draws=3, random_state=0):
     return dummy
 
 
-def _enumeration_truth(model, X, background, target, baseline):
-    values, expected = _enumerate(target, X, background, baseline)
+def _enumeration_truth(model, X, background, target, baseline, estimands=None):
+    values, expected = _enumerate(target, X, background, baseline, estimands)
     dummy = None
     notes = []
     if len(np.unique(target.output_index)) == 1:
@@ -311,7 +328,7 @@ def _linear_target(model, X):
     return Target(model.predict, np.zeros(len(X), dtype=np.int64), "predict", scale="output")
 
 
-def _linear_truth(model, X, background, target, baseline):
+def _linear_truth(model, X, background, target, baseline, estimands=None):
     coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
     if coef.shape[0] > 1 and not _is_classifier(model):
         raise ValueError("Multi-output linear regression is not supported: audit one output.")
@@ -394,21 +411,26 @@ def path_features(trees, X):
 
 
 def tree_truth_from_trees(trees, weights, X, background, target, baseline, *, family,
-                          with_path_features=True):
+                          with_path_features=True, estimands=None):
     """Interventional / path / baseline Shapley values and Saabas for weighted trees."""
     from glassworks.shapley import saabas, tree_shap_interventional, tree_shap_path
 
     n, d = X.shape
     values, expected = {}, {}
-    for est, (v, base) in (
-        ("interventional_shap", tree_shap_interventional(trees, X, background,
-                                                          tree_weights=weights)),
-        ("path_shap", tree_shap_path(trees, X, tree_weights=weights)),
+    kernels = {
+        "interventional_shap": lambda: tree_shap_interventional(
+            trees, X, background, tree_weights=weights),
+        "path_shap": lambda: tree_shap_path(trees, X, tree_weights=weights),
         # Shapley values against a single reference row are baseline Shapley values
-        ("baseline_shap", tree_shap_interventional(trees, X, baseline[None, :],
-                                                    tree_weights=weights)),
-        ("path_contribution", saabas(trees, X, tree_weights=weights)),
-    ):
+        "baseline_shap": lambda: tree_shap_interventional(
+            trees, X, np.ascontiguousarray(baseline[None, :]), tree_weights=weights),
+        "path_contribution": lambda: saabas(trees, X, tree_weights=weights),
+    }
+    for est, kernel in kernels.items():
+        # interventional values are always computed: the global truth is built from them
+        if estimands is not None and est not in estimands and est != "interventional_shap":
+            continue
+        v, base = kernel()
         values[est] = _per_row(v, target, n, d)
         expected[est] = _pick_base(np.broadcast_to(np.atleast_1d(base), (n, np.size(base))),
                                    target)
@@ -429,7 +451,7 @@ def _pick_base(base, target):
     return base[np.arange(n), np.minimum(target.output_index, base.shape[1] - 1)]
 
 
-def _tree_truth(model, X, background, target, baseline):
+def _tree_truth(model, X, background, target, baseline, estimands=None):
     trees, weights = _trees_of(model)
     sk = type(model).__module__.startswith("sklearn")
     if sk:
@@ -439,10 +461,13 @@ def _tree_truth(model, X, background, target, baseline):
     family = ("scikit-learn " if sk else "glassworks ") + (
         "forest" if len(trees) > 1 else "decision tree"
     )
-    return tree_truth_from_trees(
+    truth = tree_truth_from_trees(
         trees, weights, X, background, target, baseline, family=family,
-        with_path_features=len(trees) == 1,
+        with_path_features=len(trees) == 1, estimands=estimands,
     )
+    if sk:
+        truth.input_dtype = np.float32
+    return truth
 
 
 def _tree_target(model, X):
@@ -531,7 +556,7 @@ def _term_shapley(model, X, background):
     return phi
 
 
-def _ebm_truth(model, X, background, target, baseline):
+def _ebm_truth(model, X, background, target, baseline, estimands=None):
     n, d = X.shape
     f = target.fn(0)
     values = {
@@ -561,7 +586,7 @@ def _rules_matches(model):
     )
 
 
-def _rules_truth(model, X, background, target, baseline):
+def _rules_truth(model, X, background, target, baseline, estimands=None):
     n, d = X.shape
     values, expected = {}, {}
     from glassworks.tree._tree import Tree
@@ -571,11 +596,12 @@ def _rules_truth(model, X, background, target, baseline):
     notes = []
     if tree is not None:
         t = tree_truth_from_trees([tree], np.ones(1), X, background, target, baseline,
-                                  family="glassworks rule list", with_path_features=False)
+                                  family="glassworks rule list", with_path_features=False,
+                                  estimands=estimands)
         values, expected = t.values, t.expected
         notes.append("Shapley values from the rule list's equivalent tree (tree kernels)")
     elif d <= MAX_ENUMERATION_FEATURES:
-        values, expected = _enumerate(target, X, background, baseline)
+        values, expected = _enumerate(target, X, background, baseline, estimands)
         notes.append("Shapley values by enumerating coalitions")
     tested = np.asarray(model.rules_tested(X), dtype=np.float64)
     values["path_features"] = tested
@@ -595,12 +621,12 @@ def _maple_matches(model):
     return type(model).__module__.startswith("glassworks.maple") and hasattr(model, "explain")
 
 
-def _maple_truth(model, X, background, target, baseline):
+def _maple_truth(model, X, background, target, baseline, estimands=None):
     n, d = X.shape
     values, expected = {}, {}
     notes = []
     if d <= MAX_ENUMERATION_FEATURES:
-        values, expected = _enumerate(target, X, background, baseline)
+        values, expected = _enumerate(target, X, background, baseline, estimands)
         notes.append("Shapley values by enumerating coalitions")
     if not _is_classifier(model):
         e = model.explain(X)

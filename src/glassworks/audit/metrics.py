@@ -106,10 +106,14 @@ def pairwise_rank_agreement(a, t, k):
 
 
 def dummy_mass(a, dummy):
-    """Share of absolute attribution on features the model never uses."""
+    """Share of absolute attribution on features the model never uses.
+
+    NaN for an all-zero attribution: it points nowhere, so it cannot be credited with
+    avoiding the unused features.
+    """
     tot = np.abs(a).sum()
     if tot <= _TINY:
-        return 0.0
+        return np.nan
     return float(np.abs(a[dummy]).sum() / tot)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import metrics as M
 from .explainers import BaseExplainer, make_explainer
-from .ground_truth import MAX_ENUMERATION_FEATURES, compute_truth
+from .ground_truth import MAX_ENUMERATION_FEATURES, compute_truth, resolve
 
 #: Shapley-type estimands: their attributions add up to f(x) minus a reference.
 _ADDITIVE = ("interventional_shap", "path_shap", "baseline_shap", "path_contribution")
@@ -37,7 +37,8 @@ class CountingFn:
 class AuditContext:
     """What explainers may read: the data, the background, the trees (if any)."""
 
-    def __init__(self, X, background, baseline, feature_names, target, trees, tree_weights):
+    def __init__(self, X, background, baseline, feature_names, target, trees, tree_weights,
+                 input_dtype=np.float64):
         self.X = X
         self.background = background
         self.baseline = baseline
@@ -45,6 +46,7 @@ class AuditContext:
         self.target = target
         self.trees = trees
         self.tree_weights = tree_weights
+        self.input_dtype = input_dtype
         self.column = 0
         self.cache = {}
 
@@ -61,7 +63,7 @@ def _check_X(X, model):
     if hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
     reject_non_numeric(X)
-    A = np.array(X, dtype=np.float64)  # a copy: the caller's data is never written
+    A = np.array(X, dtype=np.float64, order="C")  # a copy: the caller's data is never written
     if A.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {A.shape}.")
     if A.shape[0] == 0 or A.shape[1] == 0:
@@ -79,12 +81,20 @@ def _check_X(X, model):
     return A, names
 
 
-def default_explainers(truth, d):
-    """The explainers an audit runs when none are named."""
+#: Families whose truth comes with trees (tree explainers apply) or with local slopes.
+TREE_FAMILIES = (
+    "scikit-learn decision trees", "scikit-learn random forests and extra trees",
+    "glassworks decision trees and random forests", "glassworks rule lists",
+)
+SLOPE_FAMILIES = ("scikit-learn linear and logistic models", "glassworks MAPLE")
+
+
+def default_explainers(family, d):
+    """The explainers an audit runs when none are named, for a model family."""
     names = ["lime", "lime_continuous", "kernel_shap", "permutation_shap"]
-    if truth.trees is not None:
+    if family in TREE_FAMILIES:
         names += ["tree_shap", "tree_shap_path"]
-    elif "local_slope" in truth.values:
+    elif family in SLOPE_FAMILIES:
         names += ["gradient", "integrated_gradients"]
     names += ["permutation_importance"]
     return names
@@ -254,9 +264,21 @@ def audit(
             dtype=np.int64,
         )
 
+    # ---- explainers ----
+    family = resolve(model, X)[0]  # cheap; raises early for an unsupported model
+    specs = default_explainers(family, d) if explainers is None else list(explainers)
+    candidates, seen = [], set()
+    for spec in specs:
+        ex = make_explainer(spec)
+        if ex.name in seen:
+            raise ValueError(f"Explainer {ex.name!r} is listed twice.")
+        seen.add(ex.name)
+        candidates.append(ex)
+
     # ---- ground truth (timed separately) ----
     t0 = time.perf_counter()
-    truth, target = compute_truth(model, X, background, baseline)
+    truth, target = compute_truth(model, X, background, baseline,
+                                  estimands={e.estimand for e in candidates})
     global_truth = None
     for est in ("interventional_shap", "path_shap"):
         if est in truth.values:
@@ -266,15 +288,8 @@ def audit(
     notes.append(f"explained output: {target.description}")
     notes.extend(truth.notes)
 
-    # ---- explainers ----
-    specs = default_explainers(truth, d) if explainers is None else list(explainers)
     exps, skipped = [], {}
-    seen = set()
-    for spec in specs:
-        ex = make_explainer(spec)
-        if ex.name in seen:
-            raise ValueError(f"Explainer {ex.name!r} is listed twice.")
-        seen.add(ex.name)
+    for ex in candidates:
         if ex.requires == "trees" and truth.trees is None:
             skipped[ex.name] = "needs a tree-based model"
             continue
@@ -286,7 +301,7 @@ def audit(
     glob = [e for e in exps if e.scope == "global"]
 
     ctx = AuditContext(X, background, baseline, feature_names, target, truth.trees,
-                       truth.tree_weights)
+                       truth.tree_weights, truth.input_dtype)
     seeds = rng.integers(0, 2**31 - 1, size=(len(exps), n, 1 + n_reruns))
     rerun_rows = set(range(min(5, n)))
 

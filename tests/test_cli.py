@@ -1,0 +1,75 @@
+"""The ``glassworks audit`` command line: demo, CSV input and one-line errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glassworks.cli import main
+
+
+@pytest.fixture
+def csv(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(120, 4))
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    df["y"] = 2 * df["a"] - df["b"]
+    path = tmp_path / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_demo_runs_prints_scorecard_and_writes_html(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    rc = main(["audit", "--n-explain", "3", "--explainers", "tree_shap,tree_shap_path,gradient",
+               "--out", str(out), "--no-progress", "--background", "30"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "demo 1/2" in text and "demo 2/2" in text
+    assert "tree_shap [interventional_shap]" in text
+    assert "recall@k" in text  # the planted scenario is scored on recall
+    page = out.read_text()
+    assert page.count("data:image/png;base64,") == 2
+
+
+def test_csv_with_linear_model(csv, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    rc = main(["audit", "--data", str(csv), "--target", "y", "--model", "linear",
+               "--explainers", "gradient,lime_continuous", "--n-explain", "4", "--out",
+               str(out), "--no-progress", "--seed", "1"])
+    assert rc == 0
+    assert "gradient [local_slope]" in capsys.readouterr().out
+    assert out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--target", "nope"], "target column 'nope' is not in"),
+    (["--target", "y", "--explainers", "bogus"], "unknown explainer"),
+    (["--target", "y", "--model", "rules"], "needs a classification target"),
+    ([], "--data needs --target"),
+])
+def test_bad_input_is_one_line_and_exit_2(csv, tmp_path, capsys, args, message):
+    rc = main(["audit", "--data", str(csv), "--out", str(tmp_path / "r.html"),
+               "--no-progress"] + args)
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_non_numeric_features_and_missing_file(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame({"colour": ["red", "blue"] * 10, "x": range(20), "y": range(20)}).to_csv(
+        path, index=False)
+    assert main(["audit", "--data", str(path), "--target", "y", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "non-numeric feature columns" in err and "colour" in err
+    assert main(["audit", "--data", str(tmp_path / "none.csv"), "--target", "y"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_console_script_is_declared():
+    from importlib.metadata import entry_points
+
+    eps = entry_points(group="console_scripts")
+    assert any(ep.name == "glassworks" and ep.value == "glassworks.cli:main" for ep in eps)

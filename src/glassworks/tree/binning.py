@@ -11,11 +11,15 @@ bin ``missing_bin == max_bins``.
 - Otherwise the edges are quantiles (midpoint interpolation) of a subsample of at most
   ``subsample`` rows, drawn deterministically from ``random_state``; ``values`` is NaN.
 
-The kernels run in parallel over features and release the GIL.
+The kernels release the GIL and run on a small thread pool (features for the edges, row
+blocks for the mapping): plain threads rather than ``prange`` keep the first-call compile short.
 """
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 #: a bin index is a uint8, and one index is reserved for NaN
 MAX_BINS_LIMIT = 255
@@ -32,19 +36,11 @@ def _midpoint(a, b):
 
 
 @njit(cache=True, nogil=True)
-def _edges_one_feature(X, rows, f, max_bins, edges, values):
-    """Edges (and exact values) of feature f on X[rows]; returns (n_bins, exact)."""
-    data = np.empty(rows.shape[0], dtype=np.float64)
-    n = 0
-    for r in rows:
-        v = X[r, f]
-        if not np.isnan(v):
-            data[n] = v
-            n += 1
-    data = data[:n]
+def _edges_from_sorted(data, max_bins, edges, values):
+    """Edges (and exact values) from one feature's sorted non-NaN values: (n_bins, exact)."""
+    n = data.shape[0]
     if n == 0:
         return 1, True
-    data.sort()
     n_unique = 1
     for i in range(1, n):
         if data[i] != data[i - 1]:
@@ -73,65 +69,57 @@ def _edges_one_feature(X, rows, f, max_bins, edges, values):
     return n_edges + 1, False
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _fit_edges(X, rows, max_bins, edges, values, n_bins, exact):
-    for f in prange(X.shape[1]):
-        nb, ex = _edges_one_feature(X, rows, f, max_bins, edges[f], values[f])
-        n_bins[f] = nb
-        exact[f] = ex
+@njit(cache=True, nogil=True)
+def _all_values_known(col, values, n_values):
+    """True when every non-NaN value of ``col`` is one of the sorted ``values[:n_values]``."""
+    for v in col:
+        if np.isnan(v):
+            continue
+        lo = 0
+        hi = n_values
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if values[mid] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo >= n_values or values[lo] != v:
+            return False
+    return True
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _all_values_known(X, values, n_bins, exact, out):
-    """out[f] = 1 when every non-NaN value of exact feature f is one of its ``values``."""
-    for f in prange(X.shape[1]):
-        ok = 1
-        if exact[f]:
-            nb = n_bins[f]
-            vals = values[f]
-            for i in range(X.shape[0]):
-                v = X[i, f]
-                if np.isnan(v):
-                    continue
-                lo = 0
-                hi = nb
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if vals[mid] < v:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                if lo >= nb or vals[lo] != v:
-                    ok = 0
-                    break
-        out[f] = ok
+@njit(cache=True, nogil=True)
+def _map_to_bins(X, padded_edges, missing_bin, out, start, stop):
+    """Bin rows [start, stop) of X; ``padded_edges`` is (n_features, 256), +inf padded."""
+    d = X.shape[1]
+    for f in range(d):
+        e = padded_edges[f]
+        for i in range(start, stop):
+            v = X[i, f]
+            # branch-free binary search for the number of edges strictly below v
+            # (edges[b-1] < v <= edges[b]); the +inf padding keeps it in range
+            pos = np.int64(e[127] < v) * 128
+            pos += np.int64(e[pos + 63] < v) * 64
+            pos += np.int64(e[pos + 31] < v) * 32
+            pos += np.int64(e[pos + 15] < v) * 16
+            pos += np.int64(e[pos + 7] < v) * 8
+            pos += np.int64(e[pos + 3] < v) * 4
+            pos += np.int64(e[pos + 1] < v) * 2
+            pos += np.int64(e[pos] < v)
+            out[i, f] = missing_bin if np.isnan(v) else pos
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _map_to_bins(X, padded_edges, missing_bin, out):
-    """Bin X; ``padded_edges`` is (n_features, 256) with +inf after each feature's edges."""
-    n, d = X.shape
-    # blocks of rows: X is usually C-ordered, so each block reads its rows once
-    block = 2048
-    n_blocks = (n + block - 1) // block
-    for blk in prange(n_blocks):
-        start = blk * block
-        stop = min(n, start + block)
-        for f in range(d):
-            e = padded_edges[f]
-            for i in range(start, stop):
-                v = X[i, f]
-                # branch-free binary search for the number of edges strictly below v
-                # (edges[b-1] < v <= edges[b]); +inf padding keeps it in range
-                pos = np.int64(e[127] < v) * 128
-                pos += np.int64(e[pos + 63] < v) * 64
-                pos += np.int64(e[pos + 31] < v) * 32
-                pos += np.int64(e[pos + 15] < v) * 16
-                pos += np.int64(e[pos + 7] < v) * 8
-                pos += np.int64(e[pos + 3] < v) * 4
-                pos += np.int64(e[pos + 1] < v) * 2
-                pos += np.int64(e[pos] < v)
-                out[i, f] = missing_bin if np.isnan(v) else pos
+def _n_threads():
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _run_threaded(fn, items):
+    """``[fn(i) for i in items]`` on a thread pool (the kernels release the GIL)."""
+    n = _n_threads()
+    if n == 1 or len(items) <= 1:
+        return [fn(i) for i in items]
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(fn, items))
 
 
 class BinMapper:
@@ -173,34 +161,38 @@ class BinMapper:
             raise ValueError(f"max_bins must be in [2, {MAX_BINS_LIMIT}], got {self.max_bins}.")
         X = np.asarray(X, dtype=np.float64)
         n, d = X.shape
-        all_rows = np.arange(n, dtype=np.int64)
-        rows = all_rows
+        rows = None
         if self.subsample is not None and n > self.subsample:
             rng = np.random.default_rng(self.random_state)
-            rows = np.sort(rng.choice(n, int(self.subsample), replace=False)).astype(np.int64)
+            rows = np.sort(rng.choice(n, int(self.subsample), replace=False))
         edges = np.full((d, max_bins), np.inf)
         values = np.full((d, max_bins), np.nan)
         n_bins = np.ones(d, dtype=np.int64)
         exact = np.zeros(d, dtype=np.bool_)
-        _fit_edges(X, rows, max_bins, edges, values, n_bins, exact)
-        if rows.shape[0] < n:
-            # a value absent from the subsample would break exactness: redo those features
-            # on every row
-            known = np.ones(d, dtype=np.uint8)
-            _all_values_known(X, values, n_bins, exact, known)
-            for f in np.flatnonzero(known == 0):
-                col = np.ascontiguousarray(X[:, f : f + 1])
-                e = np.full((1, max_bins), np.inf)
-                v = np.full((1, max_bins), np.nan)
-                nb = np.ones(1, dtype=np.int64)
-                ex = np.zeros(1, dtype=np.bool_)
-                _fit_edges(col, all_rows, max_bins, e, v, nb, ex)
-                if not ex[0]:
-                    # too many distinct values after all: keep the subsample's midpoints,
-                    # which are valid (if not exact) edges
-                    _fit_edges(col, rows, max_bins, e, v, nb, ex)
-                    ex[0] = False
-                edges[f], values[f], n_bins[f], exact[f] = e[0], v[0], nb[0], ex[0]
+
+        def sorted_values(col):
+            col = col[~np.isnan(col)]
+            col.sort()  # numpy's sort is faster than Numba's and releases the GIL
+            return col
+
+        def fit_feature(f):
+            col = X[:, f] if rows is None else X[rows, f]
+            nb, ex = _edges_from_sorted(sorted_values(col), max_bins, edges[f], values[f])
+            if ex and rows is not None and not _all_values_known(X[:, f], values[f], nb):
+                # a value absent from the subsample would break exactness: use every row
+                e = np.full(max_bins, np.inf)
+                v = np.full(max_bins, np.nan)
+                nb2, ex2 = _edges_from_sorted(sorted_values(X[:, f].copy()), max_bins, e, v)
+                if ex2:
+                    nb, edges[f], values[f] = nb2, e, v
+                else:
+                    # too many distinct values after all: the subsample's midpoints are
+                    # valid (if not exact) edges
+                    ex = False
+            n_bins[f] = nb
+            exact[f] = ex
+
+        _run_threaded(fit_feature, list(range(d)))
         values[~exact] = np.nan
         self.edges_ = edges
         self.values_ = values
@@ -220,7 +212,14 @@ class BinMapper:
         out = np.empty(X.shape, dtype=np.uint8, order="F")
         padded = np.full((self.n_features_, 256), np.inf)
         padded[:, : self.edges_.shape[1]] = self.edges_
-        _map_to_bins(X, padded, self.missing_bin_, out)
+        n = X.shape[0]
+        # row blocks: X is usually C-ordered, so each block reads its rows once
+        block = max(4096, -(-n // (4 * _n_threads())))
+        starts = list(range(0, n, block))
+        _run_threaded(
+            lambda s: _map_to_bins(X, padded, self.missing_bin_, out, s, min(n, s + block)),
+            starts,
+        )
         return out
 
     def fit_transform(self, X):

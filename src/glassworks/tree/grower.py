@@ -51,9 +51,11 @@ from .splitting import (
 CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY, "squared_error": SQUARED_ERROR}
 
 _EPS = np.finfo(np.float64).eps
-# below this many (samples x features) a node's kernels run serially: a parallel launch costs
-# more than it saves
-_PARALLEL_WORK = 100_000
+# a node's histogram is built in parallel (over features) from this many (samples x features)
+# and its cuts searched in parallel from this many (features x bins x channels): every
+# parallel launch ends on a barrier, which on a busy machine can cost more than it saves
+_PARALLEL_WORK = 1_000_000
+_PARALLEL_CUTS = 200_000
 
 # integer record fields
 _START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF = range(12)
@@ -142,7 +144,7 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
         ri[r, _SLOT] = -1
         return
     totals = rt[r]
-    if parallel and n_node * nf >= _PARALLEL_WORK:
+    if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
         best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
                            criterion, min_samples_leaf, min_weight_leaf, cut)
     else:

@@ -39,9 +39,9 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     algorithm : {"greedy", "optimal"}, default="greedy"
-        ``"greedy"``: sequential covering (each new rule the one whose split of the
-        uncaptured samples most reduces the Gini impurity), then cut to the prefix with the
-        smallest objective. ``"optimal"``: minimise the CORELS objective (below) by branch and
+        ``"greedy"``: sequential covering (each new rule grown condition by condition to
+        score best on the still-uncaptured samples; three scores tried, the list with the
+        smallest objective kept), then cut to the prefix with the smallest objective. ``"optimal"``: minimise the CORELS objective (below) by branch and
         bound (Angelino et al., JMLR 2018), certifying the optimum unless a budget stops it.
     lam : float, default=0.01
         Penalty per rule in the objective ``misclassification rate + lam * n_rules`` (the
@@ -87,7 +87,8 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
         ``"optimal"``: nodes, queue size, expansions, time, and ``stopped_by`` (None,
         ``"max_nodes"`` or ``"time_limit"``).
     antecedents_ : list of str
-        Text of the mined antecedents the learner chose from.
+        Text of the mined antecedents the learner chose from (for ``"greedy"`` the single
+        conditions, which it conjoins itself).
     tree_ : Tree
         The equivalent flat decision tree (same ``predict_proba``), used by :meth:`explain`.
     n_features_in_, feature_names_in_ : as in scikit-learn.
@@ -247,9 +248,11 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
         keep = w > 0
         Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
         names = self._feature_names()
+        # the greedy learner builds its conjunctions itself from the single conditions
+        mine_card = 1 if self.algorithm == "greedy" else int(self.max_card)
         antecedents, captures, _ = mine_antecedents(
             Zf, wf, self._kinds, self._categories, n_cuts=int(self.n_cuts),
-            max_card=int(self.max_card), min_support=float(self.min_support),
+            max_card=mine_card, min_support=float(self.min_support),
             ready_made=self._ready_made,
         )
         self.antecedents_ = [
@@ -265,14 +268,17 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.min_support}); the model is the default rule alone.",
                 UserWarning,
             )
-            chosen = []
+            chosen_antecedents = []
             self.lower_bound_ = np.nan
             self.certified_ = False
         elif self.algorithm == "greedy":
-            chosen = greedy_rule_list(
-                captures, labels, wf, unit, float(self.lam), max_rules=self.max_rules,
-                min_count=float(self.min_support) * W,
+            rules = greedy_rule_list(
+                captures, labels, wf, unit, float(self.lam), max_card=int(self.max_card),
+                max_rules=self.max_rules, min_count=float(self.min_support) * W,
             )
+            chosen_antecedents = [
+                tuple(cond for a in conj for cond in antecedents[a]) for conj in rules
+            ]
             self.lower_bound_ = np.nan
             self.certified_ = False
         else:
@@ -282,14 +288,12 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
                 max_depth=self.max_rules, policy=self.queue, max_nodes=int(self.max_nodes),
                 time_limit=self.time_limit,
             )
-            chosen = res.pop("prefix")
+            chosen_antecedents = [antecedents[a] for a in res.pop("prefix")]
             self.lower_bound_ = float(res.pop("lower_bound"))
             self.certified_ = bool(res.pop("certified"))
             res.pop("objective")
             self.search_stats_ = res
-        self._build(
-            [antecedents[a] for a in chosen], Zf, yf, wf, names, Z_full=Z, w_full=w
-        )
+        self._build(chosen_antecedents, Zf, yf, wf, names, Z_full=Z, w_full=w)
         if self.search_stats_.get("stopped_by") is not None:
             warnings.warn(
                 f"The optimal search stopped at its {self.search_stats_['stopped_by']} budget: "

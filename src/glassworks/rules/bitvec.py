@@ -7,7 +7,7 @@ vectors of ``n_words = ceil(n_samples / 64)`` words; sample ``i`` is bit ``i % 6
 """
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic
 
 
@@ -122,7 +122,7 @@ def and_conjunctions(left, right, pairs):
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def pack_conditions(Zt, feature, op, value):
     """Bit vectors of single conditions on the encoded matrix, shape (m, n_words).
 
@@ -134,7 +134,7 @@ def pack_conditions(Zt, feature, op, value):
     m = feature.shape[0]
     nw = (n + 63) // 64
     out = np.zeros((m, nw), dtype=np.uint64)
-    for r in prange(m):
+    for r in range(m):
         col = Zt[feature[r]]
         o = op[r]
         v = value[r]

@@ -1,168 +1,208 @@
 """Greedy rule lists by sequential covering.
 
-Grow: repeatedly add the antecedent whose split of the still-uncaptured samples (captured by
-the new rule / left for later) most reduces the weighted Gini impurity, the rule predicting the
-majority class of what it captures; stop at ``max_rules``, when nothing improves, or when no
-antecedent captures ``min_count`` weight. Prune: keep the prefix length that minimises the same
-objective the optimal search minimises (mistakes + ``lam`` per rule), so ``lam`` means the same
-thing for both algorithms.
+Grow: each new rule starts from the single condition that scores best on the still-uncaptured
+samples, then takes on more conditions (up to ``max_card``) while that improves its score; the
+rule predicts the majority class of what it captures. Conjunctions are thus built on the fly
+from the single conditions and never all materialised. Growing stops at ``max_rules``, when no
+condition captures ``min_count`` weight, or when CORELS's lookahead bound shows that no longer
+list can have a smaller objective. Prune: keep the prefix with the smallest objective (mistakes +
+``lam`` per rule, the objective the optimal search minimises), so ``lam`` means the same for
+both algorithms.
+
+Three scores are tried and the list with the smallest objective is kept (each is a few
+milliseconds): 0, the Gini gain of the split captured / uncaptured; 1, the rule's
+Laplace-corrected precision; 2, the Gini gain counting the captured side's (final) errors
+twice instead of its impurity.
 """
 
 import numpy as np
 from numba import njit
 
-from .bitvec import capture_counts, masked_count
+from .bitvec import capture_counts, ctz64, popcount64
 
-# 0: Gini gain of the split captured / uncaptured; 1: Laplace-corrected precision of the rule;
-# 3: Gini gain counting the captured side's (final) errors twice instead of its impurity
-_CRITERIA = (0, 1, 3)
+_CRITERIA = (0, 1, 2)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _score(cap, tot, k, criterion, parent):
+    s = 0.0
+    mx = 0.0
+    sq_cap = 0.0
+    sq_rest = 0.0
+    for c in range(k):
+        s += cap[c]
+        mx = max(mx, cap[c])
+        sq_cap += cap[c] * cap[c]
+        r_c = tot[c] - cap[c]
+        sq_rest += r_c * r_c
+    r = tot.sum() - s
+    if criterion == 1:
+        return (mx + 1.0) / (s + k)
+    child = s - sq_cap / s if criterion == 0 else 2.0 * (s - mx)
+    if r > 0.0:
+        child += r - sq_rest / r
+    return parent - child
 
 
 @njit(cache=True, nogil=True)
-def best_split_kernel(A, UY, w, unit, used, min_count, criterion):
-    """Index of the antecedent with the largest Gini gain on the uncaptured samples (-1 if
-    none gains), and its gain."""
-    m = A.shape[0]
+def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
+    """The condition ``a`` whose conjunction with the rule so far (bit vector ``C``) scores
+    best on the uncaptured samples (class bit vectors ``UY``); (-1, -inf) if none captures
+    ``min_count``."""
+    m, nw = A.shape
     k = UY.shape[0]
     tot = np.zeros(k)
     for c in range(k):
-        tot[c] = masked_count(UY[c], UY[c], w, unit)
+        for j in range(nw):
+            x = UY[c, j]
+            if unit:
+                tot[c] += float(popcount64(x))
+            else:
+                while x != 0:
+                    tot[c] += w[j * 64 + np.int64(ctz64(x))]
+                    x &= x - np.uint64(1)
     n_tot = tot.sum()
-    if n_tot <= 0.0:
-        return -1, 0.0
-    sq = 0.0
-    for c in range(k):
-        sq += tot[c] * tot[c]
-    parent = n_tot - sq / n_tot
     best = -1
-    best_gain = 1e-12 * n_tot
+    best_score = -np.inf
+    if n_tot <= 0.0:
+        return best, best_score
+    parent = n_tot - (tot * tot).sum() / n_tot
     cap = np.zeros(k)
     for a in range(m):
-        if used[a]:
+        if skip[a]:
             continue
         s = 0.0
         for c in range(k):
-            cap[c] = masked_count(A[a], UY[c], w, unit)
-            s += cap[c]
+            tc = 0.0
+            if unit:
+                cnt = np.uint64(0)
+                for j in range(nw):
+                    cnt += popcount64(A[a, j] & C[j] & UY[c, j])
+                tc = float(cnt)
+            else:
+                for j in range(nw):
+                    x = A[a, j] & C[j] & UY[c, j]
+                    while x != 0:
+                        tc += w[j * 64 + np.int64(ctz64(x))]
+                        x &= x - np.uint64(1)
+            cap[c] = tc
+            s += tc
         if s < min_count or s <= 0.0:
             continue
-        r = n_tot - s
-        sq_cap = 0.0
-        sq_rest = 0.0
-        for c in range(k):
-            sq_cap += cap[c] * cap[c]
-            sq_rest += (tot[c] - cap[c]) * (tot[c] - cap[c])
-        if criterion == 0:
-            child = s - sq_cap / s
-            if r > 0.0:
-                child += r - sq_rest / r
-            gain = parent - child
-        elif criterion == 1:
-            mx = 0.0
-            for c in range(k):
-                mx = max(mx, cap[c])
-            gain = (mx + 1.0) / (s + k) - 0.5 * (k - 1.0) / k
-        elif criterion == 3 or criterion == 4:
-            mx = 0.0
-            for c in range(k):
-                mx = max(mx, cap[c])
-            child = (2.0 if criterion == 3 else 1.0) * (s - mx)
-            if r > 0.0:
-                child += r - sq_rest / r
-            gain = parent - child
-        else:
-            mx = 0.0
-            rmx = 0.0
-            tmx = 0.0
-            for c in range(k):
-                mx = max(mx, cap[c])
-                rmx = max(rmx, tot[c] - cap[c])
-                tmx = max(tmx, tot[c])
-            gain = (n_tot - tmx) - ((s - mx) + (r - rmx))
-        if gain > best_gain:
-            best_gain = gain
+        sc = _score(cap, tot, k, criterion, parent)
+        if sc > best_score:
+            best_score = sc
             best = a
-    return best, best_gain
+    return best, best_score
 
 
-def greedy_rule_list(A, Y, w, unit, lam, *, max_rules=None, min_count=0.0, criterion=None):
-    """Sequential covering; returns the chosen antecedent indices (in order).
+def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_count=0.0,
+                     criterion=None):
+    """Sequential covering over single conditions ``A``.
 
     Parameters
     ----------
     A : uint64 (m, n_words)
+        Captures of the single conditions.
     Y : uint64 (k, n_words)
+        Class bit vectors.
     w : float64 (n_samples,)
     unit : bool
     lam : float
-        Penalty per rule as a fraction of the total weight (used to prune the grown list).
+        Penalty per rule as a fraction of the total weight.
+    max_card : int
+        Conditions per rule.
     max_rules : int or None
     min_count : float
         Minimum weight a rule must newly capture.
+    criterion : int or None
+        One of the scores (see the module docstring); None tries all and keeps the best list.
+
+    Returns
+    -------
+    list of tuple of int
+        The rules, each a tuple of indices into ``A``.
     """
     if criterion is None:
-        # several greedy lists, the one with the smallest objective wins
-        best, best_obj = None, np.inf
+        best, best_obj = [], np.inf
         for crit in _CRITERIA:
-            chosen = greedy_rule_list(
-                A, Y, w, unit, lam, max_rules=max_rules, min_count=min_count, criterion=crit
+            rules = greedy_rule_list(
+                A, Y, w, unit, lam, max_card=max_card, max_rules=max_rules,
+                min_count=min_count, criterion=crit,
             )
-            obj = list_objective(A, Y, w, unit, lam, chosen)
+            obj = prefix_objectives(conjunction_captures(A, rules), Y, w, unit, lam)[-1]
             if obj < best_obj - 1e-12:
-                best, best_obj = chosen, obj
+                best, best_obj = rules, obj
         return best
-    m = A.shape[0]
-    limit = m if max_rules is None else min(int(max_rules), m)
+    m, nw = A.shape
+    limit = np.inf if max_rules is None else int(max_rules)
     UY = Y.copy()
-    used = np.zeros(m, dtype=np.bool_)
-    chosen = []
     W = float(w.sum())
     lam_w = lam * W
-    ones = UY[:1] | ~UY[:1]
-    rest = capture_counts(UY, ones, w, bool(unit))[:, 0]
+    ones = np.full(nw, ~np.uint64(0), dtype=np.uint64)
+    rest = capture_counts(UY, ones[None, :], w, bool(unit))[:, 0]
     mistakes = 0.0
     best = rest.sum() - rest.max()
-    while len(chosen) < limit:
-        # CORELS's lookahead bound: a longer list costs at least the mistakes made so far
-        # plus one more rule; once that cannot beat the best prefix, growing is pointless
-        if mistakes + lam_w * (len(chosen) + 1) >= best:
+    rules = []
+    while len(rules) < limit:
+        # CORELS's lookahead bound: a longer list costs at least the mistakes made so far plus
+        # one more rule; once that cannot beat the best prefix, growing further is pointless
+        if mistakes + lam_w * (len(rules) + 1) >= best:
             break
-        a, _ = best_split_kernel(A, UY, w, bool(unit), used, float(min_count), int(criterion))
+        skip = np.zeros(m, dtype=np.bool_)
+        a, score = best_condition_kernel(A, UY, ones, w, bool(unit), skip, float(min_count),
+                                         int(criterion))
         if a < 0:
             break
-        cap = capture_counts(A[a : a + 1], UY, w, bool(unit))[0]
-        chosen.append(int(a))
-        used[a] = True
-        UY &= ~A[a][None, :]
+        conj = [int(a)]
+        C = A[a].copy()
+        skip[a] = True
+        while len(conj) < max_card:
+            a2, s2 = best_condition_kernel(A, UY, C, w, bool(unit), skip, float(min_count),
+                                           int(criterion))
+            if a2 < 0 or s2 <= score + 1e-12 * abs(score) + 1e-300:
+                break
+            conj.append(int(a2))
+            skip[a2] = True
+            C &= A[a2]
+            score = s2
+        cap = capture_counts(C[None, :], UY, w, bool(unit))[0]
+        if cap.sum() <= 0:
+            break
+        rules.append(tuple(sorted(conj)))
+        UY &= ~C[None, :]
         mistakes += cap.sum() - cap.max()
         rest = rest - cap
-        best = min(best, mistakes + rest.sum() - rest.max() + lam_w * len(chosen))
-    return prune_to_objective(A, Y, w, unit, lam, chosen)
+        best = min(best, mistakes + rest.sum() - rest.max() + lam_w * len(rules))
+    objs = prefix_objectives(conjunction_captures(A, rules), Y, w, unit, lam)
+    # the prefix with the smallest objective (ties: the shorter)
+    keep = int(np.argmin(np.asarray(objs) + 1e-12 * np.arange(len(objs))))
+    return rules[:keep]
 
 
-def list_objective(A, Y, w, unit, lam, chosen):
-    """Objective (weighted error rate + lam per rule) of the list ``chosen``."""
-    return _prefix_objectives(A, Y, w, unit, lam, chosen)[-1]
+def conjunction_captures(A, rules):
+    """Bit vectors of the rules' conjunctions, shape (n_rules, n_words)."""
+    out = np.empty((len(rules), A.shape[1]), dtype=np.uint64)
+    for r, conj in enumerate(rules):
+        v = A[conj[0]].copy()
+        for a in conj[1:]:
+            v &= A[a]
+        out[r] = v
+    return out
 
 
-def prune_to_objective(A, Y, w, unit, lam, chosen):
-    """The prefix of ``chosen`` with the smallest objective (ties: the shorter)."""
-    objs = _prefix_objectives(A, Y, w, unit, lam, chosen)
-    best_len = int(np.argmin(np.asarray(objs) + 1e-12 * np.arange(len(objs))))
-    return chosen[:best_len]
-
-
-def _prefix_objectives(A, Y, w, unit, lam, chosen):
+def prefix_objectives(R, Y, w, unit, lam):
+    """Objective of every prefix (0 .. n_rules rules) of the list with captures ``R``."""
     W = float(w.sum())
     UY = Y.copy()
+    ones = np.full((1, Y.shape[1]), ~np.uint64(0), dtype=np.uint64)
+    tot = capture_counts(UY, ones, w, bool(unit))[:, 0]
     mistakes = 0.0
-    tot = capture_counts(UY, UY[:1] | ~UY[:1], w, bool(unit))[:, 0]
     objs = [(tot.sum() - tot.max()) / W]
-    for K, a in enumerate(chosen, start=1):
-        cap = capture_counts(A[a : a + 1], UY, w, bool(unit))[0]
+    for K in range(R.shape[0]):
+        cap = capture_counts(R[K : K + 1], UY, w, bool(unit))[0]
         mistakes += cap.sum() - cap.max()
-        UY &= ~A[a][None, :]
-        rest = tot - cap
-        tot = rest
-        objs.append((mistakes + rest.sum() - rest.max()) / W + lam * K)
+        UY &= ~R[K][None, :]
+        tot = tot - cap
+        objs.append((mistakes + tot.sum() - tot.max()) / W + lam * (K + 1))
     return objs

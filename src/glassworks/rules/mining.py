@@ -34,10 +34,20 @@ def _is_numeric_dtype(dtype):
     return pd.api.types.is_numeric_dtype(dtype) and not _is_bool_dtype(dtype)
 
 
+def _isna_scalar(v):
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
 def _sorted_categories(values):
     import pandas as pd
 
-    uniq = pd.unique(pd.Series(values, dtype=object).dropna())
+    uniq = pd.unique(pd.Series(values))
+    uniq = [v for v in uniq if not _isna_scalar(v)]
     try:
         return list(sorted(uniq))
     except TypeError:  # mixed types: a stable order all the same
@@ -116,9 +126,13 @@ def encode(X, kinds, categories):
                 raise ValueError(f"Column {j} contains infinity; only NaN (missing) is allowed.")
             Z[:, j] = v
         else:
-            values = pd.Series(col, dtype=object)
+            values = pd.Series(col)
             missing = values.isna().to_numpy()
-            codes = pd.Index(categories[j], dtype=object).get_indexer(values.where(~missing, None))
+            try:
+                codes = pd.Index(categories[j]).get_indexer(values)
+            except (TypeError, ValueError):  # values not comparable with the categories
+                obj = pd.Series(col, dtype=object)
+                codes = pd.Index(categories[j], dtype=object).get_indexer(obj.where(~missing, None))
             z = codes.astype(np.float64)
             z[missing] = np.nan
             Z[:, j] = z
@@ -240,6 +254,20 @@ def _compatible(antecedent, cond):
     return True
 
 
+def _compatible_pairs(base):
+    """Index pairs (i < j) of base conditions that :func:`_compatible` accepts, vectorised."""
+    feat = np.array([c[0] for c in base], dtype=np.int64)
+    op = np.array([c[1] for c in base], dtype=np.int64)
+    val = np.array([c[2] for c in base], dtype=np.float64)
+    i, j = np.triu_indices(len(base), k=1)
+    ok = feat[i] != feat[j]
+    same = ~ok
+    le_gt = same & (op[i] == LE) & (op[j] == GT) & (val[j] < val[i])
+    gt_le = same & (op[i] == GT) & (op[j] == LE) & (val[i] < val[j])
+    ok |= le_gt | gt_le
+    return np.stack([i[ok], j[ok]], axis=1).astype(np.int64)
+
+
 def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, ready_made):
     """Mine antecedents (conjunctions of up to ``max_card`` conditions).
 
@@ -278,16 +306,20 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     all_packed = [base_packed]
     all_support = [base_support[keep]]
     for _card in range(2, int(max_card) + 1):
-        new_level, new_cols = [], []
-        for li, combo in enumerate(level):
-            conds = [base[i] for i in combo]
-            for b in range(combo[-1] + 1, len(base)):
-                if _compatible(conds, base[b]):
-                    new_level.append(combo + (b,))
-                    new_cols.append((li, b))
+        if _card == 2:
+            pairs = _compatible_pairs(base)
+            new_level = [(int(i), int(j)) for i, j in pairs]
+        else:
+            new_level, new_cols = [], []
+            for li, combo in enumerate(level):
+                conds = [base[i] for i in combo]
+                for b in range(combo[-1] + 1, len(base)):
+                    if _compatible(conds, base[b]):
+                        new_level.append(combo + (b,))
+                        new_cols.append((li, b))
+            pairs = np.asarray(new_cols, dtype=np.int64).reshape(-1, 2)
         if not new_level:
             break
-        pairs = np.asarray(new_cols, dtype=np.int64)
         kept_combos, kept_packed, kept_support = [], [], []
         for start in range(0, len(new_level), 8192):
             sl = slice(start, start + 8192)

@@ -34,7 +34,8 @@ from .pmap import find_slot, grow
 from .queue import heap_pop, heap_push
 
 # istate slots
-_N_NODES, _HEAP_SIZE, _HT_COUNT, _BEST_PARENT, _BEST_ANTE, _N_EXPANDED, _N_EVALUATED = range(7)
+(_N_NODES, _HEAP_SIZE, _HT_COUNT, _BEST_PARENT, _BEST_ANTE, _N_EXPANDED, _N_EVALUATED,
+ _MAX_QUEUE) = range(8)
 _POLICIES = {"lower_bound": 0, "curiosity": 1}
 
 STATUS_DONE, STATUS_STEPS, STATUS_NODES = 0, 1, 2
@@ -207,6 +208,8 @@ def _bnb_kernel(
             else:
                 prio = lb_child
             istate[_HEAP_SIZE] = heap_push(heap_key, heap_item, istate[_HEAP_SIZE], prio, new)
+            if istate[_HEAP_SIZE] > istate[_MAX_QUEUE]:
+                istate[_MAX_QUEUE] = istate[_HEAP_SIZE]
         for t in range(depth):
             in_set[prefix[t]] = False
 
@@ -299,7 +302,7 @@ def bnb_search(
     node_b[0] = 0.0
     node_lb[0] = minor_w
     node_dead[0] = 0
-    istate = np.zeros(7, dtype=np.int64)
+    istate = np.zeros(8, dtype=np.int64)
     istate[_N_NODES] = 1
     istate[_BEST_PARENT] = -1
     istate[_BEST_ANTE] = -1
@@ -352,6 +355,7 @@ def bnb_search(
         "stopped_by": stopped_by,
         "n_nodes": int(istate[_N_NODES]),
         "queue_size": size,
+        "max_queue_size": int(istate[_MAX_QUEUE]),
         "n_expanded": int(istate[_N_EXPANDED]),
         "n_evaluated": int(istate[_N_EVALUATED]),
         "pmap_size": int(istate[_HT_COUNT]),

@@ -365,3 +365,30 @@ def test_decision_rules_errors():
     X_copy = X.copy()
     decision_rules(tree, X)
     np.testing.assert_array_equal(X, X_copy)
+
+
+def test_glassworks_estimator_export_and_rules():
+    import pandas as pd
+
+    import glassworks
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["age", "income", "score"])
+    frame.iloc[rng.random(200) < 0.2, 1] = np.nan
+    y = np.where(frame["age"] + frame["score"].clip(-1, 1) > 0, "yes", "no").astype(object)
+    y[frame["income"].isna().to_numpy() & (rng.random(200) < 0.8)] = "maybe"
+    model = glassworks.DecisionTreeClassifier(max_depth=4, random_state=0).fit(frame, y)
+    text = export_text(model)
+    same = export_text(
+        model.tree_, feature_names=list(frame.columns), class_names=model.classes_
+    )
+    assert text == same
+    assert "income" in text and "class: maybe" in text
+    # NaN in income was informative: some split learned a NaN side, and it is marked
+    assert len(_nan_learned_sides(model.tree_)) > 0
+    assert text.count(" or missing") + text.count(" is missing") == len(
+        _nan_learned_sides(model.tree_)
+    )
+    X = frame.to_numpy()
+    rules = decision_rules(model, X)
+    _check_rules(model.tree_, X, rules, list(frame.columns), model.classes_, 2)

@@ -45,7 +45,7 @@ def _model(classifier, criterion, params, ccp_alpha=0.0, seed=0):
 
 
 def _assert_same_tree(ours, sk_tree):
-    ref = Tree.from_sklearn(sk_tree)
+    ref = sk_tree if isinstance(sk_tree, Tree) else Tree.from_sklearn(sk_tree)
     assert ours.node_count == ref.node_count
     for name in ("children_left", "children_right", "feature", "n_node_samples"):
         np.testing.assert_array_equal(getattr(ours, name), getattr(ref, name), err_msg=name)
@@ -340,3 +340,20 @@ def test_ties_and_any_numbering_match_sklearn_cython(seed, n_splits):
         out = SkTree(3, np.array([1], dtype=np.intp), 1)
         _build_pruned_tree_ccp(out, sk, alpha)
         _assert_same_tree(prune(tree, alpha), out)
+
+
+def test_glassworks_estimators_use_this_pruning():
+    import glassworks
+
+    for classifier, criterion in ((True, "entropy"), (False, "squared_error")):
+        X, y, w = _data(6, classifier, criterion)
+        Model = glassworks.DecisionTreeClassifier if classifier else glassworks.DecisionTreeRegressor
+        full = Model(criterion=criterion, random_state=0).fit(X, y, sample_weight=w)
+        path = full.cost_complexity_pruning_path(X, y, sample_weight=w)
+        alphas, impurities = cost_complexity_pruning_path(full.tree_)
+        np.testing.assert_array_equal(path.ccp_alphas, alphas)
+        np.testing.assert_array_equal(path.impurities, impurities)
+        for alpha in _alphas_to_try(alphas)[:4]:
+            pruned = Model(criterion=criterion, random_state=0, ccp_alpha=alpha)
+            pruned.fit(X, y, sample_weight=w)
+            _assert_same_tree(pruned.tree_, prune(full.tree_, alpha))

@@ -211,6 +211,10 @@ def main():
     if args.one_compas is not None:
         one_compas_run(data, args.one_compas, args.time_limit or None, args.queue)
         return
+    import os
+
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start "
+          "(the machine is shared: absolute times vary with load, ratios less so)")
     if args.part in ("1", "all"):
         part1(data, args.repeats, args.budget)
     if args.part in ("2", "all"):

@@ -58,6 +58,7 @@ def _bnb_kernel(
     UM = np.empty(nw, dtype=np.uint64)
     u_counts = np.empty(k)
     cap = np.empty(k)
+    Uc = np.empty(nw, dtype=np.uint64)
     steps = 0
     while True:
         if istate[_HEAP_SIZE] == 0:
@@ -105,6 +106,7 @@ def _bnb_kernel(
             u_counts[c] = 0.0
         for t in range(n_idx):
             j = idx[t]
+            Uc[t] = U[j]
             UM[t] = U[j] & minor[j]
             for c in range(k):
                 UY[c, t] = U[j] & Y[c, j]
@@ -122,24 +124,44 @@ def _bnb_kernel(
             istate[_N_EVALUATED] += 1
             s = 0.0
             mx = -1.0
-            for c in range(k):
-                tot = 0.0
-                if unit:
+            if unit and k == 2:
+                # binary: one pass over the words counts the new captures and class 0 among
+                # them (class 1 is the remainder), scalar accumulators
+                cs = np.uint64(0)
+                c0 = np.uint64(0)
+                for t in range(n_idx):
+                    x = A[a, idx[t]] & Uc[t]
+                    cs += popcount64(x)
+                    c0 += popcount64(x & UY[0, t])
+                s = float(cs)
+                # lower bound on antecedent support, before anything else
+                if s < lam_w:
+                    continue
+                cap[0] = float(c0)
+                cap[1] = s - cap[0]
+                mx = max(cap[0], cap[1])
+            elif unit:
+                for c in range(k):
                     cnt = np.uint64(0)
                     for t in range(n_idx):
                         cnt += popcount64(A[a, idx[t]] & UY[c, t])
-                    tot = float(cnt)
-                else:
+                    cap[c] = float(cnt)
+                    s += cap[c]
+                    if cap[c] > mx:
+                        mx = cap[c]
+            else:
+                for c in range(k):
+                    tot = 0.0
                     for t in range(n_idx):
                         x = A[a, idx[t]] & UY[c, t]
                         base = idx[t] * 64
                         while x != 0:
                             tot += w[base + np.int64(ctz64(x))]
                             x &= x - np.uint64(1)
-                cap[c] = tot
-                s += tot
-                if tot > mx:
-                    mx = tot
+                    cap[c] = tot
+                    s += tot
+                    if tot > mx:
+                        mx = tot
             # lower bound on accurate antecedent support (implies the support bound)
             if mx < lam_w:
                 continue
@@ -157,6 +179,9 @@ def _bnb_kernel(
                 istate[_BEST_PARENT] = p
                 istate[_BEST_ANTE] = a
             if depth + 1 >= max_depth:
+                continue
+            # lookahead on b alone first: it spares the equivalent-points pass when it prunes
+            if b_child + lam_w >= fstate[0]:
                 continue
             # equivalent points bound on what the child leaves uncaptured
             eq = 0.0
@@ -255,7 +280,7 @@ def equivalent_minority(A, y, w, n_classes):
 
 def bnb_search(
     A, Y, minor, w, unit, lam, *, max_depth=None, policy="lower_bound", max_nodes=5_000_000,
-    time_limit=None, chunk=2000,
+    time_limit=None, chunk=20000,
 ):
     """Run the branch and bound; returns a dict with the best prefix and the search statistics.
 
@@ -317,12 +342,17 @@ def bnb_search(
     start = time.perf_counter()
     status = STATUS_DONE
     stopped_by = None
+    steps = 16  # the first chunk is short; later ones aim at ~0.1 s each (time_limit checks)
     while istate[_HEAP_SIZE] > 0:
+        t_chunk = time.perf_counter()
+        done_before = istate[_N_EXPANDED]
         ht_node, ht_hash, status = _bnb_kernel(
             A, Y, minor, w, bool(unit), lam_w, max_depth, _POLICIES[policy],
             node_parent, node_ante, node_depth, node_b, node_lb, node_dead,
-            heap_key, heap_item, ht_node, ht_hash, zobrist, istate, fstate, int(chunk),
+            heap_key, heap_item, ht_node, ht_hash, zobrist, istate, fstate, int(steps),
         )
+        per_step = (time.perf_counter() - t_chunk) / max(istate[_N_EXPANDED] - done_before, 1)
+        steps = int(min(max(0.1 / max(per_step, 1e-9), 1), chunk))
         if status == STATUS_NODES:
             stopped_by = "max_nodes"
             break

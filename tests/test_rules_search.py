@@ -113,6 +113,13 @@ def test_budget_stops_search_and_says_so():
     # the proven lower bound brackets the true optimum, the best list found is above it
     assert cut.lower_bound_ <= full.objective_ + 1e-12
     assert cut.objective_ >= full.objective_ - 1e-12
+    timed = RuleListClassifier(
+        algorithm="optimal", lam=0.001, max_card=1, min_support=0.0, time_limit=1e-6
+    )
+    with pytest.warns(UserWarning, match="time_limit"):
+        timed.fit(X, y)
+    assert not timed.certified_ and timed.search_stats_["stopped_by"] == "time_limit"
+    assert timed.lower_bound_ <= full.objective_ + 1e-12 <= timed.objective_ + 2e-12
 
 
 def _read_bits(path):

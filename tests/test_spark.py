@@ -180,6 +180,7 @@ def test_explain_background_as_spark_dataframe_and_prefix(spark, data, models, s
 def test_predict_matches_local(spark, data, models, sdf, kind):
     X = data[0]
     model = models[kind]
+    pred = model.predict(X)  # local first (warms Numba's on-disk cache for the workers)
     out = gs.predict(sdf, model)
     if kind == "regressor":
         assert out.columns == sdf.columns + ["prediction"]
@@ -191,7 +192,6 @@ def test_predict_matches_local(spark, data, models, sdf, kind):
     got = _by_id(out)
     ids = (got["id"].to_numpy() - 3) // 7
     assert np.array_equal(ids, np.arange(N))
-    pred = model.predict(X)
     if kind == "regressor":
         np.testing.assert_allclose(got["prediction"].to_numpy(), pred, rtol=0, atol=1e-12)
     else:
@@ -199,6 +199,43 @@ def test_predict_matches_local(spark, data, models, sdf, kind):
         np.testing.assert_allclose(
             got[probs].to_numpy(), model.predict_proba(X), rtol=0, atol=1e-12
         )
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier"])
+def test_trees_with_nulls_explain_then_predict(spark, data, sdf, kind):
+    """Decision trees; Spark nulls reach the model as NaN; explain and predict chained."""
+    from pyspark.sql import functions as F
+
+    X, y_reg, y_clf = data
+    if kind == "regressor":
+        model = glassworks.DecisionTreeRegressor(max_depth=6, random_state=0).fit(X, y_reg)
+    else:  # integer labels: a bigint prediction column
+        labels = np.searchsorted(np.unique(y_clf), y_clf).astype(np.int64)
+        model = glassworks.DecisionTreeClassifier(max_depth=6, random_state=0).fit(X, labels)
+    ids = np.arange(N) * 7 + 3
+    null = ids % 5 == 0
+    X_nan = X.copy()
+    X_nan.loc[null, "score"] = np.nan
+    # local first: it also fills Numba's on-disk cache the Spark workers then load from
+    local = model.explain(X_nan)
+    local_pred = model.predict(X_nan)
+
+    with_nulls = sdf.withColumn(
+        "score", F.when(F.col("id") % 5 == 0, F.lit(None)).otherwise(F.col("score"))
+    )
+    out = gs.predict(gs.explain(with_nulls, model), model)
+    got = _by_id(out)
+    assert got["score"].isna().to_numpy().tolist() == null.tolist()
+    k = 1 if kind == "regressor" else len(model.classes_)
+    cols = _expected_columns(kind, model)[: len(FEATURES) * k]
+    np.testing.assert_allclose(
+        got[cols].to_numpy(), local.values.reshape(N, -1), rtol=0, atol=1e-12
+    )
+    if kind == "regressor":
+        np.testing.assert_allclose(got["prediction"], local_pred, rtol=0, atol=1e-12)
+    else:
+        assert dict(out.dtypes)["prediction"] == "bigint"
+        assert np.array_equal(got["prediction"].to_numpy(), local_pred)
 
 
 def test_without_spark_context_the_model_travels_in_the_task(spark, data, models, sdf,

@@ -55,20 +55,23 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("algorithm", ["linear", "unwind"])
 @pytest.mark.parametrize("seed,d,depth,classifier", CASES)
-def test_path_shap_matches_enumeration(seed, d, depth, classifier):
+def test_path_shap_matches_enumeration(seed, d, depth, classifier, algorithm):
     tree, Xq, _ = _fit(seed, d, depth, classifier)
-    values, base = tree_shap_path(tree, Xq, tree_weights=[1.0])
+    values, base = tree_shap_path(tree, Xq, tree_weights=[1.0], algorithm=algorithm)
     expected, expected_base = tree_path_shapley_brute(tree, Xq)
     np.testing.assert_allclose(values, expected, rtol=0, atol=1e-10)
     np.testing.assert_allclose(base, expected_base, rtol=0, atol=1e-12)
     np.testing.assert_allclose(base, tree.value2d[0], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("algorithm", ["table", "traversal"])
 @pytest.mark.parametrize("seed,d,depth,classifier", CASES)
-def test_interventional_shap_matches_enumeration(seed, d, depth, classifier):
+def test_interventional_shap_matches_enumeration(seed, d, depth, classifier, algorithm):
     tree, Xq, bg = _fit(seed, d, depth, classifier)
-    values, base = tree_shap_interventional(tree, Xq, bg, tree_weights=[1.0])
+    values, base = tree_shap_interventional(tree, Xq, bg, tree_weights=[1.0],
+                                            algorithm=algorithm)
     expected, expected_base = exact_interventional_shapley(tree.predict, Xq, bg)
     np.testing.assert_allclose(values, expected, rtol=0, atol=1e-10)
     np.testing.assert_allclose(base, expected_base, rtol=0, atol=1e-12)
@@ -97,11 +100,12 @@ def test_ensemble_matches_weighted_sum_of_single_trees():
         np.testing.assert_allclose(base, sum(wi * p[1] for wi, p in zip(w, parts)), atol=1e-12)
 
 
-def test_interventional_forest_matches_enumeration():
+@pytest.mark.parametrize("algorithm", ["auto", "table", "traversal"])
+def test_interventional_forest_matches_enumeration(algorithm):
     trees = [_fit(s, 3, 5, False)[0] for s in range(4)]
     _, Xq, bg = _fit(0, 3, 5, False)
     w = np.array([0.1, 0.4, 0.25, 0.25])
-    values, base = tree_shap_interventional(trees, Xq, bg, tree_weights=w)
+    values, base = tree_shap_interventional(trees, Xq, bg, tree_weights=w, algorithm=algorithm)
 
     def f(A):
         return sum(wi * t.predict(A) for wi, t in zip(w, trees))
@@ -129,11 +133,12 @@ def _hand_tree(cover_left):
     )
 
 
+@pytest.mark.parametrize("algorithm", ["linear", "unwind"])
 @pytest.mark.parametrize("cover_left", [4.0, 0.0])
-def test_zero_cover_nodes_give_finite_values(cover_left):
+def test_zero_cover_nodes_give_finite_values(cover_left, algorithm):
     tree = _hand_tree(cover_left)
     Xq = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, 1.0], [np.nan, np.nan]])
-    values, base = tree_shap_path(tree, Xq)
+    values, base = tree_shap_path(tree, Xq, algorithm=algorithm)
     expected, expected_base = tree_path_shapley_brute(tree, Xq)
     assert np.all(np.isfinite(values))
     np.testing.assert_allclose(values, expected, rtol=0, atol=1e-12)
@@ -147,8 +152,30 @@ def test_single_leaf_tree():
         weighted_n_node_samples=[4.0], impurity=[0.0], n_features=3,
     )
     X = np.random.default_rng(0).normal(size=(5, 3))
-    for values, base in (tree_shap_path(tree, X), tree_shap_interventional(tree, X, X),
+    for values, base in (tree_shap_path(tree, X), tree_shap_path(tree, X, algorithm="unwind"),
+                         tree_shap_interventional(tree, X, X, algorithm="table"),
+                         tree_shap_interventional(tree, X, X, algorithm="traversal"),
                          saabas(tree, X)):
         assert values.shape == (5, 3, 2)
         assert np.all(values == 0.0)
         np.testing.assert_array_equal(base, [0.25, 0.75])
+
+
+def test_deep_tree_and_wide_tables_agree_across_algorithms():
+    """A deep tree (many unique features per path) and a forest mixing table and traversal."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 14))
+    y = np.sin(X @ rng.normal(size=14)) + rng.normal(scale=0.1, size=3000)
+    deep = Tree.from_sklearn(DecisionTreeRegressor(random_state=0).fit(X, y).tree_)
+    shallow = Tree.from_sklearn(DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, y).tree_)
+    assert deep.max_depth > 14
+    Xq, bg = rng.normal(size=(6, 14)), rng.normal(size=(9, 14))
+    p1, _ = tree_shap_path(deep, Xq, algorithm="linear")
+    p2, _ = tree_shap_path(deep, Xq, algorithm="unwind")
+    np.testing.assert_allclose(p1, p2, rtol=0, atol=1e-10)
+    trees = [deep, shallow]
+    i1, _ = tree_shap_interventional(trees, Xq, bg, algorithm="traversal")
+    i2, _ = tree_shap_interventional(trees, Xq, bg, algorithm="auto")
+    i3, _ = tree_shap_interventional(trees, Xq, bg, algorithm="table")  # deep one falls back
+    np.testing.assert_allclose(i1, i2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(i1, i3, rtol=0, atol=1e-12)

@@ -3,9 +3,9 @@
 import numpy as np
 
 from ..explanation import Explanation
-from .interventional import check_background, ensemble_predict_kernel, interventional_shap_kernel
+from .interventional import check_background, ensemble_predict_kernel, interventional_values
 from .saabas import saabas_kernel
-from .treeshap import check_X, pack_trees, path_base_kernel, path_shap_kernel
+from .treeshap import check_X, pack_trees, path_base_kernel, path_values
 
 __all__ = ["explain_trees"]
 
@@ -96,13 +96,13 @@ def explain_trees(
         base = packed.value[packed.roots].sum(axis=0)
         estimand, name = "path_contribution", "saabas"
     elif background is None:
-        values = path_shap_kernel(*args, packed.cover, packed.roots, packed.max_depth, Xa)
+        values = path_values(packed, Xa)
         base = path_base_kernel(packed.left, packed.right, packed.cover, packed.value,
                                 packed.roots)
         estimand, name = "path_shap", "tree_shap_path"
     else:
         bg = check_background(background, d)
-        values = interventional_shap_kernel(*args, packed.roots, packed.max_depth, Xa, bg)
+        values = interventional_values(packed, Xa, bg)
         base = ensemble_predict_kernel(*args, packed.roots, bg).mean(axis=0)
         estimand, name = "interventional_shap", "tree_shap_interventional"
         extra["n_background"] = bg.shape[0]

@@ -19,7 +19,14 @@ flat arrays every kernel of this package takes (one kernel call covers a whole f
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["pack_trees", "tree_shap_path", "path_shap_kernel", "path_base_kernel"]
+__all__ = [
+    "pack_trees",
+    "tree_shap_path",
+    "path_values",
+    "path_shap_kernel",
+    "linear_path_shap_kernel",
+    "path_base_kernel",
+]
 
 
 # -- packing ---------------------------------------------------------------------------------
@@ -87,11 +94,19 @@ class PackedTrees:
             np.concatenate([t.weighted_n_node_samples for t in trees]), dtype=np.float64
         )
         internal = self.left >= 0
+        # cover share of each node in its parent's cover: the zero fraction of TreeSHAP
+        self.ratio = np.ones(self.left.shape[0])
+        parent_cover = np.repeat(self.cover[internal], 2)
+        kids = np.stack([self.left[internal], self.right[internal]], axis=1).reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.ratio[kids] = np.where(parent_cover > 0, self.cover[kids] / parent_cover, 0.0)
         if np.any(self.feature[internal] < 0) or np.any(self.feature[internal] >= n_features):
             raise ValueError("A split node tests a feature index outside [0, n_features).")
         if np.any(~np.isfinite(self.cover)) or np.any(self.cover < 0):
             raise ValueError("Node covers (weighted_n_node_samples) must be finite and >= 0.")
-        self.max_depth = max(t.max_depth for t in trees)
+        self.depths = np.array([t.max_depth for t in trees], dtype=np.int64)
+        self.max_depth = int(self.depths.max())
+        self.ends = offsets[1:].copy()
         self.n_features = n_features
         self.n_outputs = n_outputs
         self.n_trees = n_trees
@@ -337,6 +352,164 @@ def path_shap_kernel(left, right, feature, threshold, missing, value, cover, roo
     return phi
 
 
+# -- linear-time variant ---------------------------------------------------------------------
+# For a leaf whose path holds the unique features P with merged one/zero fractions (o_j, z_j),
+# the Shapley weight |S|!(m-1-|S|)!/m! is the Beta integral of t^|S| (1-t)^(m-1-|S|), so
+#     phi_i = v (o_i - z_i) * int_0^1 prod_{j != i} (o_j t + z_j (1 - t)) dt,
+# a polynomial of degree < min(max_depth, n_features), integrated exactly by Gauss-Legendre
+# quadrature with ceil(min(max_depth, n_features) / 2) nodes (Yu et al. 2022, "Linear
+# TreeShap"). G(t) = prod_j F_j(t) is carried down the tree at the quadrature nodes; the sums
+# S(t) = sum_leaves v G(t) flow back up, and feature i is credited at each of its splits with
+# the leaves below it; a deeper split on the same feature takes its leaves back (they use the
+# merged fractions there). O(n_nodes * n_quadrature) per sample and tree, against
+# O(n_leaves * depth^2) for Algorithm 2.
+def gauss_legendre_01(max_depth, n_features):
+    """Gauss-Legendre nodes and weights on [0, 1], exact for TreeSHAP's polynomials."""
+    q = max(1, (min(max_depth, n_features) + 1) // 2)
+    x, w = np.polynomial.legendre.leggauss(q)
+    return np.ascontiguousarray((x + 1.0) / 2.0), np.ascontiguousarray(w / 2.0)
+
+
+@njit(cache=True, nogil=True)
+def _linear_one_tree(x, root, left, right, feature, threshold, missing, value, ratio, tq, wq,
+                     phi, last, node_, stage, feat, O, Z, prev, G, F, WF, S):
+    n_out = value.shape[1]
+    nq = tq.shape[0]
+    nqk = nq * n_out
+    lvl = 0
+    node_[0] = root
+    stage[0] = 0
+    for q in range(nq):
+        G[0, q] = 1.0
+    while lvl >= 0:
+        node = node_[lvl]
+        st = stage[lvl]
+        if st == 0:
+            if left[node] < 0:
+                for q in range(nq):
+                    g = G[lvl, q]
+                    for c in range(n_out):
+                        S[lvl, q * n_out + c] = g * value[node, c]
+                st = 3
+            else:
+                for r in range(nqk):
+                    S[lvl, r] = 0.0
+                st = 1
+        else:
+            # the child in progress (stage 1: left, 2: right) returned: add its sums
+            for r in range(nqk):
+                S[lvl, r] += S[lvl + 1, r]
+            st += 1
+        if st <= 2:
+            i = feature[node]
+            v = x[i]
+            if np.isnan(v):
+                go_left = missing[node] != 0
+            else:
+                go_left = v <= threshold[node]
+            pl = last[i]
+            while st <= 2:
+                child = left[node] if st == 1 else right[node]
+                o = 1.0 if go_left == (st == 1) else 0.0
+                z = ratio[child]
+                if pl >= 0:
+                    o *= O[pl]
+                    z *= Z[pl]
+                if o == 0.0 and z == 0.0:
+                    # G vanishes in this subtree: its sums and credits are all zero
+                    st += 1
+                    continue
+                nl = lvl + 1
+                for q in range(nq):
+                    f = z + (o - z) * tq[q]
+                    F[nl, q] = f
+                    WF[nl, q] = wq[q] / f
+                if pl >= 0:
+                    for q in range(nq):
+                        G[nl, q] = G[lvl, q] * F[nl, q] / F[pl, q]
+                else:
+                    for q in range(nq):
+                        G[nl, q] = G[lvl, q] * F[nl, q]
+                O[nl] = o
+                Z[nl] = z
+                feat[nl] = i
+                prev[nl] = pl
+                last[i] = nl
+                node_[nl] = child
+                stage[nl] = 0
+                stage[lvl] = st
+                lvl = nl
+                break
+            if st <= 2:
+                continue
+        # the subtree is done: credit the split feature of the edge into it
+        if lvl > 0:
+            i = feat[lvl]
+            coef = O[lvl] - Z[lvl]
+            pl = prev[lvl]
+            if pl >= 0:
+                coef_p = O[pl] - Z[pl]
+                for c in range(n_out):
+                    acc = 0.0
+                    acc_p = 0.0
+                    for q in range(nq):
+                        sv = S[lvl, q * n_out + c]
+                        acc += WF[lvl, q] * sv
+                        acc_p += WF[pl, q] * sv
+                    phi[i, c] += coef * acc - coef_p * acc_p
+            else:
+                for c in range(n_out):
+                    acc = 0.0
+                    for q in range(nq):
+                        acc += WF[lvl, q] * S[lvl, q * n_out + c]
+                    phi[i, c] += coef * acc
+            last[i] = pl
+        lvl -= 1
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def linear_path_shap_kernel(left, right, feature, threshold, missing, value, ratio, roots,
+                            max_depth, tq, wq, X):
+    """Path-dependent TreeSHAP by quadrature (the same values as :func:`path_shap_kernel`).
+
+    Parameters
+    ----------
+    ratio : float64 (n_nodes_total,)
+        ``cover[node] / cover[parent]`` (0 when the parent's cover is 0).
+    tq, wq : float64 arrays
+        Gauss-Legendre nodes and weights on [0, 1] from :func:`gauss_legendre_01`.
+
+    Returns
+    -------
+    phi : float64 ndarray (n_samples, n_features, n_outputs)
+    """
+    n, d = X.shape
+    n_out = value.shape[1]
+    nq = tq.shape[0]
+    n_trees = roots.shape[0]
+    L = max_depth + 2
+    phi = np.zeros((n, d, n_out))
+    for i in prange(n):
+        last = np.full(d, -1, dtype=np.int64)
+        node_ = np.empty(L, dtype=np.int64)
+        stage = np.empty(L, dtype=np.int64)
+        feat = np.empty(L, dtype=np.int64)
+        O = np.empty(L)
+        Z = np.empty(L)
+        prev = np.empty(L, dtype=np.int64)
+        G = np.empty((L, nq))
+        F = np.empty((L, nq))
+        WF = np.empty((L, nq))
+        S = np.empty((L, nq * n_out))
+        x = X[i]
+        ph = phi[i]
+        for t in range(n_trees):
+            _linear_one_tree(x, roots[t], left, right, feature, threshold, missing, value,
+                             ratio, tq, wq, ph, last, node_, stage, feat, O, Z, prev, G, F, WF,
+                             S)
+    return phi
+
+
 @njit(cache=True, nogil=True)
 def path_base_kernel(left, right, cover, value, roots):
     """v(empty set) of path TreeSHAP: sum over leaves of value times the product of the cover
@@ -359,7 +532,59 @@ def path_base_kernel(left, right, cover, value, roots):
     return base
 
 
-def tree_shap_path(trees, X, tree_weights=None):
+_PATH_ALGORITHMS = ("linear", "unwind")
+
+
+def path_values(packed, X, algorithm="linear"):
+    """Path-dependent TreeSHAP values (n, d, n_outputs) of a :class:`PackedTrees`.
+
+    ``"linear"`` (default): the quadrature form, O(n_nodes * depth / 2) per sample and tree;
+    ``"unwind"``: Algorithm 2 with EXTEND/UNWIND, O(n_leaves * depth^2). Same values.
+    """
+    if algorithm not in _PATH_ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {_PATH_ALGORITHMS}, got {algorithm!r}.")
+    args = (packed.left, packed.right, packed.feature, packed.threshold, packed.missing,
+            packed.value)
+    n_nodes = packed.left.shape[0]
+    with serial_if_small(X.shape[0] * n_nodes * (packed.max_depth // 2 + 1)):
+        if algorithm == "unwind":
+            return path_shap_kernel(*args, packed.cover, packed.roots, packed.max_depth, X)
+        tq, wq = gauss_legendre_01(packed.max_depth, packed.n_features)
+        return linear_path_shap_kernel(*args, packed.ratio, packed.roots, packed.max_depth,
+                                       tq, wq, X)
+
+
+class serial_if_small:
+    """Run Numba's parallel kernels on one thread when the job is small.
+
+    Starting a parallel region costs little on an idle machine but can cost tens of
+    milliseconds when the cores are oversubscribed; a job of fewer than ``threshold``
+    elementary steps is not worth it.
+    """
+
+    threshold = 2_000_000
+
+    def __init__(self, work):
+        self.work = work
+        self.saved = None
+
+    def __enter__(self):
+        if self.work < self.threshold:
+            import numba
+
+            self.saved = numba.get_num_threads()
+            numba.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import numba
+
+            numba.set_num_threads(self.saved)
+        return False
+
+
+def tree_shap_path(trees, X, tree_weights=None, *, algorithm="linear"):
     """Path-dependent TreeSHAP of a tree or an ensemble, on plain arrays.
 
     Parameters
@@ -369,6 +594,8 @@ def tree_shap_path(trees, X, tree_weights=None):
         May hold NaN (routed by ``missing_go_to_left``).
     tree_weights : array-like of shape (n_trees,) or None
         Ensemble output is ``sum_t w_t * tree_t(x)``; default ``1 / n_trees``.
+    algorithm : {"linear", "unwind"}, default="linear"
+        Quadrature form (faster) or Lundberg's Algorithm 2; the same values.
 
     Returns
     -------
@@ -378,9 +605,6 @@ def tree_shap_path(trees, X, tree_weights=None):
     """
     packed = pack_trees(trees, tree_weights)
     X = check_X(X, packed.n_features)
-    values = path_shap_kernel(
-        packed.left, packed.right, packed.feature, packed.threshold, packed.missing,
-        packed.value, packed.cover, packed.roots, packed.max_depth, X,
-    )
+    values = path_values(packed, X, algorithm)
     base = path_base_kernel(packed.left, packed.right, packed.cover, packed.value, packed.roots)
     return values, base

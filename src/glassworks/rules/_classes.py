@@ -104,10 +104,13 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
     >>> import numpy as np
     >>> from glassworks import RuleListClassifier
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.rand(300, 2); y = (X[:, 0] > 0.5).astype(int)
+    >>> X = rng.randint(0, 4, size=(300, 2)); y = np.where(X[:, 0] >= 2, "yes", "no")
     >>> clf = RuleListClassifier(algorithm="optimal", lam=0.01).fit(X, y)
     >>> clf.certified_, clf.score(X, y)
     (True, 1.0)
+    >>> print(clf)
+    if x0 <= 1.5 then no  (163 captured, 100% right)
+    else: yes  (137 captured, 100% right)
     """
 
     def __init__(

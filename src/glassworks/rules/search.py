@@ -31,7 +31,7 @@ from numba import njit
 
 from .bitvec import ctz64, popcount64
 from .pmap import find_slot, grow
-from .queue import heap_pop, heap_push
+from .heap import heap_pop, heap_push
 
 # istate slots
 (_N_NODES, _HEAP_SIZE, _HT_COUNT, _BEST_PARENT, _BEST_ANTE, _N_EXPANDED, _N_EVALUATED,

@@ -234,3 +234,20 @@ def test_caller_data_untouched():
     RuleListClassifier(algorithm="optimal", lam=0.05).fit(X, y, sample_weight=w)
     pd.testing.assert_frame_equal(X, X0)
     assert np.all(w == 1)
+
+
+def test_interventional_explanation_is_exact_shapley_of_predict_proba():
+    """Through the equivalent tree, the values equal a brute-force enumeration of every
+    coalition over the same background, applied to predict_proba itself."""
+    from glassworks.shapley import exact_interventional_shapley
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 5, size=(300, 4)).astype(float)
+    X[rng.rand(300, 4) < 0.1] = np.nan
+    y = ((X[:, 0] > 2) & (X[:, 1] < 3)).astype(int) + np.isnan(X[:, 2])
+    clf = RuleListClassifier(algorithm="greedy", lam=0.005, max_card=2).fit(X, y)
+    assert len(clf.rules_) >= 3
+    e = clf.explain(X[:15], background=X[20:60])
+    values, base = exact_interventional_shapley(clf.predict_proba, X[:15], X[20:60])
+    np.testing.assert_allclose(e.values, values, atol=1e-10)
+    np.testing.assert_allclose(e.base_values[0], base, atol=1e-10)

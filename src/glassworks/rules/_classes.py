@@ -97,7 +97,12 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
     -----
     A DataFrame whose columns are all boolean is a ready-made antecedent matrix (e.g. CORELS's
     ``.out`` files): each column is an antecedent ("column is true") named by the column;
-    with ``max_card=1`` they are used exactly as given.
+    with ``max_card=1`` they are used as given (``min_support`` still applies, and of columns
+    capturing exactly the same rows only the first is kept; pass ``min_support=0`` to keep
+    every non-empty column).
+
+    The optimal search runs on one thread; its memory is the prefix trie (about 50 bytes per
+    node, ``search_stats_["n_nodes"]``), bounded by ``max_nodes``.
 
     Examples
     --------

@@ -126,3 +126,20 @@ def test_bad_input(tree_model):
     Xc = X[:3].copy()
     audit(m, Xc, explainers=["gradient"])
     assert np.array_equal(Xc, X[:3])  # never modified
+
+
+def test_every_builtin_explainer_runs_and_exact_ones_are_exact(tree_model):
+    from glassworks.audit.explainers import EXPLAINERS
+
+    m, X = tree_model
+    names = [e for e in EXPLAINERS if e != "maple"]  # MAPLE: tests/test_audit_glassworks.py
+    rep = audit(m, X[:2], background=X[:20], explainers=names, random_state=0,
+                metrics=["error", "rank_corr", "seconds"], n_reruns=0)
+    assert not rep.failures, rep.failures
+    assert set(rep.explainers) == set(names)
+    for exact in ("exact_shap", "tree_shap_path", "saabas", "interpret_shap_kernel"):
+        assert rep.score(exact, "error") < 1e-8, exact
+    assert rep.score("tree_shap", "error") < 1e-6
+    for glob in ("permutation_importance", "partial_dependence"):
+        assert rep.attributions[glob].shape == (6,)
+        assert np.isfinite(rep.score(glob, "rank_corr"))

@@ -305,7 +305,10 @@ class InterpretShapKernel(BaseExplainer):
     name = "interpret_shap_kernel"
     estimand = "interventional_shap"
     stochastic = True
-    note = "interpret.blackbox.ShapKernel (wraps shap.KernelExplainer with its defaults)"
+    note = (
+        "interpret.blackbox.ShapKernel: shap.KernelExplainer with shap's defaults, as an "
+        "interpret user gets it (nsamples='auto', l1_reg selects at most 10 features)"
+    )
 
     def explain(self, ctx, x, predict_fn, seed):
         from interpret.blackbox import ShapKernel
@@ -313,7 +316,7 @@ class InterpretShapKernel(BaseExplainer):
         _seed_numpy(seed)
         names = [f"f{j}" for j in range(x.shape[0])]
         ex = ShapKernel(predict_fn, ctx.background, feature_names=names)
-        e = ex.explain_local(x[None, :])
+        e = ex.explain_local(x[None, :], silent=True)
         return LocalResult(_interpret_scores(e, names))
 
 

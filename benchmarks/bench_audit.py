@@ -1,0 +1,132 @@
+"""Benchmark: the ``glassworks audit`` demo, and the share of it spent on ground truth.
+
+1. The demo exactly as ``glassworks audit`` runs it (diabetes + the planted 'proxy' scenario,
+   default explainers, 25 rows each, 100 background rows), in this process: wall time
+   (goal: under 3 minutes on 2 cores) and the share of it spent computing the exact truth
+   (goal: under 1%), from each report's ``timings``.
+2. Side by side on the demo's forest: the truth the audit computes (glassworks.shapley's
+   interventional TreeSHAP over the whole background) against the explainers it audits
+   (shap's KernelExplainer and TreeExplainer on the same rows and background). Each timing is
+   repeated, the median reported with the ratio to the truth.
+
+A first, untimed warm-up run loads the Numba caches and shap's own Numba code once; the
+per-process costs are printed apart (``cold run``).
+
+Usage::
+
+    python benchmarks/bench_audit.py [--repeats 3] [--jobs 1]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+
+
+def run_demo(jobs, out_dir):
+    from glassworks.cli import run_audit
+
+    args = SimpleNamespace(data=None, target=None, model="tree", explainers=None,
+                           n_explain=None, background=100, out=os.path.join(out_dir, "r.html"),
+                           jobs=jobs, seed=0, no_progress=True)
+    with open(os.devnull, "w") as devnull:
+        t0 = time.perf_counter()
+        reports = run_audit(args, out=devnull)
+        wall = time.perf_counter() - t0
+    truth = sum(rep.timings["ground_truth"] for _, rep in reports)
+    return wall, truth, reports
+
+
+def timed(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def side_by_side(repeats):
+    import shap
+
+    from glassworks.audit.explainers import shap_tree_dict
+    from glassworks.audit.ground_truth import _trees_of
+    from glassworks.audit.scenarios import make_scenario
+    from glassworks.cli import _demo_model
+    from glassworks.shapley import tree_shap_interventional
+
+    s = make_scenario("proxy", n_samples=600, n_features=8, random_state=0)
+    model, origin = _demo_model("forest", s.task, 0, {"n_estimators": 30, "max_depth": 3})
+    model.fit(s.X, s.y)
+    rng = np.random.default_rng(0)
+    X = np.ascontiguousarray(s.X[np.sort(rng.choice(len(s.X), 25, replace=False))])
+    bg = np.ascontiguousarray(s.X[np.sort(rng.choice(len(s.X), 100, replace=False))])
+    trees, w = _trees_of(model)
+    f = model.predict
+
+    def truth():
+        return tree_shap_interventional(trees, X, bg, tree_weights=w)
+
+    tree_ex = shap.TreeExplainer(shap_tree_dict(trees, w, 0), data=bg,
+                                 feature_perturbation="interventional")
+
+    def shap_tree():
+        return tree_ex.shap_values(X, check_additivity=False)
+
+    def kernel():
+        np.random.seed(0)
+        return shap.KernelExplainer(f, bg).shap_values(X, nsamples=1000, l1_reg=False,
+                                                       silent=True)
+
+    truth(), shap_tree()  # warm-up
+    t_truth = timed(truth, repeats)
+    rows = [("ground truth (glassworks interventional TreeSHAP)", t_truth)]
+    rows.append(("shap.TreeExplainer interventional", timed(shap_tree, repeats)))
+    rows.append(("shap.KernelExplainer nsamples=1000", timed(kernel, max(1, repeats // 2))))
+    v_truth = truth()[0][:, :, 0] if truth()[0].ndim == 3 else truth()[0]
+    diff = np.abs(np.asarray(shap_tree()).reshape(v_truth.shape) - v_truth).max()
+    print(f"\nSide by side on the demo's {origin} forest (25 rows, 100 background rows, "
+          f"median of {repeats}):")
+    print(f"{'':<52}{'seconds':>10}{'vs truth':>10}")
+    for name, t in rows:
+        print(f"{name:<52}{t:10.4f}{t / t_truth:9.1f}x")
+    print(f"largest |shap TreeExplainer - truth| = {diff:.2e}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--jobs", type=int, default=1)
+    a = p.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    print(f"glassworks audit demo benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory() as tmp:
+        cold, cold_truth, _ = run_demo(a.jobs, tmp)
+        print(f"cold run (imports, Numba caches, shap's first calls): {cold:.1f} s, "
+              f"ground truth {cold_truth:.3f} s ({100 * cold_truth / cold:.2f}%)")
+        walls, truths = [], []
+        for _ in range(a.repeats):
+            wall, truth, reports = run_demo(a.jobs, tmp)
+            walls.append(wall)
+            truths.append(truth)
+    wall, truth = float(np.median(walls)), float(np.median(truths))
+    share = truth / wall
+    print(f"demo wall time (median of {a.repeats}, n_jobs={a.jobs}): {wall:.1f} s "
+          f"(goal < 180 s: {'met' if wall < 180 else 'NOT met'})")
+    print(f"ground truth: {truth:.3f} s = {100 * share:.2f}% of the demo "
+          f"(goal < 1%: {'met' if share < 0.01 else 'NOT met'})")
+    for title, rep in reports:
+        t = rep.timings
+        per = ", ".join(f"{k} {v:.2f}" for k, v in t["explainers"].items())
+        print(f"  {title[:60]}: total {t['total']:.1f} s, truth {t['ground_truth']:.3f} s; "
+              f"explainers (s): {per}")
+    side_by_side(a.repeats)
+
+
+if __name__ == "__main__":
+    main()

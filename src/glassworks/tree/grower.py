@@ -37,7 +37,12 @@ import numpy as np
 from numba import njit
 
 from ._tree import Tree
-from .histogram import build_histogram_parallel, build_histogram_serial, subtract_histogram
+from .histogram import (
+    build_histogram_parallel,
+    build_histogram_serial,
+    clear_histogram,
+    subtract_histogram,
+)
 from .splitting import (
     ENTROPY,
     GINI,
@@ -140,7 +145,7 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
         feats = perm[d : d + n_take]
     nf = feats.shape[0]
     if nf == 0:
-        _release(slot, free, n_free)
+        _release(pool, pranges, slot, free, n_free)
         ri[r, _SLOT] = -1
         return
     totals = rt[r]
@@ -157,7 +162,7 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
             best_proxy = cut[j, 0]
             best = j
     if best < 0:
-        _release(slot, free, n_free)
+        _release(pool, pranges, slot, free, n_free)
         ri[r, _SLOT] = -1
         return
     f = feats[best]
@@ -188,7 +193,7 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
         imp_r = node_impurity(right, n_classes, criterion, 0.0)
         improvement = (wn / w_total) * (rf[r, _IMP] - wr / wn * imp_r - wl / wn * imp_l)
     if improvement + _EPS < min_impurity_decrease:
-        _release(slot, free, n_free)
+        _release(pool, pranges, slot, free, n_free)
         ri[r, _SLOT] = -1
         return
     ri[r, _LEAF] = 0
@@ -200,7 +205,9 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
 
 
 @njit(cache=True, nogil=True)
-def _release(slot, free, n_free):
+def _release(pool, pranges, slot, free, n_free):
+    # free slots are kept all-zero, so that building a histogram needs no zeroing
+    clear_histogram(pool[slot], pranges[slot])
     free[n_free[0]] = slot
     n_free[0] += 1
 
@@ -336,7 +343,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     n_rec = 1
     if not _precheck(zero, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
                      min_samples_leaf, min_weight_leaf):
-        _release(slot, free, n_free)
+        _release(pool, pranges, slot, free, n_free)
         ri[0, _SLOT] = -1
     _evaluate(zero, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin, n_classes,
               criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
@@ -362,7 +369,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         if splits_left <= 0:
             ri[r, _LEAF] = 1
             if ri[r, _SLOT] >= 0:
-                _release(ri[r, _SLOT], free, n_free)
+                _release(pool, pranges, ri[r, _SLOT], free, n_free)
                 ri[r, _SLOT] = -1
             continue
         splits_left -= 1
@@ -453,7 +460,6 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             n_free[0] -= 1
             ss = free[n_free[0]]
             n_small = ri[small, _END] - ri[small, _START]
-            n_large = ri[large, _END] - ri[large, _START]
             if parallel and n_small * d >= _PARALLEL_WORK:
                 build_histogram_parallel(Xb, idx, ri[small, _START], ri[small, _END], codes, w,
                                          wy, is_clf, pool[ss], pranges[ss])
@@ -461,21 +467,16 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 build_histogram_serial(Xb, idx, ri[small, _START], ri[small, _END], codes, w,
                                        wy, is_clf, pool[ss], pranges[ss])
             if need_large:
-                if n_large < NB:
-                    # few samples: rebuilding beats subtracting whole histograms
-                    build_histogram_serial(Xb, idx, ri[large, _START], ri[large, _END], codes,
-                                           w, wy, is_clf, pool[ps], pranges[ps])
-                else:
-                    subtract_histogram(pool[ps], pool[ss])
+                subtract_histogram(pool[ps], pool[ss], pranges[ss])
                 ri[large, _SLOT] = ps
             else:
-                _release(ps, free, n_free)
+                _release(pool, pranges, ps, free, n_free)
             if need_small:
                 ri[small, _SLOT] = ss
             else:
-                _release(ss, free, n_free)
+                _release(pool, pranges, ss, free, n_free)
         else:
-            _release(ps, free, n_free)
+            _release(pool, pranges, ps, free, n_free)
 
         for c in (lc, rc):
             _evaluate(c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,

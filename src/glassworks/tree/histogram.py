@@ -7,7 +7,9 @@ A histogram is a float64 array ``hist`` of shape ``(n_features, n_bins_total, n_
 - regression: ``sum(w)``, ``sum(w * y)``, then the sample count.
 
 The sample count is always the last channel (``min_samples_leaf`` counts samples, not
-weight). A node's samples are ``idx[start:end]``; the grower builds the smaller child's
+weight). A histogram is built into an all-zero array, and ``clear_histogram`` zeroes only the
+bins a node touched (``bin_ranges``): for the many small nodes of a deep tree, zeroing and
+subtracting whole histograms would cost more than building them. A node's samples are ``idx[start:end]``; the grower builds the smaller child's
 histogram from its samples and gets the larger sibling's by subtraction from the parent's.
 Each kernel comes in a serial and a parallel (over features) flavour: the grower picks the
 parallel one for large nodes only, and a forest growing trees in threads uses serial ones.
@@ -19,9 +21,6 @@ from numba import njit, prange
 
 @njit(cache=True, nogil=True)
 def _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
-    flat = h.reshape(-1)
-    for i in range(flat.shape[0]):
-        flat[i] = 0.0
     cnt = h.shape[1] - 1
     lo = 255
     hi = 0
@@ -66,9 +65,23 @@ def build_histogram_serial(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_
 
 
 @njit(cache=True, nogil=True)
-def subtract_histogram(parent, child):
-    """``parent -= child`` in place: the sibling's histogram, without touching its samples."""
-    p = parent.reshape(-1)
-    c = child.reshape(-1)
-    for i in range(p.shape[0]):
-        p[i] -= c[i]
+def subtract_histogram(parent, child, child_ranges):
+    """``parent -= child`` in place: the sibling's histogram, without touching its samples.
+
+    Only the child's bin range is touched (the child's samples are a subset of the parent's).
+    """
+    K = parent.shape[2]
+    for f in range(parent.shape[0]):
+        for b in range(child_ranges[f, 0], child_ranges[f, 1] + 1):
+            for k in range(K):
+                parent[f, b, k] -= child[f, b, k]
+
+
+@njit(cache=True, nogil=True)
+def clear_histogram(hist, bin_ranges):
+    """Zero the bins within ``bin_ranges`` (all that a node can have written)."""
+    K = hist.shape[2]
+    for f in range(hist.shape[0]):
+        for b in range(bin_ranges[f, 0], bin_ranges[f, 1] + 1):
+            for k in range(K):
+                hist[f, b, k] = 0.0

@@ -147,3 +147,20 @@ def test_unsupported_model_and_too_many_features():
     m = KNeighborsRegressor(n_neighbors=3).fit(X, X[:, 0])
     with pytest.raises(ValueError, match="too large.*16 features"):
         compute_truth(m, X[:2], X[:5])
+
+
+def test_black_box_pipeline_fitted_on_a_frame_gets_frames():
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.neighbors import KNeighborsRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(80, 3)), columns=["a", "b", "c"])
+    pipe = make_pipeline(ColumnTransformer([("s", StandardScaler(), ["a", "c"])]),
+                         KNeighborsRegressor(n_neighbors=3)).fit(df, df["a"] * 2)
+    truth, target = compute_truth(pipe, df.to_numpy()[:3], df.to_numpy()[:10])
+    assert np.allclose(target.fn(0)(df.to_numpy()[:3]), pipe.predict(df.iloc[:3]))
+    assert np.all(truth.values["interventional_shap"][:, 1] == 0)  # b is dropped
+    assert truth.dummy is not None and truth.dummy[1] and not truth.dummy[0]

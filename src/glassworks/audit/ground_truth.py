@@ -116,6 +116,40 @@ def _is_classifier(model):
     return hasattr(model, "predict_proba") and hasattr(model, "classes_")
 
 
+class _Named:
+    """A model fitted on a DataFrame, fed DataFrames again (a pipeline may select columns by
+    name); the audit itself works on float arrays in the same column order."""
+
+    def __init__(self, model):
+        self._model = model
+        self._names = list(model.feature_names_in_)
+
+    def _frame(self, Z):
+        import pandas as pd
+
+        return pd.DataFrame(np.asarray(Z, dtype=np.float64), columns=self._names)
+
+    def predict(self, Z):
+        return self._model.predict(self._frame(Z))
+
+
+class _NamedClassifier(_Named):
+    def __init__(self, model):
+        super().__init__(model)
+        self.classes_ = model.classes_
+
+    def predict_proba(self, Z):
+        return self._model.predict_proba(self._frame(Z))
+
+
+def _with_column_names(model):
+    if getattr(model, "feature_names_in_", None) is None:
+        return model
+    if _is_classifier(model):
+        return _NamedClassifier(model)
+    return _Named(model)
+
+
 def default_target(model, X):
     """Regressors: ``predict``; classifiers: probability of the positive / predicted class."""
     if _is_classifier(model):
@@ -209,7 +243,8 @@ def resolve(model, X):
             f"{MAX_ENUMERATION_FEATURES} features). Supported model families with exact truth "
             "at any size: " + "; ".join(supported_families()[:-1]) + "."
         )
-    return "black box (enumerated coalitions)", _enumeration_truth, default_target(model, X)
+    return "black box (enumerated coalitions)", _enumeration_truth, default_target(
+        _with_column_names(model), X)
 
 
 def compute_truth(model, X, background, baseline=None, estimands=None):

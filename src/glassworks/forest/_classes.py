@@ -48,7 +48,7 @@ class ForestTree:
     tree_ : Tree
     n_features_in_ : int
     random_state : int
-        The tree's seed (feature draws and bootstrap sample).
+        The tree's seed (its feature draws).
     """
 
     def __init__(self, tree, n_features_in, random_state, classes=None):
@@ -240,9 +240,10 @@ class _BaseForest(BaseEstimator):
         Xb = mapper.transform(X)
         inbag = np.ones((self.n_estimators, n), dtype=np.int32)
         if self.bootstrap:
-            for t, s in enumerate(seeds):
-                draw = np.random.RandomState(s).randint(0, n, n_boot)
-                inbag[t] = np.bincount(draw, minlength=n)
+            # one generator, trees in order: the samples do not depend on n_jobs
+            boot = np.random.default_rng(int(rng.randint(0, np.iinfo(np.int32).max)))
+            for t in range(self.n_estimators):
+                inbag[t] = np.bincount(boot.integers(0, n, n_boot), minlength=n)
         n_classes = len(self.classes_) if self._is_clf else 0
         n_jobs = min(_resolve_n_jobs(self.n_jobs), self.n_estimators)
 

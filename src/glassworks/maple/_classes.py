@@ -495,7 +495,8 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
     trees_ : list of Tree
         Its trees as flat :class:`glassworks.tree._tree.Tree`.
     feature_scores_ : ndarray of shape (n_features,)
-        DStump scores.
+        DStump scores, from the forest fitted on the training part of the split (with
+        ``refit=True`` and no ``X_val``, ``forest_`` is the forest refitted on all of X).
     feature_ranking_ : ndarray of shape (n_features,)
         Features by decreasing score.
     n_features_kept_ : int

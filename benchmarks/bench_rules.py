@@ -176,7 +176,8 @@ def part2(data, repeats, budget, quick):
             t_o, o = _time(lambda: RuleListClassifier(**opt_kw).fit(Xtr, ytr), 1)
             rows.append((f"glassworks optimal (max_card={opt_kw['max_card']}, {budget:g} s budget)",
                          t_o, o.score(Xte, yte), len(o.rules_) - 1,
-                         f"certified={o.certified_} obj={o.objective_:.4f} lb={o.lower_bound_:.4f}"))
+                         f"certified={o.certified_} obj={o.objective_:.4f} lb={o.lower_bound_:.4f} "
+                         f"stopped_by={o.search_stats_.get('stopped_by')}"))
             reps_peer = repeats if "make_classification" not in name or quick else max(1, repeats)
             t_i, im = _time(lambda: GreedyRuleListClassifier(max_depth=5).fit(Ptr, pytr), reps_peer)
             acc_i = float(np.mean(im.predict(Pte) == pyte))

@@ -137,3 +137,47 @@ def test_unseen_and_missing_categories_encode():
     Z = encode(pd.DataFrame({"c": ["b", "zzz", None, "a"]}), kinds, cats)
     np.testing.assert_array_equal(Z[[0, 1, 3], 0], [1.0, -1.0, 0.0])
     assert np.isnan(Z[2, 0])
+
+
+def _reference_cuts(x, w, n_cuts):
+    """The cut rule in plain numpy (full sort), the oracle of the Numba kernel."""
+    ok = ~np.isnan(x) & (w > 0)
+    x, w = x[ok], w[ok]
+    u = np.unique(x)
+    if u.size <= 1:
+        return np.empty(0)
+    if u.size - 1 <= n_cuts:
+        return u[:-1] + (u[1:] - u[:-1]) / 2.0
+    order = np.argsort(x, kind="stable")
+    cum = np.cumsum(w[order])
+    total = cum[-1]
+    levels = np.arange(1, n_cuts + 1) / (n_cuts + 1) * total - 1e-9 * total
+    pos = np.clip(np.searchsorted(cum, levels, side="left"), 0, x.size - 1)
+    vals = np.unique(x[order][pos])
+    if vals[-1] == x.max():
+        vals = np.unique(np.r_[vals[:-1], x[x < x.max()].max()])
+    hi = np.array([x[x > v].min() for v in vals])
+    return vals + (hi - vals) / 2.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cut_kernel_matches_reference(seed):
+    from glassworks.rules.cuts import column_cuts
+
+    rng = np.random.RandomState(seed)
+    n = 500
+    cols = [
+        rng.randn(n),
+        rng.randint(0, 4, n).astype(float),
+        rng.randint(0, 30, n).astype(float),
+        np.r_[np.zeros(n - 3), [1.0, 2.0, 3.0]],  # heavy ties at the bottom
+        np.r_[np.full(n - 5, 9.0), rng.rand(5)],  # heavy ties at the top
+        np.full(n, 1.0),
+    ]
+    Z = np.column_stack(cols)
+    Z[rng.rand(n, Z.shape[1]) < 0.1] = np.nan
+    w = rng.randint(0, 3, n).astype(float) if seed % 2 else np.ones(n)
+    for n_cuts in (1, 3, 8):
+        cuts = column_cuts(Z, w, np.arange(Z.shape[1]), n_cuts)
+        for j in range(Z.shape[1]):
+            np.testing.assert_array_equal(cuts[j], _reference_cuts(Z[:, j], w, n_cuts))

@@ -180,50 +180,20 @@ def antecedent_text(antecedent, names, categories, ready_made=False):
     return " and ".join(condition_text(c, names, categories, ready_made) for c in antecedent)
 
 
-def _weighted_cut_values(x, w, n_cuts):
-    """Thresholds of one numeric column: midpoints between consecutive distinct values when
-    there are at most ``n_cuts + 1`` of them, else just above ``n_cuts`` weighted quantiles
-    (inverted CDF: data values, so that integer weights and repeated rows give the same cuts).
-    No full sort: order statistics by partition, distinct values by hashing."""
-    import pandas as pd
-
-    ok = ~np.isnan(x) & (w > 0)
-    x, w = x[ok], w[ok]
-    if x.size == 0:
-        return np.empty(0)
-    uniq = pd.unique(x)
-    if uniq.size <= 1:
-        return np.empty(0)
-    if uniq.size - 1 <= n_cuts:
-        u = np.sort(uniq)
-        return u[:-1] + (u[1:] - u[:-1]) / 2.0
-    levels = np.arange(1, n_cuts + 1) / (n_cuts + 1)
-    if np.all(w == 1.0):
-        n = x.size
-        pos = np.clip(np.ceil(levels * n - 1e-9 * n).astype(np.int64) - 1, 0, n - 1)
-        vals = np.partition(x, pos)[pos]
-    else:
-        order = np.argsort(x)
-        cum = np.cumsum(w[order])
-        total = cum[-1]
-        pos = np.searchsorted(cum, levels * total - 1e-9 * total, side="left")
-        vals = x[order][np.clip(pos, 0, x.size - 1)]
-    vals = np.unique(vals)
-    xmax = x.max()
-    if vals[-1] == xmax:  # nothing above the top cut: use the next value down
-        vals = np.unique(np.r_[vals[:-1], x[x < xmax].max()])
-    hi = np.array([x[x > v].min() for v in vals])
-    return vals + (hi - vals) / 2.0
-
-
 def base_conditions(Z, w, kinds, categories, n_cuts, ready_made):
     """The single conditions each column offers (before the support filter)."""
+    from .cuts import column_cuts
+
     conds = []
+    num_cols = np.array([j for j, kind in enumerate(kinds) if kind == "num"], dtype=np.int64)
+    cuts = {}
+    if num_cols.size:
+        cuts = dict(zip(num_cols.tolist(), column_cuts(Z, w, num_cols, int(n_cuts))))
     for j, kind in enumerate(kinds):
         x = Z[:, j]
         has_nan = bool(np.isnan(x[w > 0]).any())
         if kind == "num":
-            for t in _weighted_cut_values(x, w, n_cuts):
+            for t in cuts[j]:
                 conds.append((j, LE, float(t)))
                 conds.append((j, GT, float(t)))
         else:

@@ -263,9 +263,7 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
             max_card=mine_card, min_support=float(self.min_support),
             ready_made=self._ready_made,
         )
-        self.antecedents_ = [
-            antecedent_text(a, names, self._categories, self._ready_made) for a in antecedents
-        ]
+        self._mined = antecedents
         labels = pack_columns(yf[:, None] == np.arange(k)[None, :])
         unit = bool(np.all(wf == 1.0))
         W = float(wf.sum())
@@ -371,6 +369,13 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
         except ValueError as exc:  # a huge list of conjunctions: no equivalent tree
             self.tree_ = None
             self._tree_error = str(exc)
+
+    @property
+    def antecedents_(self):
+        """Text of the mined antecedents (built on demand: there can be thousands)."""
+        check_is_fitted(self, "rules_")
+        names = self._feature_names()
+        return [antecedent_text(a, names, self._categories, self._ready_made) for a in self._mined]
 
     # -- predict -------------------------------------------------------------------------
     def _rule_index(self, X):

@@ -66,7 +66,7 @@ def _split_for(cond, state):
 def _children_states(j, t, missing_left, state):
     lo, hi, nan = state.get(j, (-np.inf, np.inf, _UNKNOWN))
     left, right = dict(state), dict(state)
-    if np.isposinf(t):
+    if t == np.inf:
         left[j] = (lo, hi, _NOT_NAN)
         right[j] = (lo, hi, _IS_NAN)
         return left, right

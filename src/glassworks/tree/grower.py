@@ -47,6 +47,7 @@ from .splitting import (
     ENTROPY,
     GINI,
     SQUARED_ERROR,
+    best_cut_of_feature,
     best_cuts_parallel,
     best_cuts_serial,
     feature_is_constant,
@@ -61,6 +62,9 @@ _EPS = np.finfo(np.float64).eps
 # parallel launch ends on a barrier, which on a busy machine can cost more than it saves
 _PARALLEL_WORK = 1_000_000
 _PARALLEL_CUTS = 200_000
+# nodes of at most this many samples are searched on compressed histograms (their distinct bins
+# only) instead of full ones
+_TINY = 16
 
 # integer record fields
 _START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF = range(12)
@@ -108,78 +112,173 @@ def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
 
 
 @njit(cache=True, nogil=True)
-def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
+def _compress(Xb, f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc, bins_c):
+    """Histogram of feature f over a tiny node, on its distinct bins only.
+
+    Rows ``0..L-1`` of ``hc`` hold the node's distinct non-missing bins ``bins_c[:L]`` in
+    increasing order, the last row its NaN; returns L. Same cuts as the full histogram, at a
+    cost proportional to the node's size rather than to the number of bins.
+    """
+    miss = hc.shape[0] - 1
+    K = hc.shape[1]
+    cnt = K - 1
+    for k in range(K):
+        hc[miss, k] = 0.0
+    L = 0
+    for i in range(start, end):
+        s = idx[i]
+        b = np.int64(Xb[s, f])
+        if b == missing_bin:
+            row = miss
+        else:
+            p = 0
+            while p < L and bins_c[p] < b:
+                p += 1
+            if p == L or bins_c[p] != b:
+                for q in range(L, p, -1):
+                    bins_c[q] = bins_c[q - 1]
+                    for k in range(K):
+                        hc[q, k] = hc[q - 1, k]
+                bins_c[p] = b
+                for k in range(K):
+                    hc[p, k] = 0.0
+                L += 1
+            row = p
+        if is_clf:
+            hc[row, codes[s]] += w[s]
+        else:
+            hc[row, 0] += w[s]
+            hc[row, 1] += wy[s]
+        hc[row, cnt] += 1.0
+    return L
+
+
+@njit(cache=True, nogil=True)
+def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-              w_total, max_features, rng, perm, cut, parallel):
-    """Find node r's split (its histogram is in slot ri[r, _SLOT], or it is a leaf)."""
+              w_total, max_features, rng, perm, cut, parallel, Xb, idx, codes, w, wy, is_clf,
+              hc, bins_c):
+    """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a tiny node without
+    one, on its compressed histograms. Leaves r a leaf when nothing qualifies."""
     slot = ri[r, _SLOT]
     ri[r, _LEAF] = 1
     rf[r, _IMPROVEMENT] = 0.0
-    if slot < 0:
+    if not splittable:
+        if slot >= 0:
+            _release(pool, pranges, slot, free, n_free)
+            ri[r, _SLOT] = -1
         return
-    hist = pool[slot]
-    ranges = pranges[slot]
-    d = hist.shape[0]
-    n_node = ri[r, _END] - ri[r, _START]
-    # features to evaluate: all, or (as scikit-learn) features drawn without replacement until
-    # max_features non-constant ones are found; perm[:d] is the permutation, perm[d:] the pick
-    if max_features >= d:
-        feats = perm[:d]
-        for j in range(d):
-            feats[j] = j
-    else:
-        for j in range(d):
-            perm[j] = j
-        n_take = 0
-        n_drawn = 0
-        while n_drawn < d and n_take < max_features:
-            j = _rand_int(rng, n_drawn, d)
-            f = perm[j]
-            perm[j] = perm[n_drawn]
-            perm[n_drawn] = f
-            n_drawn += 1
-            if not feature_is_constant(hist[f], ranges[f, 0], ranges[f, 1], n_bins[f],
-                                       missing_bin):
-                perm[d + n_take] = f
-                n_take += 1
-        feats = perm[d : d + n_take]
-    nf = feats.shape[0]
-    if nf == 0:
-        _release(pool, pranges, slot, free, n_free)
-        ri[r, _SLOT] = -1
-        return
-    totals = rt[r]
-    if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
-        best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
-                           criterion, min_samples_leaf, min_weight_leaf, cut)
-    else:
-        best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
-                         criterion, min_samples_leaf, min_weight_leaf, cut)
-    best = -1
-    best_proxy = -np.inf
-    for j in range(nf):
-        if cut[j, 0] > best_proxy:
-            best_proxy = cut[j, 0]
-            best = j
-    if best < 0:
-        _release(pool, pranges, slot, free, n_free)
-        ri[r, _SLOT] = -1
-        return
-    f = feats[best]
-    b_lo = np.int64(cut[best, 1])
-    ml = np.int64(cut[best, 3])
-    # channel sums of the left child
+    d = Xb.shape[1]
     K = rt.shape[1]
+    totals = rt[r]
     left = rl[r]
     for k in range(K):
         left[k] = 0.0
-    h = hist[f]
-    for b in range(ranges[f, 0], b_lo + 1):
-        for k in range(K):
-            left[k] += h[b, k]
-    if ml == 1 and h[missing_bin, K - 1] > 0.0:
-        for k in range(K):
-            left[k] += h[missing_bin, k]
+    start = ri[r, _START]
+    end = ri[r, _END]
+    sampling = max_features < d
+    n_pick = max_features if sampling else d
+    if sampling:
+        for j in range(d):
+            perm[j] = j
+    best_f = -1
+    b_lo = -1
+    b_hi = -1
+    ml = 0
+    best_proxy = -np.inf
+    if slot < 0:
+        # tiny node: draw features (as scikit-learn: until n_pick non-constant ones) and
+        # search each on its compressed histogram
+        tiny_miss = hc.shape[0] - 1
+        best_lo_c = -1
+        n_take = 0
+        n_drawn = 0
+        row = cut[0]
+        while n_drawn < d and n_take < n_pick:
+            if sampling:
+                j = _rand_int(rng, n_drawn, d)
+                f = perm[j]
+                perm[j] = perm[n_drawn]
+                perm[n_drawn] = f
+            else:
+                f = n_drawn
+            n_drawn += 1
+            L = _compress(Xb, f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc, bins_c)
+            if L == 0 or (L == 1 and hc[tiny_miss, K - 1] == 0.0):
+                continue
+            n_take += 1
+            best_cut_of_feature(hc, 0, L - 1, L, tiny_miss, totals, n_classes, criterion,
+                                min_samples_leaf, min_weight_leaf, row)
+            if row[0] > best_proxy:
+                best_proxy = row[0]
+                best_f = f
+                best_lo_c = np.int64(row[1])
+                b_lo = bins_c[best_lo_c]
+                b_hi = bins_c[np.int64(row[2])] if row[2] >= 0 else -1
+                ml = np.int64(row[3])
+        if best_f < 0:
+            return
+        L = _compress(Xb, best_f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc,
+                      bins_c)
+        for b in range(best_lo_c + 1):
+            for k in range(K):
+                left[k] += hc[b, k]
+        if ml == 1 and hc[tiny_miss, K - 1] > 0.0:
+            for k in range(K):
+                left[k] += hc[tiny_miss, k]
+    else:
+        hist = pool[slot]
+        ranges = pranges[slot]
+        # features to evaluate: all, or (as scikit-learn) features drawn without replacement
+        # until max_features non-constant ones are found; perm[:d] is the permutation,
+        # perm[d:] the pick
+        if not sampling:
+            feats = perm[:d]
+            for j in range(d):
+                feats[j] = j
+        else:
+            n_take = 0
+            n_drawn = 0
+            while n_drawn < d and n_take < n_pick:
+                j = _rand_int(rng, n_drawn, d)
+                f = perm[j]
+                perm[j] = perm[n_drawn]
+                perm[n_drawn] = f
+                n_drawn += 1
+                if not feature_is_constant(hist[f], ranges[f, 0], ranges[f, 1], n_bins[f],
+                                           missing_bin):
+                    perm[d + n_take] = f
+                    n_take += 1
+            feats = perm[d : d + n_take]
+        nf = feats.shape[0]
+        if nf > 0:
+            if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
+                best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                                   criterion, min_samples_leaf, min_weight_leaf, cut)
+            else:
+                best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                                 criterion, min_samples_leaf, min_weight_leaf, cut)
+        best = -1
+        for j in range(nf):
+            if cut[j, 0] > best_proxy:
+                best_proxy = cut[j, 0]
+                best = j
+        if best >= 0:
+            best_f = feats[best]
+            b_lo = np.int64(cut[best, 1])
+            b_hi = np.int64(cut[best, 2])
+            ml = np.int64(cut[best, 3])
+            h = hist[best_f]
+            for b in range(ranges[best_f, 0], b_lo + 1):
+                for k in range(K):
+                    left[k] += h[b, k]
+            if ml == 1 and h[missing_bin, K - 1] > 0.0:
+                for k in range(K):
+                    left[k] += h[missing_bin, k]
+        if best < 0:
+            _release(pool, pranges, slot, free, n_free)
+            ri[r, _SLOT] = -1
+            return
     wn = rf[r, _WN]
     if criterion == SQUARED_ERROR:
         improvement = (best_proxy - totals[1] * totals[1] / wn) / w_total
@@ -193,13 +292,14 @@ def _evaluate(r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bi
         imp_r = node_impurity(right, n_classes, criterion, 0.0)
         improvement = (wn / w_total) * (rf[r, _IMP] - wr / wn * imp_r - wl / wn * imp_l)
     if improvement + _EPS < min_impurity_decrease:
-        _release(pool, pranges, slot, free, n_free)
-        ri[r, _SLOT] = -1
+        if slot >= 0:
+            _release(pool, pranges, slot, free, n_free)
+            ri[r, _SLOT] = -1
         return
     ri[r, _LEAF] = 0
-    ri[r, _FEAT] = f
+    ri[r, _FEAT] = best_f
     ri[r, _BLO] = b_lo
-    ri[r, _BHI] = np.int64(cut[best, 2])
+    ri[r, _BHI] = b_hi
     ri[r, _ML] = ml
     rf[r, _IMPROVEMENT] = improvement
 
@@ -314,6 +414,8 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     n_free = np.full(1, pcap, dtype=np.int64)
     cut = np.empty((d, 4), dtype=np.float64)
     perm = np.empty(2 * d, dtype=np.int64)
+    hc = np.zeros((_TINY + 1, K), dtype=np.float64)
+    bins_c = np.empty(_TINY, dtype=np.int64)
 
     # root (zero is not a literal: literal arguments would compile extra specialisations)
     zero = np.int64(m - m)
@@ -341,13 +443,12 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             s2 += wy[s] * y[s]
         rf[0, _SQSUM] = s2
     n_rec = 1
-    if not _precheck(zero, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
-                     min_samples_leaf, min_weight_leaf):
-        _release(pool, pranges, slot, free, n_free)
-        ri[0, _SLOT] = -1
-    _evaluate(zero, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin, n_classes,
-              criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
-              max_features, rng, perm, cut, parallel)
+    split_root = _precheck(zero, ri, rf, rt, n_classes, criterion, max_depth,
+                           min_samples_split, min_samples_leaf, min_weight_leaf)
+    _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
+              missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
+              min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb, idx,
+              codes, w, wy, is_clf, hc, bins_c)
 
     best_first = max_leaf_nodes > 0
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
@@ -433,10 +534,13 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         ri[r, _LEFT] = lc
         ri[r, _RIGHT] = rc
 
-        need_l = _precheck(lc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
-                           min_samples_leaf, min_weight_leaf)
-        need_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
-                           min_samples_leaf, min_weight_leaf)
+        split_l = _precheck(lc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                            min_samples_leaf, min_weight_leaf)
+        split_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                            min_samples_leaf, min_weight_leaf)
+        # tiny children are searched without a histogram
+        need_l = split_l and pl - start > _TINY
+        need_r = split_r and end - pl > _TINY
         ps = ri[r, _SLOT]
         ri[r, _SLOT] = -1
         if need_l or need_r:
@@ -475,13 +579,17 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 ri[small, _SLOT] = ss
             else:
                 _release(pool, pranges, ss, free, n_free)
-        else:
+        elif ps >= 0:
             _release(pool, pranges, ps, free, n_free)
 
-        for c in (lc, rc):
-            _evaluate(c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
-                      n_classes, criterion, min_samples_leaf, min_weight_leaf,
-                      min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel)
+        _evaluate(lc, split_l, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
+                  n_classes, criterion, min_samples_leaf, min_weight_leaf,
+                  min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
+                  idx, codes, w, wy, is_clf, hc, bins_c)
+        _evaluate(rc, split_r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
+                  n_classes, criterion, min_samples_leaf, min_weight_leaf,
+                  min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
+                  idx, codes, w, wy, is_clf, hc, bins_c)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)

@@ -43,11 +43,18 @@ def _isna_scalar(v):
         return False
 
 
+def _lookup(lookup, value):
+    try:
+        return lookup.get(value, -1)
+    except TypeError:  # unhashable: cannot be a training category
+        return -1
+
+
 def _sorted_categories(values):
     import pandas as pd
 
-    uniq = pd.unique(pd.Series(values))
-    uniq = [v for v in uniq if not _isna_scalar(v)]
+    values = values if isinstance(values, pd.Series) else pd.Series(values)
+    uniq = [v for v in values.dropna().unique() if not _isna_scalar(v)]
     try:
         return list(sorted(uniq))
     except TypeError:  # mixed types: a stable order all the same
@@ -85,7 +92,7 @@ def analyse_columns(X):
                 categories.append(None)
             else:
                 kinds.append("cat")
-                categories.append(_sorted_categories(s.to_numpy()))
+                categories.append(_sorted_categories(s))
         ready_made = len(kinds) > 0 and all(_is_bool_dtype(dt) for dt in X.dtypes)
         return kinds, categories, ready_made
     arr = np.asarray(X)
@@ -126,16 +133,14 @@ def encode(X, kinds, categories):
                 raise ValueError(f"Column {j} contains infinity; only NaN (missing) is allowed.")
             Z[:, j] = v
         else:
-            values = pd.Series(col)
-            missing = values.isna().to_numpy()
-            try:
-                codes = pd.Index(categories[j]).get_indexer(values)
-            except (TypeError, ValueError):  # values not comparable with the categories
-                obj = pd.Series(col, dtype=object)
-                codes = pd.Index(categories[j], dtype=object).get_indexer(obj.where(~missing, None))
-            z = codes.astype(np.float64)
-            z[missing] = np.nan
-            Z[:, j] = z
+            # factorise (hashing), then map the few distinct values to category codes
+            codes, uniques = pd.factorize(pd.Series(col), use_na_sentinel=True)
+            lookup = {v: i for i, v in enumerate(categories[j])}
+            mapped = np.array(
+                [_lookup(lookup, u) for u in uniques] + [np.nan], dtype=np.float64
+            )
+            # code -1 (missing) picks the trailing NaN
+            Z[:, j] = mapped[codes]
     return Z
 
 

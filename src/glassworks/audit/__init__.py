@@ -8,5 +8,6 @@ planted-truth data sets from :mod:`glassworks.audit.scenarios`.
 
 from .report import AuditReport
 from .runner import audit
+from .scenarios import make_scenario
 
-__all__ = ["audit", "AuditReport"]
+__all__ = ["audit", "AuditReport", "make_scenario"]

@@ -221,6 +221,7 @@ def test_invariants(seed, min_samples_leaf, max_depth, max_leaf_nodes, max_featu
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     # apply agrees with a plain walk of tree_, NaN routed by missing_go_to_left
     leaf = clf.apply(X)
+    np.testing.assert_array_equal(leaf, t.apply(X))
     for i in range(0, 250, 7):
         node = 0
         while t.children_left[node] != -1:

@@ -131,6 +131,12 @@ class _BaseDecisionTree(BaseEstimator):
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
         )
 
+    def _apply(self, X):
+        return self.tree_.apply(X)
+
+    def _leaf_values(self, X):
+        return self.tree_.value2d[self._apply(X)]
+
     def apply(self, X):
         """Index of the leaf each sample ends up in.
 
@@ -142,7 +148,7 @@ class _BaseDecisionTree(BaseEstimator):
         -------
         ndarray of shape (n_samples,), int64
         """
-        return self.tree_.apply(self._validate_X_predict(X))
+        return self._apply(self._validate_X_predict(X))
 
     def decision_path(self, X):
         """Indicator matrix of the nodes each sample passes through.
@@ -377,7 +383,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     def predict_proba(self, X):
         """Class probabilities of the leaf each sample reaches, shape (n_samples, n_classes)."""
         X = self._validate_X_predict(X)
-        return self.tree_.predict(X)
+        return self._leaf_values(X)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` for probability 0)."""
@@ -484,7 +490,7 @@ random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins
     def predict(self, X):
         """Mean training target of the leaf each sample reaches."""
         X = self._validate_X_predict(X)
-        return self.tree_.predict(X)[:, 0]
+        return self._leaf_values(X)[:, 0]
 
 
 def _check_numeric(X):

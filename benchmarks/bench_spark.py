@@ -105,7 +105,7 @@ def _numba_threads():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--rows", type=int, default=10000)
     parser.add_argument("--features", type=int, default=8)
     parser.add_argument("--instances", type=int, default=500)
     parser.add_argument("--nsamples", type=int, default=100)

@@ -125,6 +125,25 @@ def test_dstump_scores_brute_force():
     np.testing.assert_allclose(dstump_scores(m.trees_, d, "root_impurity"), root)
 
 
+def test_ranking_breaks_dstump_ties_by_total_impurity_reduction(fitted):
+    m, X, _ = fitted
+    from glassworks.maple.dstump import impurity_importance, rank_features
+
+    mdi = impurity_importance(m.trees_, X.shape[1])
+    brute = np.zeros(X.shape[1])
+    for t in m.trees_:
+        for node in np.flatnonzero(t.children_left != -1):
+            w, imp = t.weighted_n_node_samples, t.impurity
+            lft, rgt = t.children_left[node], t.children_right[node]
+            brute[t.feature[node]] += (w[node] * imp[node] - w[lft] * imp[lft]
+                                       - w[rgt] * imp[rgt]) / w[0]
+    np.testing.assert_allclose(mdi, brute)
+    scores = np.array([0.0, 2.0, 0.0, 2.0, 1.0, 0.0])
+    tb = np.array([5.0, 1.0, 3.0, 1.0, 0.0, 9.0])
+    np.testing.assert_array_equal(rank_features(scores, tb), [1, 3, 4, 5, 0, 2])
+    np.testing.assert_array_equal(rank_features(scores), [1, 3, 4, 0, 2, 5])
+
+
 def test_neighbors_are_the_heaviest_weights(fitted):
     m, X, _ = fitted
     W = m.weights(X[:10]).toarray()

@@ -22,7 +22,7 @@ from .._validation import check_random_state_seed, reject_non_numeric as _reject
 from ..explanation import Explanation
 from ..forest._packed import apply_packed_kernel, pack_trees, packed_walk_args
 from ..tree._tree import Tree
-from .dstump import RANKINGS, dstump_scores, rank_features
+from .dstump import RANKINGS, dstump_scores, impurity_importance, rank_features
 from .neighbourhood import (
     build_leaf_index,
     chunk_bounds,
@@ -219,7 +219,7 @@ class _BaseMaple(BaseEstimator):
 
         state = self._fit_neighbourhoods(X_fit, yf_fit, seed_forest)
         scores = dstump_scores(state["trees"], d, self.feature_ranking)
-        ranking = rank_features(scores)
+        ranking = rank_features(scores, impurity_importance(state["trees"], d))
 
         self.validation_rmse_ = None
         if self.n_features_to_keep is not None:
@@ -478,7 +478,8 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
         validation split by RMSE (every count is tried, without refitting).
     feature_ranking : {"impurity_reduction", "root_impurity"}, default="impurity_reduction"
         DStump score: the root splits' impurity reduction (the paper), or the root's
-        impurity (the original code).
+        impurity (the original code). Ties (features never at a root) are broken by the
+        features' total impurity reduction over all splits, not by column order.
     validation_fraction : float, default=1/3
         Share of X held out to choose the feature count when ``fit`` gets no ``X_val``
         (1/3 reproduces the paper's 50/25 train/validation split).
@@ -498,7 +499,8 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
         DStump scores, from the forest fitted on the training part of the split (with
         ``refit=True`` and no ``X_val``, ``forest_`` is the forest refitted on all of X).
     feature_ranking_ : ndarray of shape (n_features,)
-        Features by decreasing score.
+        Features by decreasing DStump score; features at no root (score 0, often most of
+        them) by decreasing total impurity reduction over all splits, then by index.
     n_features_kept_ : int
     kept_features_ : ndarray
         Indices of the features in the local models (ascending).

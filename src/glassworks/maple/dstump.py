@@ -43,6 +43,30 @@ def dstump_scores(trees, n_features, method="impurity_reduction"):
     return scores
 
 
-def rank_features(scores):
-    """Features by decreasing score; ties keep the lower index first."""
-    return np.argsort(-np.asarray(scores), kind="stable")
+def impurity_importance(trees, n_features):
+    """Total weighted impurity decrease of every split on each feature, over all the trees.
+
+    Breaks DStump's ties: a forest with a few dominant features puts only those at its roots,
+    leaving every other feature with a DStump score of 0; their order (and so which of them a
+    model keeping ``k`` features gets) then follows how much they do further down the trees
+    instead of their column index.
+    """
+    total = np.zeros(n_features)
+    for t in trees:
+        split = np.flatnonzero(t.children_left != -1)
+        if split.size == 0:
+            continue
+        w, imp = t.weighted_n_node_samples, t.impurity
+        lft, rgt = t.children_left[split], t.children_right[split]
+        gain = (w[split] * imp[split] - w[lft] * imp[lft] - w[rgt] * imp[rgt]) / w[0]
+        np.add.at(total, t.feature[split], gain)
+    return total
+
+
+def rank_features(scores, tiebreak=None):
+    """Features by decreasing score, ties by decreasing ``tiebreak``, then lower index first."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if tiebreak is None:
+        return np.argsort(-scores, kind="stable")
+    # lexsort: last key is the primary one; it is stable, so equal keys keep index order
+    return np.lexsort((-np.asarray(tiebreak, dtype=np.float64), -scores))

@@ -19,7 +19,7 @@ weights reaching each node.
 import numpy as np
 
 from ..tree._tree import Tree
-from .mining import EQ, GT, ISNAN, LE
+from .mining import GT, ISNAN, LE
 
 _UNKNOWN, _NOT_NAN, _IS_NAN = 0, 1, 2
 

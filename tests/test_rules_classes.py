@@ -75,6 +75,10 @@ def test_equivalent_tree_equals_predict_proba(algorithm):
         + t.weighted_n_node_samples[t.children_right[internal]],
     )
     assert t.weighted_n_node_samples[0] == pytest.approx(len(y))
+    # and they are the training rows passing through each node
+    _, Ztrain = clf._rule_index(X)
+    through = np.asarray(t.decision_path(Ztrain).sum(axis=0)).ravel()
+    np.testing.assert_array_equal(t.n_node_samples, through)
 
 
 def test_rule_list_to_tree_random_lists():

@@ -162,20 +162,23 @@ def rule_list_to_tree(antecedents, leaf_values, n_features, *, max_nodes=200_000
 def set_covers(tree, Z, w):
     """Fill the node counts and covers from the training data (encoded ``Z``, weights ``w``);
     an internal node's value becomes the cover-weighted mean of its children's."""
-    path = tree.decision_path(Z)
-    tree.n_node_samples[:] = np.asarray(path.sum(axis=0)).ravel().astype(np.int64)
-    tree.weighted_n_node_samples[:] = np.asarray(path.T @ w).ravel()
+    leaves = tree.apply(Z)
+    count = np.bincount(leaves, minlength=tree.node_count).astype(np.int64)
+    cover = np.bincount(leaves, weights=w, minlength=tree.node_count).astype(np.float64)
     value = tree.value[:, 0, :]
-    cover = tree.weighted_n_node_samples
-    # children come after their parents: fill internal values bottom-up
+    # children come after their parents: sum covers and fill internal values bottom-up
     for node in range(tree.node_count - 1, -1, -1):
         lft = tree.children_left[node]
         if lft == -1:
             continue
         rgt = tree.children_right[node]
-        tot = cover[lft] + cover[rgt]
+        count[node] = count[lft] + count[rgt]
+        cover[node] = cover[lft] + cover[rgt]
+        tot = cover[node]
         if tot > 0:
             value[node] = (cover[lft] * value[lft] + cover[rgt] * value[rgt]) / tot
         else:
             value[node] = 0.5 * (value[lft] + value[rgt])
+    tree.n_node_samples[:] = count
+    tree.weighted_n_node_samples[:] = cover
     return tree

@@ -64,7 +64,7 @@ _PARALLEL_WORK = 1_000_000
 _PARALLEL_CUTS = 200_000
 # nodes of at most this many samples are searched on compressed histograms (their distinct bins
 # only) instead of full ones
-_TINY = 16
+_TINY = 48
 
 # integer record fields
 _START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF = range(12)

@@ -227,7 +227,8 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
                 if node == 0:
                     ax.text(0.5 * (x + cx), 0.5 * (y_of(depth) + y_of(cd)), text,
                             fontsize=fontsize * 0.9, ha="center", va="center", color="0.3",
-                            zorder=2, gid="edge-label")
+                            zorder=2, gid="edge-label",
+                            bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
     for node in shown:
         x, depth = pos[node]
         ax.text(

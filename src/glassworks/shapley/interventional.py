@@ -12,6 +12,13 @@ branches twice (feature taken from x, feature taken from z), and a feature alrea
 keeps its side. Sums of the leaf terms flow back up the (explicit) stack, so a pair costs
 O(nodes it reaches), each feature credited once at its branching node. Averaging over the
 whole background gives the exact interventional Shapley values with respect to that set.
+
+Shallow trees (at most ``TABLE_MAX_M`` unique features on any path) can instead be
+tabulated: per leaf, the background's contribution to a sample depends only on which of the
+leaf's path features the sample fails, so all 2^m cases are computed once per tree from the
+background's histogram (see "leaf-pattern tables" below) and a sample then costs one pass
+over the nodes, independent of the background size. :func:`interventional_values` picks the
+cheaper way per tree; both are exact and tested against each other and against enumeration.
 """
 
 import numpy as np
@@ -19,7 +26,13 @@ from numba import njit, prange
 
 from .treeshap import check_X, pack_trees, serial_if_small
 
-__all__ = ["tree_shap_interventional", "interventional_shap_kernel"]
+__all__ = [
+    "tree_shap_interventional",
+    "interventional_values",
+    "interventional_shap_kernel",
+    "table_kernel",
+    "ensemble_predict_kernel",
+]
 
 
 @njit(cache=True, nogil=True)

@@ -104,7 +104,7 @@ class PackedTrees:
             raise ValueError("A split node tests a feature index outside [0, n_features).")
         if np.any(~np.isfinite(self.cover)) or np.any(self.cover < 0):
             raise ValueError("Node covers (weighted_n_node_samples) must be finite and >= 0.")
-        self.depths = np.array([t.max_depth for t in trees], dtype=np.int64)
+        self.depths = tree_depths_kernel(self.left, self.right, self.roots)
         self.max_depth = int(self.depths.max())
         self.ends = offsets[1:].copy()
         self.n_features = n_features
@@ -516,20 +516,54 @@ def path_base_kernel(left, right, cover, value, roots):
     fractions along the path (``cover[leaf] / cover[root]`` when covers are additive)."""
     n_out = value.shape[1]
     base = np.zeros(n_out)
-    frac = np.zeros(left.shape[0])
+    stack = np.empty(2 * left.shape[0] + 1, dtype=np.int64)
+    frac = np.empty(2 * left.shape[0] + 1)
     for t in range(roots.shape[0]):
-        frac[roots[t]] = 1.0
-    # parents precede children within each tree, and trees are concatenated in order
-    for node in range(left.shape[0]):
-        if left[node] < 0:
-            for c in range(n_out):
-                base[c] += frac[node] * value[node, c]
-        else:
-            cn = cover[node]
-            if cn > 0.0:
-                frac[left[node]] = frac[node] * cover[left[node]] / cn
-                frac[right[node]] = frac[node] * cover[right[node]] / cn
+        sp = 1
+        stack[0] = roots[t]
+        frac[0] = 1.0
+        while sp > 0:
+            sp -= 1
+            node = stack[sp]
+            f = frac[sp]
+            if left[node] < 0:
+                for c in range(n_out):
+                    base[c] += f * value[node, c]
+            elif f != 0.0 and cover[node] > 0.0:
+                stack[sp] = left[node]
+                frac[sp] = f * cover[left[node]] / cover[node]
+                stack[sp + 1] = right[node]
+                frac[sp + 1] = f * cover[right[node]] / cover[node]
+                sp += 2
     return base
+
+
+@njit(cache=True, nogil=True)
+def tree_depths_kernel(left, right, roots):
+    """Depth (longest root-to-leaf path, in splits) of each packed tree."""
+    n_trees = roots.shape[0]
+    out = np.zeros(n_trees, dtype=np.int64)
+    stack = np.empty(left.shape[0] + 1, dtype=np.int64)
+    depth = np.empty(left.shape[0] + 1, dtype=np.int64)
+    for t in range(n_trees):
+        sp = 1
+        stack[0] = roots[t]
+        depth[0] = 0
+        best = 0
+        while sp > 0:
+            sp -= 1
+            node = stack[sp]
+            dd = depth[sp]
+            if left[node] < 0:
+                best = max(best, dd)
+            else:
+                stack[sp] = left[node]
+                depth[sp] = dd + 1
+                stack[sp + 1] = right[node]
+                depth[sp + 1] = dd + 1
+                sp += 2
+        out[t] = best
+    return out
 
 
 _PATH_ALGORITHMS = ("linear", "unwind")

@@ -244,7 +244,7 @@ background.
 
 ## The audit
 
-Five explainers on 10 rows, with a background of 50 rows:
+Five explainers on 8 rows, with a background of 50 rows:
 - `tree_shap`: shap's TreeExplainer (interventional), `kernel_shap`: shap's KernelExplainer;
 - `lime`: LIME's default (features discretised into quartiles);
 - `lime_continuous`: LIME without discretisation (a local slope);
@@ -256,7 +256,7 @@ features), `recall@k` (how many of the planted features are in the explainer's t
 `spread` (change between reruns with other seeds).
 """),
     code("""
-report = audit(model, s.X[:10], background=s.X[:50],
+report = audit(model, s.X[:8], background=s.X[:50],
                explainers=["tree_shap", "kernel_shap", "lime", "lime_continuous", "saabas"],
                relevant_features=s.relevant, random_state=0)
 print(report.to_text())"""),
@@ -296,7 +296,7 @@ model2 = gw.DecisionTreeRegressor(random_state=0).fit(s2.X, s2.y)
 metrics = ["error", "rank_corr", "dummy_mass", "recall_at_k", "seed_spread"]
 rows = []
 for budget in [25, 100, 400, 2000]:
-    r = audit(model2, s2.X[:8], background=s2.X[:40],
+    r = audit(model2, s2.X[:6], background=s2.X[:40],
               explainers=[KernelShap(nsamples=budget), Lime(num_samples=budget)],
               metrics=metrics, relevant_features=s2.relevant, random_state=0)
     card = r.scorecard(metrics).reset_index()

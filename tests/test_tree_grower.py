@@ -123,6 +123,19 @@ def test_grow_tree_is_deterministic_and_parallel_agnostic():
     assert not _trees_equal(a, c)
 
 
+def test_parallel_kernels_give_the_serial_tree():
+    # large enough (samples x features >= 1e6) for the parallel histogram kernel to run
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(60_000, 20))
+    y = X[:, 0] + X[:, 1] ** 2 + rng.normal(size=60_000)
+    mapper = BinMapper().fit(X)
+    Xb = mapper.transform(X)
+    w = np.ones(X.shape[0])
+    kw = dict(n_classes=0, criterion="squared_error", max_depth=3)
+    assert _trees_equal(grow_tree(Xb, y, w, mapper, parallel=True, **kw),
+                        grow_tree(Xb, y, w, mapper, parallel=False, **kw))
+
+
 def test_zero_weight_rows_are_left_out():
     # bootstrap counts as weights: a row of weight 0 must be as if it were not there
     X, _, y = _data(4)

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..explanation import Explanation
 from .interventional import check_background, ensemble_predict_kernel, interventional_values
-from .saabas import saabas_kernel
+from .saabas import saabas_values
 from .treeshap import check_X, pack_trees, path_base_kernel, path_values
 
 __all__ = ["explain_trees"]
@@ -92,7 +92,7 @@ def explain_trees(
             packed.value)
     extra = {}
     if method == "path":
-        values = saabas_kernel(*args, packed.roots, Xa)
+        values = saabas_values(packed, Xa)
         base = packed.value[packed.roots].sum(axis=0)
         estimand, name = "path_contribution", "saabas"
     elif background is None:

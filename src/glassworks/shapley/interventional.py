@@ -400,13 +400,16 @@ def table_kernel(left, right, feature, threshold, missing, value, slot, tree_lo,
                                 phi[i, f, c] += w * value[node, c]
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, nogil=True)
 def ensemble_predict_kernel(left, right, feature, threshold, missing, value, roots, X):
-    """Sum over packed trees of the (weighted) leaf values: (n_samples, n_outputs)."""
+    """Sum over packed trees of the (weighted) leaf values: (n_samples, n_outputs).
+
+    Serial: it runs on background sets, small next to the Shapley computation.
+    """
     n = X.shape[0]
     n_out = value.shape[1]
     out = np.zeros((n, n_out))
-    for i in prange(n):
+    for i in range(n):
         for t in range(roots.shape[0]):
             node = roots[t]
             while left[node] >= 0:

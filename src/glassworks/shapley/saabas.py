@@ -8,9 +8,9 @@ The contributions add up to ``leaf value - root value`` exactly (a telescoping s
 import numpy as np
 from numba import njit, prange
 
-from .treeshap import check_X, pack_trees
+from .treeshap import check_X, pack_trees, serial_if_small
 
-__all__ = ["saabas", "saabas_kernel"]
+__all__ = ["saabas", "saabas_values", "saabas_kernel"]
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -41,6 +41,13 @@ def saabas_kernel(left, right, feature, threshold, missing, value, roots, X):
     return phi
 
 
+def saabas_values(packed, X):
+    """Saabas contributions (n, d, n_outputs) of a :class:`PackedTrees`."""
+    with serial_if_small(X.shape[0] * packed.n_trees * (packed.max_depth + 1) * 50):
+        return saabas_kernel(packed.left, packed.right, packed.feature, packed.threshold,
+                             packed.missing, packed.value, packed.roots, X)
+
+
 def saabas(trees, X, tree_weights=None):
     """Saabas path contributions of a tree or an ensemble, on plain arrays.
 
@@ -59,9 +66,6 @@ def saabas(trees, X, tree_weights=None):
     """
     packed = pack_trees(trees, tree_weights)
     X = check_X(X, packed.n_features)
-    values = saabas_kernel(
-        packed.left, packed.right, packed.feature, packed.threshold, packed.missing,
-        packed.value, packed.roots, X,
-    )
+    values = saabas_values(packed, X)
     base = packed.value[packed.roots].sum(axis=0)
     return values, base

@@ -171,3 +171,17 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="only used by method='shap'"):
         explain_trees(trees, Xq, method="path", background=bg, feature_names=names,
                       output_names=outs)
+
+
+def test_empty_batch_and_thread_count_restored():
+    import numba
+
+    trees, Xq, bg = _trees(8, classifier=True)
+    before = numba.get_num_threads()
+    for kwargs in ({}, {"background": bg}, {"method": "path"}):
+        e = explain_trees(trees, Xq[:0], feature_names=list("abcd"),
+                          output_names=["a", "b", "c", "d"], **kwargs)
+        assert e.values.shape == (0, 4, 4) and e.base_values.shape == (0, 4)
+        explain_trees(trees, Xq[:2], feature_names=list("abcd"),
+                      output_names=["a", "b", "c", "d"], **kwargs)
+        assert numba.get_num_threads() == before

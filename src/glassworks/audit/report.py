@@ -151,6 +151,9 @@ class AuditReport:
         lines = [
             f"Audit of a {self.family}. Output explained: {self.target}.",
         ]
+        if self.relevant is not None:
+            lines.append("Planted relevant features: "
+                         + ", ".join(self.feature_names[j] for j in self.relevant) + ".")
         lines += [f"Note: {n}." for n in self.notes]
         for name, (est, note, scope) in self.explainers.items():
             if name in self.failures:

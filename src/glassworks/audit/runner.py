@@ -285,8 +285,13 @@ def audit(
             global_truth = np.abs(truth.values[est]).mean(axis=0)
             break
     truth_seconds = time.perf_counter() - t0
-    notes.append(f"explained output: {target.description}")
     notes.extend(truth.notes)
+    if truth.dummy is not None:
+        unused = [feature_names[j] for j in np.flatnonzero(truth.dummy)]
+        notes.append(
+            f"features the model never uses ({truth.dummy_how}): "
+            + (", ".join(unused) if unused else "none")
+        )
 
     exps, skipped = [], {}
     for ex in candidates:

@@ -6,8 +6,8 @@ random forest (depth 8). Explains 1000 rows, path-dependent and interventional (
 background rows). Each timing is repeated; the median is reported with the ratio
 shap / glassworks (> 1 means glassworks is faster), and the two results' largest absolute
 difference (shap accumulates partly in float32). shap's interventional runs in a forked child
-because shap 0.51 segfaults there on deep trees (shap issue #3486). The first call's Numba compile (or cache load) time is printed separately and
-excluded from the repeated timings.
+because shap 0.51 segfaults there on deep trees (shap issue #3486). The first call's Numba
+compile (or cache load) time is printed separately and excluded from the repeated timings.
 
 Run: ``python benchmarks/bench_treeshap.py [--repeats 5] [--quick]``
 

@@ -24,7 +24,8 @@ def _trees(seed, d=4, depth=4, classifier=False, n_trees=1, nan_rate=0.1, n=300)
     trees = []
     for t in range(n_trees):
         idx = rng.integers(0, n, n)
-        trees.append(Tree.from_sklearn(Model(max_depth=depth, random_state=t).fit(X[idx], y[idx]).tree_))
+        model = Model(max_depth=depth, random_state=t).fit(X[idx], y[idx])
+        trees.append(Tree.from_sklearn(model.tree_))
     Xq = rng.normal(size=(20, d))
     Xq[rng.random(Xq.shape) < nan_rate] = np.nan
     return trees, Xq, rng.normal(size=(30, d))

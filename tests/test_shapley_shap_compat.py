@@ -8,7 +8,12 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from glassworks.shapley import explain_trees, to_shap_model, tree_shap_interventional, tree_shap_path
+from glassworks.shapley import (
+    explain_trees,
+    to_shap_model,
+    tree_shap_interventional,
+    tree_shap_path,
+)
 from glassworks.tree._tree import Tree
 
 shap = pytest.importorskip("shap")

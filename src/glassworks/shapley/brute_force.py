@@ -194,7 +194,10 @@ def _tree_expectations(tree, x, member):
             return np.broadcast_to(value[node], (member.shape[0], value.shape[1]))
         j = tree.feature[node]
         xv = x[j]
-        go_left = bool(tree.missing_go_to_left[node]) if np.isnan(xv) else xv <= tree.threshold[node]
+        if np.isnan(xv):
+            go_left = bool(tree.missing_go_to_left[node])
+        else:
+            go_left = xv <= tree.threshold[node]
         vl = rec(left[node])
         vr = rec(right[node])
         cn = cover[node]

@@ -89,9 +89,12 @@ is "yes".
 """),
     code("plot_tree(tree)"),
     md("""
-A single prediction is explained by the path it takes (`explain_rules`), and exactly by
-Shapley values of the tree (`explain`, TreeSHAP computed by glassworks' own kernels). For a
-tree the two agree: only the features on the path get credit.
+A single prediction is explained by the path it takes (`explain_rules`), and by exact
+Shapley values of the tree (`explain`, path-dependent TreeSHAP computed by glassworks' own
+kernels). The path names the tests; the Shapley values split the move from the average
+prediction to this one among the features. They can also credit a feature tested elsewhere
+in the tree: with that feature "unknown", the tree's expectation averages over branches this
+sample did not take (notebook 04 compares the kinds of Shapley values).
 """),
     code("""
 print(tree.explain_rules(X_test.iloc[:1])[0])
@@ -130,8 +133,10 @@ print("intercept of P(benign):", round(e.base_values[0, 1], 3))
 coef.sort_values(key=abs, ascending=False).head(8).to_frame("local slope of P(benign)")"""),
     md("""
 The explanation is exact: the local model *is* the prediction
-(`intercept + sum(slope * x)` equals `predict_local`). `plot_maple` shows the slopes next to
-the training rows that weigh most in this point's neighbourhood: the examples behind it.
+(`intercept + sum(slope * x)` equals `predict_local`). The slopes are per unit of each
+feature, so a feature with a small range (the concave points are fractions) gets a large
+slope. `plot_maple` shows the slopes next to the training rows that weigh most in this
+point's neighbourhood: the examples behind it.
 """),
     code("""
 x0 = X_test.iloc[[0]]

@@ -120,7 +120,9 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
     model_or_tree : fitted tree estimator or Tree
         A glassworks ``DecisionTreeClassifier``/``DecisionTreeRegressor``, a
         ``RuleListClassifier`` (its equivalent tree), a fitted scikit-learn tree, or a bare
-        :class:`~glassworks.tree._tree.Tree`.
+        :class:`~glassworks.tree._tree.Tree`. A rule list fitted on categorical (text)
+        columns tests its internal codes of those columns in its equivalent tree: draw it
+        with :func:`plot_rules` instead.
     feature_names : list of str, optional
         Defaults to the estimator's ``feature_names_in_``, else ``x0, x1, ...``.
     class_names : list of str, optional

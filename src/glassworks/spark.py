@@ -249,7 +249,11 @@ class _ExplainBatches:
 
         _one_numba_thread()
         model = _fetch(self.model_ref)
-        background = None if self.background_ref is None else _fetch(self.background_ref)
+        background = None
+        if self.background_ref is not None:
+            background = _fetch(self.background_ref)
+            if self.model_names is not None:  # named like X, so the model checks pass quietly
+                background = pd.DataFrame(background, columns=self.model_names, copy=False)
         d = len(self.features)
         k = 1 if self.n_outputs is None else self.n_outputs
         for pdf in batches:

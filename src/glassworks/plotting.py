@@ -171,9 +171,6 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
     shown, pos, truncated, width = _tree_layout(tree, max_depth)
     depth_shown = max(p[1] for p in pos.values())
     n_cols = max(width, 1.0)
-    fig, ax = _new_axes(
-        ax, figsize=(min(max(1.9 * n_cols, 4.0), 16.0), min(1.4 * (depth_shown + 1) + 0.4, 10.0))
-    )
     if fontsize is None:
         fontsize = float(np.clip(11.0 - 0.5 * n_cols, 5.0, 9.0))
 
@@ -218,6 +215,14 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
             return f"{f} <= {_fmt(tree.threshold[node], 4)}\n{tail}"
         return tail
 
+    labels = {node: label(node) for node in shown}
+    # a column as wide as the longest line of text (about 0.6 em per character), so that
+    # neighbouring leaves do not overlap
+    longest = max(len(line) for text in labels.values() for line in text.split("\n"))
+    col = max(1.6, 0.0085 * fontsize * longest + 0.25)
+    fig, ax = _new_axes(
+        ax, figsize=(min(max(col * n_cols, 4.0), 20.0), min(1.4 * (depth_shown + 1) + 0.4, 10.0))
+    )
     y_of = lambda depth: -float(depth)  # noqa: E731 - root on top
     for node in shown:
         x, depth = pos[node]
@@ -234,7 +239,7 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
     for node in shown:
         x, depth = pos[node]
         ax.text(
-            x, y_of(depth), label(node), ha="center", va="center", fontsize=fontsize,
+            x, y_of(depth), labels[node], ha="center", va="center", fontsize=fontsize,
             zorder=3, gid=f"node-{node}",
             bbox=dict(boxstyle="round,pad=0.3", fc=colour(node), ec="0.35", lw=0.8),
         )

@@ -63,6 +63,52 @@ def main():
                    relevant_features=s.relevant, random_state=0)
     save(report.plot(max_explainers=4), "audit.png")
 
+    # interventional vs path-dependent vs observational Shapley values (notebook 04)
+    from matplotlib.figure import Figure
+
+    from glassworks.shapley.brute_force import shapley_from_coalition_values
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    income = rng.normal(size=n)
+    spending = 0.9 * income + np.sqrt(1 - 0.81) * rng.normal(size=n)
+    age = rng.normal(size=n)
+    Xs = np.c_[income, spending, age]
+    ys = 2 * income + age + 0.1 * rng.normal(size=n)
+    t = gw.DecisionTreeRegressor(max_depth=6, min_samples_leaf=20, random_state=0).fit(Xs, ys)
+    people = np.array([[1.5, 1.4, 0.0], [1.5, -0.5, 0.0]])
+    bg = Xs[rng.choice(n, 200, replace=False)]
+    inter = t.explain(people, background=bg).values
+    path = t.explain(people).values
+    mu, sd = Xs.mean(axis=0), Xs.std(axis=0)
+    fX = t.predict(Xs)
+    obs = []
+    for p in people:
+        v = np.empty(8)
+        for code in range(8):
+            S = [j for j in range(3) if code >> j & 1]
+            if not S:
+                v[code] = fX.mean()
+            else:
+                dist = ((((Xs - mu) / sd)[:, S] - ((p - mu) / sd)[S]) ** 2).sum(axis=1)
+                v[code] = fX[np.argpartition(dist, 50)[:50]].mean()
+        v[-1] = t.predict(p[None, :])[0]
+        obs.append(shapley_from_coalition_values(v, 3))
+    fig = Figure(figsize=(7, 2.6))
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, i, title in zip(axes, range(2), ["income 1.5, spending 1.4",
+                                             "income 1.5, spending -0.5 (unusual)"]):
+        for m, (name, vals) in enumerate([("interventional", inter), ("path-dependent", path),
+                                          ("observational", np.asarray(obs))]):
+            ax.bar(np.arange(3) + (m - 1) * 0.27, vals[i], 0.27, label=name)
+        ax.set_xticks(range(3))
+        ax.set_xticklabels(["income", "spending\n(unused)", "age"], fontsize=8)
+        ax.axhline(0, color="0.4", lw=0.6)
+        ax.set_title(title, fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    save(fig, "shapley.png")
+
 
 if __name__ == "__main__":
     main()

@@ -203,6 +203,12 @@ def speed(data_dir, sets, repeats=3, max_val=None):
         # same algorithm on the same (original) forest: predictions must agree
         same = MapleRegressor(forest=_Fitted(o.fe), feature_ranking="root_impurity",
                               n_features_to_keep=o.retain).fit(Xtr, ytr, Xva, yva)
+        # features with equal DStump scores (0: at no root) are ordered differently (the
+        # original: numpy's unstable argsort; here: by total impurity reduction), so give the
+        # check the original's kept features; the neighbourhoods and solves are what is compared
+        kept = np.sort(np.argsort(-o.feature_scores)[:o.retain])
+        same.kept_features_ = kept
+        same._Xk_train = np.ascontiguousarray(Xtr[:, kept])
         diff = np.max(np.abs(same.predict(Xte) - po))
         ot = float(np.median(orig))
         gt = float(np.median([a for a, _ in ours]))

@@ -28,6 +28,7 @@ from ._packed import (
     pack_trees,
     packed_walk_args,
     predict_packed_kernel,
+    threads_for,
 )
 
 
@@ -292,11 +293,13 @@ class _BaseForest(BaseEstimator):
         X = self._check_X(X)
         p = self._packed
         w = np.full(len(self.estimators_), 1.0 / len(self.estimators_))
-        return predict_packed_kernel(*packed_walk_args(p), p["value"], w, X)
+        with threads_for(X.shape[0] * len(w) * 16):
+            return predict_packed_kernel(*packed_walk_args(p), p["value"], w, X)
 
     def _oob_values(self, X, inbag):
         p = self._packed
-        sums, counts = oob_kernel(*packed_walk_args(p), p["value"], inbag, X)
+        with threads_for(X.shape[0] * inbag.shape[0] * 16):
+            sums, counts = oob_kernel(*packed_walk_args(p), p["value"], inbag, X)
         ok = counts > 0
         out = np.full(sums.shape, np.nan)
         out[ok] = sums[ok] / counts[ok, None]
@@ -306,7 +309,9 @@ class _BaseForest(BaseEstimator):
         """Leaf index of each row in each tree, shape (n_samples, n_estimators)."""
         X = self._check_X(X)
         p = self._packed
-        return apply_packed_kernel(*packed_walk_args(p), X) - p["node_offset"][:-1][None, :]
+        with threads_for(X.shape[0] * len(self.estimators_) * 16):
+            leaves = apply_packed_kernel(*packed_walk_args(p), X)
+        return leaves - p["node_offset"][:-1][None, :]
 
     @property
     def feature_importances_(self):

@@ -5,8 +5,10 @@ packing them (child indices made global, one root offset per tree) lets a single
 kernel find every row's leaf in every tree.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange, set_num_threads
 
 
 def pack_trees(trees):
@@ -133,3 +135,26 @@ def oob_kernel(
             for o in range(k):
                 sums[i, o] += value[node, o]
     return sums, counts
+
+
+#: below this much work (roughly, inner-loop steps) a parallel kernel runs on the calling
+#: thread alone: waking the pool costs more than it saves, and far more on a busy machine
+PARALLEL_WORK = 2_000_000
+
+
+@contextmanager
+def threads_for(work):
+    """Run the enclosed Numba kernels on one thread when ``work`` is small.
+
+    ``numba.set_num_threads`` is thread-local, so this neither affects other threads nor
+    changes any result (each kernel's output is independent of the thread count).
+    """
+    if work >= PARALLEL_WORK:
+        yield
+        return
+    previous = get_num_threads()
+    set_num_threads(1)
+    try:
+        yield
+    finally:
+        set_num_threads(previous)

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_random_state_seed, reject_non_numeric as _reject_non_numeric
 from ..explanation import Explanation
-from ..forest._packed import apply_packed_kernel, pack_trees, packed_walk_args
+from ..forest._packed import apply_packed_kernel, pack_trees, packed_walk_args, threads_for
 from ..tree._tree import Tree
 from .dstump import RANKINGS, dstump_scores, impurity_importance, rank_features
 from .neighbourhood import (
@@ -160,7 +160,8 @@ class _BaseMaple(BaseEstimator):
         est.fit(X, y_forest)
         trees = _trees_of(est)
         packed = pack_trees(trees)
-        leaves = apply_packed_kernel(*packed_walk_args(packed), X)
+        with threads_for(X.shape[0] * len(trees) * 16):
+            leaves = apply_packed_kernel(*packed_walk_args(packed), X)
         leaf_ptr, leaf_rows = build_leaf_index(leaves, packed["children_left"].shape[0])
         return {
             "forest": est,
@@ -172,7 +173,9 @@ class _BaseMaple(BaseEstimator):
 
     def _query_leaves(self, X, state=None):
         state = self._state_ if state is None else state
-        return apply_packed_kernel(*packed_walk_args(state["packed"]), X)
+        n_trees = state["packed"]["node_offset"].shape[0] - 1
+        with threads_for(X.shape[0] * n_trees * 16):
+            return apply_packed_kernel(*packed_walk_args(state["packed"]), X)
 
     # -- fit ---------------------------------------------------------------------------
     def _fit(self, X, y, X_val=None, y_val=None):
@@ -228,10 +231,11 @@ class _BaseMaple(BaseEstimator):
             Xr = np.ascontiguousarray(X_fit[:, ranking])
             Xvr = np.ascontiguousarray(X_val[:, ranking])
             qleaves = self._query_leaves(X_val, state)
-            sse = selection_sse_kernel(
-                qleaves, state["leaf_ptr"], state["leaf_rows"], chunk_bounds(len(X_val)),
-                Xr, Y_fit, Xvr, np.ascontiguousarray(Y_val), float(self.alpha),
-            )
+            with threads_for(self._solve_work(len(X_val), X_fit.shape[0], d)):
+                sse = selection_sse_kernel(
+                    qleaves, state["leaf_ptr"], state["leaf_rows"], chunk_bounds(len(X_val)),
+                    Xr, Y_fit, Xvr, np.ascontiguousarray(Y_val), float(self.alpha),
+                )
             rmse = np.sqrt(sse.sum(axis=0) / (X_val.shape[0] * Y.shape[1]))
             self.validation_rmse_ = rmse
             # ties go to the smaller model, as in the original (strict improvement)
@@ -262,13 +266,19 @@ class _BaseMaple(BaseEstimator):
         X = self._validate_X(X, reset=False)
         st = self._state_
         qleaves = self._query_leaves(X)
-        coef_k, intercept = local_ridge_kernel(
-            qleaves, st["leaf_ptr"], st["leaf_rows"], chunk_bounds(X.shape[0]),
-            self._Xk_train, self._Y_train, float(self.alpha),
-        )
+        work = self._solve_work(X.shape[0], self._Xk_train.shape[0], self._Xk_train.shape[1])
+        with threads_for(work):
+            coef_k, intercept = local_ridge_kernel(
+                qleaves, st["leaf_ptr"], st["leaf_rows"], chunk_bounds(X.shape[0]),
+                self._Xk_train, self._Y_train, float(self.alpha),
+            )
         coef = np.zeros((X.shape[0], self.n_features_in_, coef_k.shape[2]))
         coef[:, self.kept_features_, :] = coef_k
         return X, coef, intercept
+
+    def _solve_work(self, n_queries, n_train, k):
+        # a neighbourhood holds at most n_train rows; its Gram matrix costs rows x k^2 / 2
+        return n_queries * n_train * (k * k // 2 + k + 1)
 
     def _local_output(self, X):
         X, coef, intercept = self._local_models(X)

@@ -21,7 +21,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_random_state_seed, check_sample_weight
 from .._validation import reject_non_numeric as _reject_non_numeric
-from ..tree._tree import Tree
 from ._packed import (
     apply_packed_kernel,
     oob_kernel,

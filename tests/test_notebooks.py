@@ -73,3 +73,12 @@ def test_notebook_runs(path, kernel_name):
     errors = [o for c in code_cells for o in c.outputs if o.get("output_type") == "error"]
     assert not errors
     assert path.read_bytes() == before  # the repository's copy is untouched
+
+
+def test_notebooks_and_gallery_stay_small():
+    # executed notebooks keep their outputs in the repository: keep them light
+    for path in NOTEBOOKS:
+        assert path.stat().st_size < 300 * 1024, path.name
+    images = sorted((NOTEBOOKS_DIR.parent / "docs" / "images").glob("*.png"))
+    for path in images:
+        assert path.stat().st_size < 100 * 1024, path.name

@@ -505,8 +505,8 @@ Three common choices:
 | name | value of coalition S | in glassworks |
 |---|---|---|
 | **interventional** | `E_Z[f(x_S, Z_~S)]`, Z from a background set, drawn independently of `x_S` | `model.explain(X, background=bg)` (exact, whole background) |
-| **path-dependent** | the tree's own estimate of `E[f | x_S]`: at a split on a feature outside S, follow both branches weighted by their training cover | `model.explain(X)` (TreeSHAP) |
-| **observational** | `E[f(X) | X_S = x_S]` under the data distribution | estimated below by nearest neighbours |
+| **path-dependent** | the tree's own estimate of `E[f \\| x_S]`: at a split on a feature outside S, follow both branches weighted by their training cover | `model.explain(X)` (TreeSHAP) |
+| **observational** | `E[f(X) \\| X_S = x_S]` under the data distribution | estimated below by nearest neighbours |
 
 With independent features the three agree. With **correlated** features they answer
 different questions, and disagree.
@@ -709,7 +709,8 @@ print()
 print("certified:", optimal.certified_)
 print(f"objective:   {optimal.objective_:.5f}")
 print(f"lower bound: {optimal.lower_bound_:.5f}")
-print("search:", {k: optimal.search_stats_[k] for k in ("n_nodes", "n_expanded", "stopped_by")})"""),
+stats = optimal.search_stats_
+print("search:", {k: stats[k] for k in ("n_nodes", "n_expanded", "stopped_by")})"""),
     md("""
 `objective_ == lower_bound_` with `certified_ = True`: the search explored (or proved it
 could prune) every list over the mined antecedents. The bounds of the paper do the work:

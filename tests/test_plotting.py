@@ -60,7 +60,8 @@ def test_plot_tree_draws_every_node(iris, depth):
         if f >= 0:
             assert f"{X.columns[f]} <= {float(clf.tree_.threshold[node]):.4g}" in text
     # each leaf shows its n
-    n_leaf_text = [b.get_text() for b in boxes if "class" in b.get_text() and "<=" not in b.get_text()]
+    n_leaf_text = [b.get_text() for b in boxes
+                   if "class" in b.get_text() and "<=" not in b.get_text()]
     assert len(n_leaf_text) == clf.tree_.n_leaves
     assert sum(int(t.rsplit("n = ", 1)[1]) for t in n_leaf_text) == len(X)
 

@@ -54,9 +54,9 @@ def timed(fn, repeats):
 def side_by_side(repeats):
     import shap
 
-    from glassworks.audit.explainers import shap_tree_dict
-    from glassworks.audit.ground_truth import _trees_of
-    from glassworks.audit.scenarios import make_scenario
+    from glassworks.comparator.explainers import shap_tree_dict
+    from glassworks.comparator.ground_truth import _trees_of
+    from glassworks.comparator.scenarios import make_scenario
     from glassworks.cli import _demo_model
     from glassworks.shapley import tree_shap_interventional
 

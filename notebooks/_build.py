@@ -222,9 +222,9 @@ matter, and the model is a tree whose used features we can read. Three questions
    answer?
 """),
     code(SETUP + """
-from glassworks.audit import audit
-from glassworks.audit.scenarios import make_scenario
-from glassworks.audit.explainers import KernelShap, Lime
+from glassworks.comparator import audit
+from glassworks.comparator.scenarios import make_scenario
+from glassworks.comparator.explainers import KernelShap, Lime
 warnings.filterwarnings("ignore", message="IProgress not found")  # tqdm without ipywidgets"""),
     md("""
 ## A planted scenario: a proxy feature

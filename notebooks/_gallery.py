@@ -25,8 +25,8 @@ def save(fig, name):
 
 def main():
     import glassworks as gw
-    from glassworks.audit import audit
-    from glassworks.audit.scenarios import make_scenario
+    from glassworks.comparator import audit
+    from glassworks.comparator.scenarios import make_scenario
     from glassworks.datasets import load_dataset
     from glassworks.plotting import plot_maple, plot_rules, plot_tree
 

@@ -4,8 +4,8 @@ against brute-force enumeration, and MAPLE as a black-box explainer."""
 import numpy as np
 import pytest
 
-from glassworks.audit import audit
-from glassworks.audit.ground_truth import compute_truth
+from glassworks.comparator import audit
+from glassworks.comparator.ground_truth import compute_truth
 from glassworks.shapley import exact_interventional_shapley
 
 

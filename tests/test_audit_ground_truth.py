@@ -6,7 +6,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import Lasso, LinearRegression, LogisticRegression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from glassworks.audit.ground_truth import compute_truth, supported_families
+from glassworks.comparator.ground_truth import compute_truth, supported_families
 from glassworks.shapley import exact_baseline_shapley, exact_interventional_shapley
 
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from glassworks.audit import metrics as M
+from glassworks.comparator import metrics as M
 
 finite = st.floats(-100, 100, allow_nan=False, allow_infinity=False)
 

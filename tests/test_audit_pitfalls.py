@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeRegressor
 
-from glassworks.audit import audit
-from glassworks.audit import metrics as M
-from glassworks.audit.explainers import KernelShap
-from glassworks.audit.scenarios import make_scenario
+from glassworks.comparator import audit
+from glassworks.comparator import metrics as M
+from glassworks.comparator.explainers import KernelShap
+from glassworks.comparator.scenarios import make_scenario
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from sklearn.linear_model import LinearRegression
 from sklearn.tree import DecisionTreeRegressor
 
-from glassworks.audit import AuditReport, audit
+from glassworks.comparator import AuditReport, audit
 from glassworks.shapley import exact_interventional_shapley
 
 
@@ -129,7 +129,7 @@ def test_bad_input(tree_model):
 
 
 def test_every_builtin_explainer_runs_and_exact_ones_are_exact(tree_model):
-    from glassworks.audit.explainers import EXPLAINERS
+    from glassworks.comparator.explainers import EXPLAINERS
 
     m, X = tree_model
     names = [e for e in EXPLAINERS if e != "maple"]  # MAPLE: tests/test_audit_glassworks.py

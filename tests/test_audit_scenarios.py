@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from glassworks.audit import audit
-from glassworks.audit.scenarios import SCENARIOS, make_scenario
+from glassworks.comparator import audit
+from glassworks.comparator.scenarios import SCENARIOS, make_scenario
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

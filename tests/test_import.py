@@ -31,3 +31,17 @@ def test_lazy_exports_resolve():
         assert "not_a_thing" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("unknown attribute did not raise")
+
+
+def test_audit_stays_the_function_after_submodule_imports():
+    # a subpackage named like the exported function would shadow it once imported
+    code = textwrap.dedent(
+        """
+        import glassworks.comparator.scenarios
+        import glassworks
+        from glassworks import audit
+        assert callable(glassworks.audit) and audit is glassworks.audit
+        assert glassworks.audit.__module__ == "glassworks.comparator.runner"
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

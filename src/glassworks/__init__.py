@@ -21,8 +21,8 @@ _EXPORTS = {
     "MapleClassifier": "glassworks.maple._classes",
     "MapleExplainer": "glassworks.maple.explainer",
     "RuleListClassifier": "glassworks.rules._classes",
-    "audit": "glassworks.audit.runner",
-    "AuditReport": "glassworks.audit.report",
+    "audit": "glassworks.comparator.runner",
+    "AuditReport": "glassworks.comparator.report",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

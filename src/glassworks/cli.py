@@ -110,7 +110,7 @@ def _demo_model(kind, task, seed, params):
 def _explainer_list(text):
     if text is None:
         return None
-    from glassworks.audit.explainers import EXPLAINERS
+    from glassworks.comparator.explainers import EXPLAINERS
 
     names = [s.strip() for s in text.split(",") if s.strip()]
     bad = [n for n in names if n not in EXPLAINERS]
@@ -129,7 +129,7 @@ def _rows(n, n_explain, rng):
 
 
 def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
-    from glassworks.audit import audit
+    from glassworks.comparator import audit
 
     model.fit(X, y)
     rows = _rows(len(X), n_explain, rng)
@@ -146,7 +146,7 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
 
 
 def run_audit(args, out=None):
-    from glassworks.audit.report import write_html
+    from glassworks.comparator.report import write_html
 
     out = sys.stdout if out is None else out
     rng = np.random.default_rng(args.seed)
@@ -154,7 +154,7 @@ def run_audit(args, out=None):
     if args.data is None:
         if args.target is not None:
             raise UsageError("--target needs --data.")
-        from glassworks.audit.scenarios import make_scenario
+        from glassworks.comparator.scenarios import make_scenario
         from glassworks.datasets import load_dataset
 
         n_explain = 25 if args.n_explain is None else args.n_explain

@@ -16,7 +16,7 @@ SCORECARD = (
 
 
 class AuditReport:
-    """The outcome of :func:`glassworks.audit.audit`.
+    """The outcome of :func:`glassworks.audit`.
 
     Attributes
     ----------

@@ -193,7 +193,7 @@ def audit(
         ``(name, f, estimand)`` with ``f(predict_fn, X, background) -> (n, d)``. None: a
         default set chosen for the model.
     metrics : list of str, default=None
-        Subset of :data:`glassworks.audit.metrics.METRICS`; None means all.
+        Subset of :data:`glassworks.comparator.metrics.METRICS`; None means all.
     random_state : int or None
         Seeds every explainer run. Per-instance seeds are drawn up front, so results are
         the same whatever ``n_jobs``.
@@ -216,7 +216,7 @@ def audit(
     --------
     >>> from sklearn.datasets import make_regression
     >>> from sklearn.linear_model import LinearRegression
-    >>> from glassworks.audit import audit
+    >>> from glassworks.comparator import audit
     >>> X, y = make_regression(n_samples=60, n_features=4, random_state=0)
     >>> report = audit(LinearRegression().fit(X, y), X[:5], explainers=["gradient"],
     ...                random_state=0)

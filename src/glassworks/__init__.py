@@ -23,6 +23,9 @@ _EXPORTS = {
     "RuleListClassifier": "glassworks.rules._classes",
     "audit": "glassworks.comparator.runner",
     "AuditReport": "glassworks.comparator.report",
+    "make_scenario": "glassworks.comparator.scenarios",
+    "explain_trees": "glassworks.shapley",
+    "decision_rules": "glassworks.tree.export",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

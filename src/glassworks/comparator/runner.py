@@ -163,6 +163,8 @@ def audit(
     k=None,
     n_reruns=2,
     progress=False,
+    engine="local",
+    spark=None,
 ):
     """Score post-hoc explainers against the exact ground truth of a fitted model.
 
@@ -207,6 +209,13 @@ def audit(
         Extra runs with other seeds, on up to 5 rows, to measure ``seed_spread``.
     progress : bool, default=False
         Show a progress bar (tqdm, on stderr).
+    engine : {"local", "spark"}, default="local"
+        Where the explainers' per-instance work runs: in this process (or ``n_jobs`` joblib
+        processes), or spread over the executors of a Spark session (needs pyspark; see
+        :func:`glassworks.spark.map_instances`). The numbers are the same for the same
+        ``random_state`` whatever the engine: per-instance seeds are drawn up front.
+    spark : pyspark.sql.SparkSession, default=None
+        The session for ``engine="spark"``; None means the active one.
 
     Returns
     -------
@@ -226,6 +235,8 @@ def audit(
     from .report import AuditReport
 
     t_start = time.perf_counter()
+    if engine not in ("local", "spark"):
+        raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
     X, feature_names = _check_X(X, model)
     n, d = X.shape
     rng = np.random.default_rng(random_state)
@@ -310,7 +321,10 @@ def audit(
     seeds = rng.integers(0, 2**31 - 1, size=(len(exps), n, 1 + n_reruns))
     rerun_rows = set(range(min(5, n)))
 
-    records = _run_all(ctx, local, seeds, rerun_rows, n_reruns, n_jobs, progress)
+    if engine == "spark":
+        records = _run_all_spark(ctx, local, seeds, rerun_rows, n_reruns, spark)
+    else:
+        records = _run_all(ctx, local, seeds, rerun_rows, n_reruns, n_jobs, progress)
 
     attributions, extras, failures = {}, {}, {}
     seconds_by = {}
@@ -433,6 +447,36 @@ def _run_all(ctx, local, seeds, rerun_rows, n_reruns, n_jobs, progress):
     if bar is not None:
         bar.close()
     return records
+
+
+class _ChunkRunner:
+    """``_run_chunk`` bound to one audit, as a picklable callable of the rows alone."""
+
+    def __init__(self, ctx, explainers, seeds, rerun_rows, n_reruns):
+        self.args = (ctx, explainers, seeds, rerun_rows, n_reruns)
+
+    def __call__(self, rows):
+        ctx, explainers, seeds, rerun_rows, n_reruns = self.args
+        return _run_chunk(ctx, explainers, rows, seeds, rerun_rows, n_reruns)
+
+
+def _run_all_spark(ctx, local, seeds, rerun_rows, n_reruns, spark):
+    """The per-instance work as Spark tasks: one task per chunk of rows, results in order."""
+    if not local:
+        return []
+    from glassworks.spark import map_instances, _get_session, _spark_context, _conf_parallelism
+
+    session = _get_session(spark)
+    sc = _spark_context(session)
+    parallelism = sc.defaultParallelism if sc is not None else _conf_parallelism(session)
+    n = ctx.X.shape[0]
+    n_chunks = min(n, 4 * max(1, int(parallelism)))
+    chunks = [c.tolist() for c in np.array_split(np.arange(n), n_chunks) if len(c)]
+    results = map_instances(
+        _ChunkRunner(ctx, local, seeds, rerun_rows, n_reruns), chunks, spark=session,
+        n_partitions=len(chunks),
+    )
+    return [rec for res in results for rec in res]
 
 
 def _row(ex, i, metric, value):

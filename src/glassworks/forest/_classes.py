@@ -293,7 +293,9 @@ class _BaseForest(BaseEstimator):
         p = self._packed
         w = np.full(len(self.estimators_), 1.0 / len(self.estimators_))
         with threads_for(X.shape[0] * len(w) * 16):
-            return predict_packed_kernel(*packed_walk_args(p), p["value"], w, X)
+            return predict_packed_kernel(
+                p["nodes"], p["nodes"].view(np.float64), p["node_offset"], p["value"], w, X
+            )
 
     def _oob_values(self, X, inbag):
         p = self._packed

@@ -39,7 +39,24 @@ def pack_trees(trees):
         ),
         "node_offset": node_offset,
         "value": np.ascontiguousarray(np.concatenate([t.value2d for t in trees])),
+        "nodes": _interleave(left, right, np.concatenate([t.feature for t in trees]),
+                             np.concatenate([t.threshold for t in trees]),
+                             np.concatenate([t.missing_go_to_left for t in trees])),
     }
+
+
+def _interleave(left, right, feature, threshold, missing):
+    """One row of 4 int64 per node: left, right, feature | missing-left << 32, threshold bits.
+
+    A walk step then reads one cache line instead of five arrays: on forests of millions of
+    nodes (deep trees on large data) the separate arrays make prediction memory-bound.
+    """
+    nodes = np.empty((left.shape[0], 4), dtype=np.int64)
+    nodes[:, 0] = left
+    nodes[:, 1] = right
+    nodes[:, 2] = np.where(feature >= 0, feature, 0) | (missing.astype(np.int64) << 32)
+    nodes[:, 3] = np.ascontiguousarray(threshold, dtype=np.float64).view(np.int64)
+    return nodes
 
 
 def packed_walk_args(packed):
@@ -79,31 +96,39 @@ def apply_packed_kernel(
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def predict_packed_kernel(
-    children_left, children_right, feature, threshold, missing_go_to_left, node_offset,
-    value, tree_weight, X
-):
+def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X):
     """Weighted sum over trees of the leaf values; (n_samples, n_outputs).
 
-    ``value`` is (n_nodes, n_outputs); ``tree_weight`` (n_trees,), e.g. ``1 / n_trees``.
+    ``nodes`` is the interleaved (n_nodes, 4) int64 layout of :func:`pack_trees` and
+    ``thresholds`` its float64 view; ``value`` is (n_nodes, n_outputs); ``tree_weight``
+    (n_trees,), e.g. ``1 / n_trees``.
     """
     n = X.shape[0]
     n_trees = node_offset.shape[0] - 1
     k = value.shape[1]
     out = np.zeros((n, k))
-    for i in prange(n):
+    # blocks of rows, tree by tree within a block: one tree's nodes stay in cache while the
+    # block walks it (per row, trees are still summed in order: the same result)
+    block = 256
+    n_blocks = (n + block - 1) // block
+    for b in prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
         for t in range(n_trees):
-            node = node_offset[t]
-            while children_left[node] != -1:
-                v = X[i, feature[node]]
-                if np.isnan(v):
-                    go_left = missing_go_to_left[node] != 0
-                else:
-                    go_left = v <= threshold[node]
-                node = children_left[node] if go_left else children_right[node]
             w = tree_weight[t]
-            for o in range(k):
-                out[i, o] += w * value[node, o]
+            root = node_offset[t]
+            for i in range(start, stop):
+                node = root
+                while nodes[node, 0] != -1:
+                    packed = nodes[node, 2]
+                    v = X[i, packed & 0xFFFFFFFF]
+                    if np.isnan(v):
+                        go_left = (packed >> 32) != 0
+                    else:
+                        go_left = v <= thresholds[node, 3]
+                    node = nodes[node, 0] if go_left else nodes[node, 1]
+                for o in range(k):
+                    out[i, o] += w * value[node, o]
     return out
 
 

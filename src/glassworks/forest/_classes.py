@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_random_state_seed, check_sample_weight
+from ..integrations.interpret import InterpretMixin
 from .._validation import reject_non_numeric as _reject_non_numeric
 from ._packed import (
     apply_packed_kernel,
@@ -115,7 +116,7 @@ def _resolve_n_jobs(n_jobs):
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else int(n_jobs)
 
 
-class _BaseForest(BaseEstimator):
+class _BaseForest(InterpretMixin, BaseEstimator):
     _criteria = ()
 
     def __init__(

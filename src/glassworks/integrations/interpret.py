@@ -25,11 +25,12 @@ def _feature_names(model, d):
 def _local_scores(model, expl, X):
     """(n, d) scores, (n,) base values and (n,) predicted scores of one output per row."""
     values, base = expl.values, expl.base_values
+    if expl.estimand == "local_slope":
+        # coefficients -> additive contributions, so that they sum (with the intercept) to
+        # the prediction as interpret's bar charts read them
+        Xa = np.asarray(expl.data, dtype=np.float64)
+        values = values * (Xa if values.ndim == 2 else Xa[:, :, None])
     if values.ndim == 2:
-        if expl.estimand == "local_slope":
-            # coefficients -> additive contributions, so that they sum (with the intercept) to
-            # the prediction as interpret's bar charts read them
-            values = values * np.asarray(X, dtype=np.float64)
         return values, base, base + values.sum(axis=1), None
     k = values.shape[2]
     if k == 2:
@@ -115,20 +116,44 @@ def explain_local(model, X, y=None, name=None):
     )
 
 
-def explain_global(model, name=None):
-    """interpret's global explanation of ``model``: its feature importances.
+def global_importances(model):
+    """One global importance score per feature, normalised to sum to 1, and what it is.
 
-    Uses ``model.feature_importances_`` (normalised impurity decrease for trees and forests;
-    each estimator documents its own).
+    - ``feature_importances_`` where the model has it (trees and forests: normalised total
+      impurity decrease, as scikit-learn);
+    - MAPLE: its DStump feature scores (``feature_scores_``), the ranking the paper uses to choose
+      the local models' features;
+    - a rule list: each rule's training support (the weight it captures) shared equally among
+      the features its conditions test; the default rule tests nothing.
+    """
+    if hasattr(model, "feature_importances_"):
+        scores, what = np.asarray(model.feature_importances_, dtype=np.float64), "impurity decrease"
+    elif hasattr(model, "feature_scores_"):
+        scores, what = np.asarray(model.feature_scores_, dtype=np.float64), "DStump score"
+    elif hasattr(model, "rules_"):
+        scores = np.zeros(model.n_features_in_)
+        for rule in model.rules_:
+            feats = sorted(set(rule.get("features", [])))
+            for j in feats:
+                scores[j] += float(rule["support"]) / len(feats)
+        what = "rule support"
+    else:
+        raise ValueError(
+            f"{type(model).__name__} has no global importance (feature_importances_, "
+            "feature_scores_ or rules_) to explain globally."
+        )
+    total = scores.sum()
+    return (scores / total if total > 0 else scores), what
+
+
+def explain_global(model, name=None):
+    """interpret's global explanation of ``model``: its global feature importances.
+
+    See :func:`global_importances` for what the scores are for each model family.
     """
     from interpret.api.templates import FeatureValueExplanation
 
-    importances = getattr(model, "feature_importances_", None)
-    if importances is None:
-        raise ValueError(
-            f"{type(model).__name__} has no feature_importances_ to explain globally."
-        )
-    importances = np.asarray(importances, dtype=np.float64)
+    importances, what = global_importances(model)
     names = _feature_names(model, importances.shape[0])
     internal = {
         "overall": {"names": names, "scores": list(importances)},
@@ -146,7 +171,7 @@ def explain_global(model, name=None):
         internal,
         feature_names=names,
         feature_types=["continuous"] * len(names),
-        name=name or f"{type(model).__name__} (global)",
+        name=name or f"{type(model).__name__} (global, {what})",
         selector=selector,
     )
 

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_random_state_seed, reject_non_numeric as _reject_non_numeric
 from ..explanation import Explanation
+from ..integrations.interpret import InterpretMixin
 from ..forest._packed import apply_packed_kernel, pack_trees, packed_walk_args, threads_for
 from ..tree._tree import Tree
 from .dstump import RANKINGS, dstump_scores, impurity_importance, rank_features
@@ -55,7 +56,7 @@ def _trees_of(fitted):
     return out
 
 
-class _BaseMaple(BaseEstimator):
+class _BaseMaple(InterpretMixin, BaseEstimator):
     """State and algorithms shared by the regressor and the classifier."""
 
     def __init__(
@@ -320,6 +321,15 @@ class _BaseMaple(BaseEstimator):
             ql, st["leaf_ptr"], st["leaf_rows"], n_train, bounds, indptr
         )
         return sp.csr_matrix((data, indices, indptr), shape=(X.shape[0], n_train))
+
+    def plot(self, x, *, k=10, max_features=15):
+        """Draw the MAPLE explanation of one point: local coefficients and neighbour weights.
+
+        See :func:`glassworks.plotting.plot_maple`; returns a matplotlib Figure.
+        """
+        from ..plotting import plot_maple
+
+        return plot_maple(self, x, k=k, max_features=max_features)
 
     def neighbors(self, X, k=10):
         """The ``k`` training rows with the most weight for each row of X.

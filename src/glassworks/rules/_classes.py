@@ -13,6 +13,7 @@ from sklearn.utils.validation import (
 )
 
 from .._validation import check_sample_weight
+from ..integrations.interpret import InterpretMixin
 from .bitvec import pack_columns, pack_vector
 from .equivalent_tree import rule_list_to_tree, set_covers
 from .greedy import greedy_rule_list
@@ -29,7 +30,7 @@ _ALGORITHMS = ("greedy", "optimal")
 _QUEUES = ("lower_bound", "curiosity")
 
 
-class RuleListClassifier(ClassifierMixin, BaseEstimator):
+class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
     """An ordered if / else-if / else list of rules; the first rule a sample matches decides.
 
     Each rule is a conjunction of conditions on the input features (``x <= t``, ``x > t``,
@@ -410,6 +411,15 @@ class RuleListClassifier(ClassifierMixin, BaseEstimator):
         return self._leaf_values[idx].copy()
 
     # -- explanations --------------------------------------------------------------------
+    def plot(self, ax=None):
+        """Draw the rule list as a table (see :func:`glassworks.plotting.plot_rules`).
+
+        Returns a matplotlib Figure.
+        """
+        from ..plotting import plot_rules
+
+        return plot_rules(self, ax=ax)
+
     def explain_rules(self, X):
         """For each sample, the rule that fired.
 

@@ -43,31 +43,9 @@ def _fmt(v, digits=3):
 # -- plot_tree ------------------------------------------------------------------------------
 def _resolve_tree(model_or_tree):
     """(Tree, is_classifier, class labels or None, feature names or None)."""
-    from .tree._tree import Tree
+    from .tree.export import resolve_tree
 
-    if isinstance(model_or_tree, Tree):
-        return model_or_tree, model_or_tree.n_outputs > 1, None, None
-    inner = getattr(model_or_tree, "tree_", None)
-    if inner is None:
-        if hasattr(model_or_tree, "get_params"):
-            from sklearn.exceptions import NotFittedError
-
-            raise NotFittedError(
-                f"This {type(model_or_tree).__name__} instance is not fitted yet: call fit "
-                "before plotting it."
-            )
-        raise TypeError(
-            "plot_tree expects a glassworks Tree or a fitted tree estimator (with a tree_ "
-            f"attribute), got {type(model_or_tree).__name__}."
-        )
-    if not isinstance(inner, Tree):
-        if hasattr(inner, "children_left") and hasattr(inner, "node_count"):
-            inner = Tree.from_sklearn(inner)  # a scikit-learn tree_
-        else:
-            raise TypeError(f"tree_ must be a glassworks Tree, got {type(inner).__name__}.")
-    classes = getattr(model_or_tree, "classes_", None)
-    names = getattr(model_or_tree, "feature_names_in_", None)
-    return inner, classes is not None and inner.n_outputs > 1, classes, names
+    return resolve_tree(model_or_tree)
 
 
 def _tree_layout(tree, max_depth):

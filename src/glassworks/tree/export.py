@@ -27,8 +27,12 @@ __all__ = ["export_text", "decision_rules"]
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def _resolve(model_or_tree):
-    """(tree, is_classifier, classes or None, feature_names_in_ or None) of the argument."""
+def resolve_tree(model_or_tree):
+    """(tree, is_classifier, classes or None, feature_names_in_ or None) of the argument.
+
+    Accepts a glassworks ``Tree``, a fitted estimator with a ``tree_`` (glassworks or
+    scikit-learn) or a fitted rule list (its equivalent tree). Shared by export and plotting.
+    """
     if isinstance(model_or_tree, Tree):
         return model_or_tree, model_or_tree.n_outputs > 1, None, None
     inner = getattr(model_or_tree, "tree_", None)
@@ -38,7 +42,7 @@ def _resolve(model_or_tree):
 
             raise NotFittedError(
                 f"This {type(model_or_tree).__name__} instance is not fitted yet: call fit "
-                "before exporting it."
+                "before reading its tree."
             )
         raise TypeError(
             "Expected a glassworks Tree or a fitted tree estimator (with a tree_ attribute), "
@@ -212,7 +216,7 @@ def export_text(
     |   |   |--- class: virginica
     <BLANKLINE>
     """
-    tree, classifier, classes, names_in = _resolve(model_or_tree)
+    tree, classifier, classes, names_in = resolve_tree(model_or_tree)
     max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
     spacing = _check_int(spacing, "spacing", 1)
     decimals = _check_int(decimals, "decimals", 0)
@@ -354,7 +358,7 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
     ...                class_names=iris.target_names)
     ['petal width (cm) <= 0.80 => class setosa (p=1.00, n=50)']
     """
-    tree, classifier, classes, names_in = _resolve(model_or_tree)
+    tree, classifier, classes, names_in = resolve_tree(model_or_tree)
     decimals = _check_int(decimals, "decimals", 0)
     names = _feature_names(tree, feature_names, names_in)
     if classifier:

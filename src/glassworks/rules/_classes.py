@@ -367,12 +367,31 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 acc[c[0]] = True
             feats[r] = acc
         self._tested = feats
-        try:
-            tree, _ = rule_list_to_tree(self._antecedents, self._leaf_values, d)
-            self.tree_ = set_covers(tree, Z_full, w_full)
-        except ValueError as exc:  # a huge list of conjunctions: no equivalent tree
-            self.tree_ = None
-            self._tree_error = str(exc)
+        # the equivalent tree is built on first use (``tree_``): on small data building it
+        # and walking the training rows for its covers cost as much as the whole fit. Only
+        # the columns the rules test are kept for the covers (the tree splits on no other).
+        used = np.flatnonzero(acc)
+        self._cover_data = (used, np.ascontiguousarray(Z_full[:, used]), np.asarray(w_full))
+        self.__dict__.pop("tree_", None)
+        self.__dict__.pop("_tree_error", None)
+
+    @property
+    def tree_(self):
+        """The equivalent flat decision tree (same ``predict_proba``), None when the list
+        needs too large a tree (``_tree_error`` says why); built once, on first access."""
+        if "tree_" not in self.__dict__:
+            check_is_fitted(self, "rules_")
+            used, Zu, w_full = self._cover_data
+            d = self.n_features_in_
+            try:
+                tree, _ = rule_list_to_tree(self._antecedents, self._leaf_values, d)
+                Z = np.zeros((Zu.shape[0], d))
+                Z[:, used] = Zu
+                self.__dict__["tree_"] = set_covers(tree, Z, w_full)
+            except ValueError as exc:  # a huge list of conjunctions: no equivalent tree
+                self.__dict__["tree_"] = None
+                self.__dict__["_tree_error"] = str(exc)
+        return self.__dict__["tree_"]
 
     @property
     def antecedents_(self):

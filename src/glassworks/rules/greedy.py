@@ -9,16 +9,19 @@ list can have a smaller objective. Prune: keep the prefix with the smallest obje
 ``lam`` per rule, the objective the optimal search minimises), so ``lam`` means the same for
 both algorithms.
 
-Three scores are tried and the list with the smallest objective is kept (each is a few
-milliseconds): 0, the Gini gain of the split captured / uncaptured; 1, the rule's
+Three scores are tried and the list with the smallest objective is kept: 0, the Gini gain of the split captured / uncaptured; 1, the rule's
 Laplace-corrected precision; 2, the Gini gain counting the captured side's (final) errors
 twice instead of its impurity.
+
+The whole search (the three scores, growing, the lookahead bound and the pruning) is one
+compiled call, :func:`greedy_kernel`: on small data the per-step Python overhead of driving
+the kernels from Python cost more than the counting itself.
 """
 
 import numpy as np
 from numba import njit
 
-from .bitvec import capture_counts, ctz64, popcount64
+from .bitvec import ctz64, masked_count, popcount64
 
 _CRITERIA = (0, 1, 2)
 
@@ -96,6 +99,126 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
     return best, best_score
 
 
+@njit(cache=True, nogil=True)
+def _prefix_objectives(R, n_rules, Y, w, unit, lam, W):
+    """Objective of every prefix (0 .. n_rules rules) of the list with captures ``R``."""
+    k, nw = Y.shape
+    UY = Y.copy()
+    ones = np.full(nw, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    tot = np.zeros(k)
+    for c in range(k):
+        tot[c] = masked_count(UY[c], ones, w, unit)
+    objs = np.empty(n_rules + 1)
+    objs[0] = (tot.sum() - tot.max()) / W
+    mistakes = 0.0
+    cap = np.zeros(k)
+    for K in range(n_rules):
+        for c in range(k):
+            cap[c] = masked_count(R[K], UY[c], w, unit)
+        mistakes += cap.sum() - cap.max()
+        for c in range(k):
+            for j in range(nw):
+                UY[c, j] &= ~R[K, j]
+        for c in range(k):
+            tot[c] = tot[c] - cap[c]
+        objs[K + 1] = (mistakes + tot.sum() - tot.max()) / W + lam * (K + 1)
+    return objs
+
+
+@njit(cache=True, nogil=True)
+def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
+    """Grow and prune the list for one score; returns (rules padded with -1, objective)."""
+    m, nw = A.shape
+    k = Y.shape[0]
+    UY = Y.copy()
+    lam_w = lam * W
+    ones = np.full(nw, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    rest = np.zeros(k)
+    for c in range(k):
+        rest[c] = masked_count(UY[c], ones, w, unit)
+    mistakes = 0.0
+    best = rest.sum() - rest.max()
+    rules = np.full((16, max_card), -1, dtype=np.int64)
+    R = np.zeros((16, nw), dtype=np.uint64)
+    n_rules = 0
+    skip = np.zeros(m, dtype=np.bool_)
+    conj = np.empty(max_card, dtype=np.int64)
+    C = np.empty(nw, dtype=np.uint64)
+    cap = np.zeros(k)
+    while limit < 0 or n_rules < limit:
+        # CORELS's lookahead bound: a longer list costs at least the mistakes made so far plus
+        # one more rule; once that cannot beat the best prefix, growing further is pointless
+        if mistakes + lam_w * (n_rules + 1) >= best:
+            break
+        skip[:] = False
+        a, score = best_condition_kernel(A, UY, ones, w, unit, skip, min_count, criterion)
+        if a < 0:
+            break
+        conj[0] = a
+        nc = 1
+        for j in range(nw):
+            C[j] = A[a, j]
+        skip[a] = True
+        while nc < max_card:
+            a2, s2 = best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion)
+            if a2 < 0 or s2 <= score + 1e-12 * abs(score) + 1e-300:
+                break
+            conj[nc] = a2
+            nc += 1
+            skip[a2] = True
+            for j in range(nw):
+                C[j] &= A[a2, j]
+            score = s2
+        s = 0.0
+        for c in range(k):
+            cap[c] = masked_count(C, UY[c], w, unit)
+            s += cap[c]
+        if cap.sum() <= 0:
+            break
+        if n_rules == rules.shape[0]:  # grow the buffers
+            bigger = np.full((2 * n_rules, max_card), -1, dtype=np.int64)
+            bigger[:n_rules] = rules
+            rules = bigger
+            biggerR = np.zeros((2 * n_rules, nw), dtype=np.uint64)
+            biggerR[:n_rules] = R
+            R = biggerR
+        rules[n_rules, :nc] = np.sort(conj[:nc])
+        R[n_rules] = C
+        n_rules += 1
+        for c in range(k):
+            for j in range(nw):
+                UY[c, j] &= ~C[j]
+        mistakes += cap.sum() - cap.max()
+        for c in range(k):
+            rest[c] = rest[c] - cap[c]
+        best = min(best, mistakes + rest.sum() - rest.max() + lam_w * n_rules)
+    objs = _prefix_objectives(R, n_rules, Y, w, unit, lam, W)
+    # the prefix with the smallest objective (ties: the shorter)
+    keep = 0
+    for r in range(1, n_rules + 1):
+        if objs[r] + 1e-12 * r < objs[keep] + 1e-12 * keep:
+            keep = r
+    return rules[:keep].copy(), objs[keep]
+
+
+@njit(cache=True, nogil=True)
+def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
+    """The greedy list for one score (``criterion`` >= 0) or, with ``criterion = -1``, for
+    each of the three, keeping the smallest objective (ties: the first). ``limit < 0`` means
+    no limit on the number of rules. Returns rules as rows of indices into ``A``, padded with
+    -1."""
+    if criterion >= 0:
+        return _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion)[0]
+    best = np.full((0, max_card), -1, dtype=np.int64)
+    best_obj = np.inf
+    for crit in range(3):
+        rules, obj = _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, crit)
+        if obj < best_obj - 1e-12:
+            best = rules
+            best_obj = obj
+    return best
+
+
 def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_count=0.0,
                      criterion=None):
     """Sequential covering over single conditions ``A``.
@@ -123,86 +246,10 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_coun
     list of tuple of int
         The rules, each a tuple of indices into ``A``.
     """
-    if criterion is None:
-        best, best_obj = [], np.inf
-        for crit in _CRITERIA:
-            rules = greedy_rule_list(
-                A, Y, w, unit, lam, max_card=max_card, max_rules=max_rules,
-                min_count=min_count, criterion=crit,
-            )
-            obj = prefix_objectives(conjunction_captures(A, rules), Y, w, unit, lam)[-1]
-            if obj < best_obj - 1e-12:
-                best, best_obj = rules, obj
-        return best
-    m, nw = A.shape
-    limit = np.inf if max_rules is None else int(max_rules)
-    UY = Y.copy()
-    W = float(w.sum())
-    lam_w = lam * W
-    ones = np.full(nw, ~np.uint64(0), dtype=np.uint64)
-    rest = capture_counts(UY, ones[None, :], w, bool(unit))[:, 0]
-    mistakes = 0.0
-    best = rest.sum() - rest.max()
-    rules = []
-    while len(rules) < limit:
-        # CORELS's lookahead bound: a longer list costs at least the mistakes made so far plus
-        # one more rule; once that cannot beat the best prefix, growing further is pointless
-        if mistakes + lam_w * (len(rules) + 1) >= best:
-            break
-        skip = np.zeros(m, dtype=np.bool_)
-        a, score = best_condition_kernel(A, UY, ones, w, bool(unit), skip, float(min_count),
-                                         int(criterion))
-        if a < 0:
-            break
-        conj = [int(a)]
-        C = A[a].copy()
-        skip[a] = True
-        while len(conj) < max_card:
-            a2, s2 = best_condition_kernel(A, UY, C, w, bool(unit), skip, float(min_count),
-                                           int(criterion))
-            if a2 < 0 or s2 <= score + 1e-12 * abs(score) + 1e-300:
-                break
-            conj.append(int(a2))
-            skip[a2] = True
-            C &= A[a2]
-            score = s2
-        cap = capture_counts(C[None, :], UY, w, bool(unit))[0]
-        if cap.sum() <= 0:
-            break
-        rules.append(tuple(sorted(conj)))
-        UY &= ~C[None, :]
-        mistakes += cap.sum() - cap.max()
-        rest = rest - cap
-        best = min(best, mistakes + rest.sum() - rest.max() + lam_w * len(rules))
-    objs = prefix_objectives(conjunction_captures(A, rules), Y, w, unit, lam)
-    # the prefix with the smallest objective (ties: the shorter)
-    keep = int(np.argmin(np.asarray(objs) + 1e-12 * np.arange(len(objs))))
-    return rules[:keep]
-
-
-def conjunction_captures(A, rules):
-    """Bit vectors of the rules' conjunctions, shape (n_rules, n_words)."""
-    out = np.empty((len(rules), A.shape[1]), dtype=np.uint64)
-    for r, conj in enumerate(rules):
-        v = A[conj[0]].copy()
-        for a in conj[1:]:
-            v &= A[a]
-        out[r] = v
-    return out
-
-
-def prefix_objectives(R, Y, w, unit, lam):
-    """Objective of every prefix (0 .. n_rules rules) of the list with captures ``R``."""
-    W = float(w.sum())
-    UY = Y.copy()
-    ones = np.full((1, Y.shape[1]), ~np.uint64(0), dtype=np.uint64)
-    tot = capture_counts(UY, ones, w, bool(unit))[:, 0]
-    mistakes = 0.0
-    objs = [(tot.sum() - tot.max()) / W]
-    for K in range(R.shape[0]):
-        cap = capture_counts(R[K : K + 1], UY, w, bool(unit))[0]
-        mistakes += cap.sum() - cap.max()
-        UY &= ~R[K][None, :]
-        tot = tot - cap
-        objs.append((mistakes + tot.sum() - tot.max()) / W + lam * (K + 1))
-    return objs
+    rules = greedy_kernel(
+        np.ascontiguousarray(A, dtype=np.uint64), np.ascontiguousarray(Y, dtype=np.uint64),
+        np.ascontiguousarray(w, dtype=np.float64), bool(unit), float(lam), float(w.sum()),
+        int(max_card), -1 if max_rules is None else int(max_rules), float(min_count),
+        -1 if criterion is None else int(criterion),
+    )
+    return [tuple(int(a) for a in row if a >= 0) for row in rules.tolist()]

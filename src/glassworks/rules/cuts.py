@@ -49,54 +49,59 @@ def few_distinct_cuts_kernel(Zt, w, n_cuts):
 
 
 @njit(cache=True, nogil=True)
-def next_above_kernel(x, w, vals):
-    """For each sorted value ``vals[t]``, the smallest valid ``x`` above it (one pass)."""
-    m = vals.shape[0]
-    hi = np.full(m, np.inf)
-    for i in range(x.shape[0]):
-        v = x[i]
-        if np.isnan(v) or w[i] <= 0.0:
+def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
+    """Fill ``out`` / ``counts`` for the columns flagged in ``needs``: cuts just above the
+    weighted quantiles ``levels`` (inverted CDF among the data values), each the midpoint up
+    to the next distinct value; the top value is never a cut (nothing above it)."""
+    c, n = Zt.shape
+    for r in range(c):
+        if not needs[r]:
             continue
-        # cuts below v: v is a candidate for the largest of them, t = (number below) - 1
-        lo_i = 0
-        hi_i = m
-        while lo_i < hi_i:
-            mid = (lo_i + hi_i) >> 1
-            if vals[mid] < v:
-                lo_i = mid + 1
-            else:
-                hi_i = mid
-        t = lo_i - 1
-        if t >= 0 and v < hi[t]:
-            hi[t] = v
-    return hi
+        x = Zt[r]
+        nv = 0
+        for i in range(n):
+            if not np.isnan(x[i]) and w[i] > 0.0:
+                nv += 1
+        xv = np.empty(nv)
+        wv = np.empty(nv)
+        t = 0
+        for i in range(n):
+            if not np.isnan(x[i]) and w[i] > 0.0:
+                xv[t] = x[i]
+                wv[t] = w[i]
+                t += 1
+        if unit:
+            xs = np.sort(xv)
+            pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
+        else:
+            order = np.argsort(xv)
+            xs = xv[order]
+            cum = np.cumsum(wv[order])
+            total = cum[-1]
+            pos = np.searchsorted(cum, levels * total - 1e-9 * total)
+        pos = np.minimum(np.maximum(pos, 0), nv - 1)
+        vals = np.unique(xs[pos])
+        xmax = xs[nv - 1]
+        if vals[-1] == xmax:  # nothing above the top cut: use the next value down
+            below = xmax
+            for i in range(nv - 1, -1, -1):
+                if xs[i] < xmax:
+                    below = xs[i]
+                    break
+            tmp = vals.copy()
+            tmp[-1] = below
+            vals = np.unique(tmp)
+        for q in range(vals.shape[0]):
+            hi = xs[np.searchsorted(xs, vals[q], side="right")]
+            out[r, q] = vals[q] + (hi - vals[q]) / 2.0
+        counts[r] = vals.shape[0]
 
 
 def column_cuts(Z, w, columns, n_cuts):
     """Cuts of each listed column of ``Z`` (see the module docstring); a list of arrays."""
     Zt = np.ascontiguousarray(Z[:, columns].T)
     out, counts, needs = few_distinct_cuts_kernel(Zt, w, int(n_cuts))
-    result = [out[r, : counts[r]] for r in range(len(columns))]
-    levels = np.arange(1, n_cuts + 1) / (n_cuts + 1)
-    unit = bool(np.all(w == 1.0))
-    for r in np.flatnonzero(needs):
-        x = Zt[r]
-        ok = ~np.isnan(x) & (w > 0)
-        xv, wv = x[ok], w[ok]
-        n = xv.size
-        if unit:
-            pos = np.clip(np.ceil(levels * n - 1e-9 * n).astype(np.int64) - 1, 0, n - 1)
-            vals = np.partition(xv, pos)[pos]
-        else:
-            order = np.argsort(xv)
-            cum = np.cumsum(wv[order])
-            total = cum[-1]
-            pos = np.searchsorted(cum, levels * total - 1e-9 * total, side="left")
-            vals = xv[order][np.clip(pos, 0, n - 1)]
-        vals = np.unique(vals)
-        xmax = xv.max()
-        if vals[-1] == xmax:  # nothing above the top cut: use the next value down
-            vals = np.unique(np.r_[vals[:-1], xv[xv < xmax].max()])
-        hi = next_above_kernel(xv, np.ones(n), vals)
-        result[r] = vals + (hi - vals) / 2.0
-    return result
+    if needs.any():
+        levels = np.arange(1, n_cuts + 1) / (n_cuts + 1)
+        quantile_cuts_kernel(Zt, w, needs, levels, bool(np.all(w == 1.0)), out, counts)
+    return [out[r, : counts[r]] for r in range(len(columns))]

@@ -194,20 +194,23 @@ def base_conditions(Z, w, kinds, categories, n_cuts, ready_made):
     cuts = {}
     if num_cols.size:
         cuts = dict(zip(num_cols.tolist(), column_cuts(Z, w, num_cols, int(n_cuts))))
+    valid = w > 0
+    Zv = Z[valid] if not valid.all() else Z
+    nan_cols = np.isnan(Zv).any(axis=0).tolist()
     for j, kind in enumerate(kinds):
-        x = Z[:, j]
-        has_nan = bool(np.isnan(x[w > 0]).any())
+        has_nan = nan_cols[j]
         if kind == "num":
-            for t in cuts[j]:
-                conds.append((j, LE, float(t)))
-                conds.append((j, GT, float(t)))
+            for t in cuts[j].tolist():
+                conds.append((j, LE, t))
+                conds.append((j, GT, t))
         else:
-            present = np.unique(x[(w > 0) & ~np.isnan(x)]).astype(np.int64)
+            x = Zv[:, j]
+            present = np.unique(x[~np.isnan(x)]).astype(np.int64)
             if ready_made:
                 present = present[present == 1]  # a column is one antecedent: "col is true"
             elif present.size + has_nan <= 1:
                 present = present[:0]
-            for c in present:
+            for c in present.tolist():
                 conds.append((j, EQ, float(c)))
         if has_nan and not ready_made:
             conds.append((j, ISNAN, np.nan))
@@ -313,18 +316,17 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
             break
     captures = np.concatenate(all_packed, axis=0)
     support = np.concatenate(all_support)
-    # drop duplicates (same rows captured) and antecedents capturing every (weighted) row
-    seen = set()
-    keep_idx = []
-    for i in range(captures.shape[0]):
-        if support[i] >= 1.0 - 1e-12:
-            continue
-        key = captures[i].tobytes()
-        if key in seen:
-            continue
-        seen.add(key)
-        keep_idx.append(i)
-    keep_idx = np.asarray(keep_idx, dtype=np.int64)
+    # drop duplicates (same rows captured; the first kept) and antecedents capturing every
+    # (weighted) row
+    cand = np.flatnonzero(support < 1.0 - 1e-12)
+    if cand.size:
+        rows = np.ascontiguousarray(captures[cand]).view(
+            np.dtype((np.void, captures.dtype.itemsize * captures.shape[1]))
+        ).ravel()
+        _, first = np.unique(rows, return_index=True)
+        keep_idx = cand[np.sort(first)]
+    else:
+        keep_idx = cand.astype(np.int64)
     return (
         [all_ante[i] for i in keep_idx],
         np.ascontiguousarray(captures[keep_idx]),

@@ -91,6 +91,33 @@ def test_selection_equals_refitting_every_count():
     assert m.n_features_kept_ == int(np.argmin(rmse)) + 1
 
 
+
+def test_wide_data_selection_and_predictions_equal_brute_force():
+    """Enough features for the kernels' BLAS Gram path: same answers as per-point refits."""
+    rng = np.random.RandomState(5)
+    d = 12
+    X = rng.normal(size=(160, d))
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.3 * X[:, 3:].sum(1) + 0.1 * rng.normal(size=160)
+    Xv = rng.normal(size=(30, d))
+    yv = np.sin(Xv[:, 0]) + Xv[:, 1] * Xv[:, 2] + 0.3 * Xv[:, 3:].sum(1)
+    m = MapleRegressor(forest=_sk_forest(15), random_state=0).fit(X, y, Xv, yv)
+    W = _brute_weights(m, Xv)
+    rank = m.feature_ranking_
+    rmse = []
+    for k in range(1, d + 1):
+        cols = rank[:k]
+        p = [Ridge(alpha=m.alpha).fit(X[:, cols], y, sample_weight=W[i])
+             .predict(Xv[i:i + 1, cols])[0] for i in range(len(Xv))]
+        rmse.append(np.sqrt(np.mean((np.array(p) - yv) ** 2)))
+    np.testing.assert_allclose(m.validation_rmse_, rmse, rtol=1e-9)
+    m = MapleRegressor(forest=_sk_forest(15), n_features_to_keep=10, random_state=0).fit(X, y)
+    Xq = rng.normal(size=(25, d))
+    W = _brute_weights(m, Xq)
+    kf = m.kept_features_
+    expected = [Ridge(alpha=m.alpha).fit(m.X_train_[:, kf], m._Y_train[:, 0], sample_weight=W[i])
+                .predict(Xq[i:i + 1, kf])[0] for i in range(len(Xq))]
+    np.testing.assert_allclose(m.predict(Xq), expected, rtol=0, atol=1e-8)
+
 def test_linear_target_recovers_coefficients():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(400, 4))

@@ -11,6 +11,7 @@ The work happens in :mod:`.neighbourhood` (leaf -> rows index, weights) and :mod
 """
 
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +22,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._validation import check_random_state_seed, reject_non_numeric as _reject_non_numeric
 from ..explanation import Explanation
 from ..integrations.interpret import InterpretMixin
-from ..forest._packed import apply_packed_kernel, pack_trees, packed_walk_args, threads_for
+from ..forest._packed import (
+    PARALLEL_WORK,
+    apply_packed_kernel,
+    pack_trees,
+    packed_walk_args,
+    threads_for,
+)
 from ..tree._tree import Tree
 from .dstump import RANKINGS, dstump_scores, impurity_importance, rank_features
 from .neighbourhood import (
@@ -42,6 +49,24 @@ def _reject_frame_non_numeric(X):
 
 
 _FORESTS = ("rf", "gbrt")
+
+
+@contextmanager
+def _kernel_threads(work):
+    """Threads for the local-ridge kernels: Numba's over the queries, BLAS's pinned to one.
+
+    The kernels call BLAS (gemm) once per query from inside ``prange``; a threaded BLAS there
+    would start its own threads on cores the other queries already use.
+    """
+    with threads_for(work):
+        if work < PARALLEL_WORK:
+            yield
+            return
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba calls: load it to pin it)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield
 
 
 def _trees_of(fitted):
@@ -232,7 +257,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             Xr = np.ascontiguousarray(X_fit[:, ranking])
             Xvr = np.ascontiguousarray(X_val[:, ranking])
             qleaves = self._query_leaves(X_val, state)
-            with threads_for(self._solve_work(len(X_val), X_fit.shape[0], d)):
+            with _kernel_threads(self._solve_work(len(X_val), X_fit.shape[0], d)):
                 sse = selection_sse_kernel(
                     qleaves, state["leaf_ptr"], state["leaf_rows"], chunk_bounds(len(X_val)),
                     Xr, Y_fit, Xvr, np.ascontiguousarray(Y_val), float(self.alpha),
@@ -268,7 +293,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         st = self._state_
         qleaves = self._query_leaves(X)
         work = self._solve_work(X.shape[0], self._Xk_train.shape[0], self._Xk_train.shape[1])
-        with threads_for(work):
+        with _kernel_threads(work):
             coef_k, intercept = local_ridge_kernel(
                 qleaves, st["leaf_ptr"], st["leaf_rows"], chunk_bounds(X.shape[0]),
                 self._Xk_train, self._Y_train, float(self.alpha),

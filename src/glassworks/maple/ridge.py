@@ -22,6 +22,9 @@ from numba import njit, prange
 
 from .neighbourhood import accumulate_weights
 
+# below this many features a plain loop beats a BLAS call's fixed cost
+_BLAS_MIN_K = 8
+
 
 @njit(cache=True, nogil=True)
 def _weighted_system(nt, touched, scratch, Xtr, Y, alpha, xbar, ybar, G, R, block, yblock):
@@ -57,7 +60,14 @@ def _weighted_system(nt, touched, scratch, Xtr, Y, alpha, xbar, ybar, G, R, bloc
             block[a, j] = sw * (Xtr[r, j] - xbar[j])
         for o in range(m):
             yblock[a, o] = sw * (Y[r, o] - ybar[o])
-    _gram_lower(block, yblock, nt, G, R)
+    if k >= _BLAS_MIN_K:
+        # BLAS gemm: the callers pin BLAS to one thread around these parallel kernels
+        # (see ``_classes._kernel_threads``), so each Numba thread runs its own serial gemm
+        B = block[:nt]
+        G[:, :] = B.T @ B
+        R[:, :] = B.T @ yblock[:nt]
+    else:
+        _gram_lower(block, yblock, nt, G, R)
     for j in range(k):
         G[j, j] += alpha
 

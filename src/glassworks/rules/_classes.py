@@ -211,9 +211,12 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
             if X.shape[1] == 0:
                 raise ValueError("Found array with 0 feature(s) while a minimum of 1 is required.")
+            factorized = {}
             if reset:
-                self._kinds, self._categories, self._ready_made = analyse_columns(X)
-            Z = encode(X, self._kinds, self._categories)
+                self._kinds, self._categories, self._ready_made = analyse_columns(
+                    X, factorized
+                )
+            Z = encode(X, self._kinds, self._categories, factorized)
             if y is not None:
                 y = column_or_1d(y, warn=True)
                 check_consistent_length(Z, y)

@@ -54,15 +54,21 @@ def _sorted_categories(values):
     import pandas as pd
 
     values = values if isinstance(values, pd.Series) else pd.Series(values)
-    uniq = [v for v in values.dropna().unique() if not _isna_scalar(v)]
+    return _sorted_values([v for v in values.dropna().unique() if not _isna_scalar(v)])
+
+
+def _sorted_values(uniq):
     try:
         return list(sorted(uniq))
     except TypeError:  # mixed types: a stable order all the same
         return list(sorted(uniq, key=lambda v: (type(v).__name__, str(v))))
 
 
-def analyse_columns(X):
+def analyse_columns(X, factorized=None):
     """Decide each column's kind from the training data.
+
+    ``factorized``, a dict, receives ``{column: (codes, uniques)}`` of the categorical columns
+    of a DataFrame, for :func:`encode` to reuse (hashing a string column once, not twice).
 
     Returns
     -------
@@ -92,7 +98,11 @@ def analyse_columns(X):
                 categories.append(None)
             else:
                 kinds.append("cat")
-                categories.append(_sorted_categories(s))
+                codes, uniques = pd.factorize(s, use_na_sentinel=True)
+                if factorized is not None:
+                    factorized[len(kinds) - 1] = (codes, uniques)
+                # factorize leaves every kind of missing value out of ``uniques``
+                categories.append(_sorted_values(list(uniques)))
         ready_made = len(kinds) > 0 and all(_is_bool_dtype(dt) for dt in X.dtypes)
         return kinds, categories, ready_made
     arr = np.asarray(X)
@@ -112,8 +122,11 @@ def analyse_columns(X):
     return kinds, categories, False
 
 
-def encode(X, kinds, categories):
-    """Encode X (DataFrame or array) as float64 (n_samples, n_features); see module docstring."""
+def encode(X, kinds, categories, factorized=None):
+    """Encode X (DataFrame or array) as float64 (n_samples, n_features); see module docstring.
+
+    ``factorized``: the categorical columns' ``(codes, uniques)`` from :func:`analyse_columns`
+    on this same X, reused instead of factorising again."""
     import pandas as pd
 
     n = X.shape[0]
@@ -134,7 +147,10 @@ def encode(X, kinds, categories):
             Z[:, j] = v
         else:
             # factorise (hashing), then map the few distinct values to category codes
-            codes, uniques = pd.factorize(pd.Series(col), use_na_sentinel=True)
+            if factorized is not None and j in factorized:
+                codes, uniques = factorized[j]
+            else:
+                codes, uniques = pd.factorize(pd.Series(col), use_na_sentinel=True)
             lookup = {v: i for i, v in enumerate(categories[j])}
             mapped = np.array(
                 [_lookup(lookup, u) for u in uniques] + [np.nan], dtype=np.float64

@@ -62,13 +62,21 @@ _EPS = np.finfo(np.float64).eps
 # parallel launch ends on a barrier, which on a busy machine can cost more than it saves
 _PARALLEL_WORK = 1_000_000
 _PARALLEL_CUTS = 200_000
-# nodes of at most this many samples are searched on compressed histograms (their distinct bins
-# only) instead of full ones
-_TINY = 48
+# nodes of at most this many samples are searched without histograms: on their samples kept
+# sorted by bin per feature (sorted once when a node first gets this small, then split stably
+# into the children), whose runs of equal bins form compressed histograms (the node's distinct
+# bins only) at a cost proportional to the node's size rather than to the number of bins; a
+# deep tree's many small nodes would otherwise pay for clearing, subtracting and scanning full
+# histograms
+_TINY = 2048
+# ... but sorting a node pays off only over the levels below it: with fewer than this many
+# levels left to grow (max_depth), nodes above _TINIEST samples keep histograms
+_SORT_LEVELS = 6
+_TINIEST = 48
 
 # integer record fields
-_START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF = range(12)
-_NI = 12
+_START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF, _SRT = range(13)
+_NI = 13
 # float record fields
 _IMP, _WN, _IMPROVEMENT, _SQSUM = range(4)
 
@@ -112,43 +120,70 @@ def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
 
 
 @njit(cache=True, nogil=True)
-def _compress(Xb, f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc, bins_c):
-    """Histogram of feature f over a tiny node, on its distinct bins only.
+def _sort_node(Xb, idx, start, end, srt, sbin, counts):
+    """Write the node's samples, sorted by (bin, row) for each feature, to ``srt[f, start:end]``
+    and their bins to ``sbin[f, start:end]``.
+
+    A counting sort (stable: ``idx[start:end]`` is in row order), linear in the node's size.
+    """
+    NB = counts.shape[0] - 1
+    for f in range(Xb.shape[1]):
+        for b in range(NB + 1):
+            counts[b] = 0
+        for i in range(start, end):
+            counts[np.int64(Xb[idx[i], f]) + 1] += 1
+        counts[0] = start
+        for b in range(1, NB + 1):
+            counts[b] += counts[b - 1]
+        row = srt[f]
+        rowb = sbin[f]
+        for i in range(start, end):
+            s = idx[i]
+            b = Xb[s, f]
+            row[counts[b]] = s
+            rowb[counts[b]] = b
+            counts[b] += 1
+
+
+@njit(cache=True, nogil=True)
+def _compress(f, srt, sbin, start, end, pw, is_clf, missing_bin, hc, bins_c):
+    """Histogram of feature f over a small node, on its distinct bins only.
 
     Rows ``0..L-1`` of ``hc`` hold the node's distinct non-missing bins ``bins_c[:L]`` in
-    increasing order, the last row its NaN; returns L. Same cuts as the full histogram, at a
-    cost proportional to the node's size rather than to the number of bins.
+    increasing order, the last row its NaN; returns L. The node's samples are read in their
+    sorted order ``srt[f, start:end]`` (bins ``sbin[f, start:end]``; the NaN bin is the
+    highest, so it comes last); each bin's sums are accumulated in row order, as the full
+    histograms are. ``pw[s]`` is (weight, class code) or (weight, weight * y) of sample s, one
+    cache line for the reads in bin order.
     """
     miss = hc.shape[0] - 1
     K = hc.shape[1]
     cnt = K - 1
     for k in range(K):
         hc[miss, k] = 0.0
+    row_f = srt[f]
+    rowb = sbin[f]
     L = 0
+    prev = -1
+    row = miss
     for i in range(start, end):
-        s = idx[i]
-        b = np.int64(Xb[s, f])
-        if b == missing_bin:
-            row = miss
-        else:
-            p = 0
-            while p < L and bins_c[p] < b:
-                p += 1
-            if p == L or bins_c[p] != b:
-                for q in range(L, p, -1):
-                    bins_c[q] = bins_c[q - 1]
-                    for k in range(K):
-                        hc[q, k] = hc[q - 1, k]
-                bins_c[p] = b
+        s = row_f[i]
+        b = np.int64(rowb[i])
+        if b != prev:
+            prev = b
+            if b == missing_bin:
+                row = miss
+            else:
+                row = L
+                bins_c[L] = b
                 for k in range(K):
-                    hc[p, k] = 0.0
+                    hc[L, k] = 0.0
                 L += 1
-            row = p
         if is_clf:
-            hc[row, codes[s]] += w[s]
+            hc[row, np.int64(pw[s, 1])] += pw[s, 0]
         else:
-            hc[row, 0] += w[s]
-            hc[row, 1] += wy[s]
+            hc[row, 0] += pw[s, 0]
+            hc[row, 1] += pw[s, 1]
         hc[row, cnt] += 1.0
     return L
 
@@ -156,8 +191,8 @@ def _compress(Xb, f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc, bin
 @njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-              w_total, max_features, rng, perm, cut, parallel, Xb, idx, codes, w, wy, is_clf,
-              hc, bins_c):
+              w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
+              hc, bins_c, srt, sbin, pw, keys, scratch):
     """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a tiny node without
     one, on its compressed histograms. Leaves r a leaf when nothing qualifies."""
     slot = ri[r, _SLOT]
@@ -190,6 +225,9 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
         # tiny node: draw features (as scikit-learn: until n_pick non-constant ones) and
         # search each on its compressed histogram
         tiny_miss = hc.shape[0] - 1
+        if ri[r, _SRT] == 0:
+            _sort_node(Xb, idx, start, end, srt, sbin, keys)
+            ri[r, _SRT] = 1
         best_lo_c = -1
         n_take = 0
         n_drawn = 0
@@ -203,12 +241,12 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
             else:
                 f = n_drawn
             n_drawn += 1
-            L = _compress(Xb, f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc, bins_c)
+            L = _compress(f, srt, sbin, start, end, pw, is_clf, missing_bin, hc, bins_c)
             if L == 0 or (L == 1 and hc[tiny_miss, K - 1] == 0.0):
                 continue
             n_take += 1
             best_cut_of_feature(hc, 0, L - 1, L, tiny_miss, totals, n_classes, criterion,
-                                min_samples_leaf, min_weight_leaf, row)
+                                min_samples_leaf, min_weight_leaf, row, scratch)
             if row[0] > best_proxy:
                 best_proxy = row[0]
                 best_f = f
@@ -218,8 +256,7 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
                 ml = np.int64(row[3])
         if best_f < 0:
             return
-        L = _compress(Xb, best_f, idx, start, end, codes, w, wy, is_clf, missing_bin, hc,
-                      bins_c)
+        L = _compress(best_f, srt, sbin, start, end, pw, is_clf, missing_bin, hc, bins_c)
         for b in range(best_lo_c + 1):
             for k in range(K):
                 left[k] += hc[b, k]
@@ -414,8 +451,20 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     n_free = np.full(1, pcap, dtype=np.int64)
     cut = np.empty((d, 4), dtype=np.float64)
     perm = np.empty(2 * d, dtype=np.int64)
-    hc = np.zeros((_TINY + 1, K), dtype=np.float64)
-    bins_c = np.empty(_TINY, dtype=np.int64)
+    hc = np.zeros((NB, K), dtype=np.float64)
+    bins_c = np.empty(NB, dtype=np.int64)
+    # small nodes' samples sorted per feature (pages are only touched once nodes get small)
+    srt = np.empty((d, m), dtype=np.int32)
+    sbin = np.empty((d, m), dtype=np.uint8)
+    pw = np.empty((n, 2), dtype=np.float64)
+    for i in range(n):
+        pw[i, 0] = w[i]
+        pw[i, 1] = codes[i] if is_clf else wy[i]
+    keys = np.empty(NB + 1, dtype=np.int64)
+    sbuf = np.empty(min(m, _TINY), dtype=np.int32)
+    bbuf = np.empty(min(m, _TINY), dtype=np.uint8)
+    side = np.zeros(n, dtype=np.uint8)
+    scratch = np.empty(K, dtype=np.float64)
 
     # root (zero is not a literal: literal arguments would compile extra specialisations)
     zero = np.int64(m - m)
@@ -431,6 +480,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     ri[0, _DEPTH] = 0
     ri[0, _PARENT] = -1
     ri[0, _SLOT] = slot
+    ri[0, _SRT] = 0
     if d > 0:
         for b in range(NB):
             for k in range(K):
@@ -448,7 +498,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
               missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
               min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb, idx,
-              codes, w, wy, is_clf, hc, bins_c)
+              is_clf, hc, bins_c, srt, sbin, pw, keys, scratch)
 
     best_first = max_leaf_nodes > 0
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
@@ -500,6 +550,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 left_side = go_missing_left
             else:
                 left_side = b <= b_lo
+            side[s] = left_side
             if left_side:
                 idx[pl] = s
                 pl += 1
@@ -524,6 +575,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             ri[c, _SLOT] = -1
             ri[c, _LEFT] = -1
             ri[c, _RIGHT] = -1
+            ri[c, _SRT] = 0
         for k in range(K):
             rt[lc, k] = rl[r, k]
             rt[rc, k] = rt[r, k] - rl[r, k]
@@ -538,10 +590,37 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                             min_samples_leaf, min_weight_leaf)
         split_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
                             min_samples_leaf, min_weight_leaf)
-        # tiny children are searched without a histogram
-        need_l = split_l and pl - start > _TINY
-        need_r = split_r and end - pl > _TINY
+        if ri[r, _SRT] == 1 and (split_l or split_r):
+            # the children's sorted samples: a stable split of the parent's
+            for ff in range(d):
+                row_f = srt[ff]
+                rowb = sbin[ff]
+                ql = start
+                qr = 0
+                for i in range(start, end):
+                    s = row_f[i]
+                    b = rowb[i]
+                    if side[s]:
+                        row_f[ql] = s
+                        rowb[ql] = b
+                        ql += 1
+                    else:
+                        sbuf[qr] = s
+                        bbuf[qr] = b
+                        qr += 1
+                for i in range(qr):
+                    row_f[ql + i] = sbuf[i]
+                    rowb[ql + i] = bbuf[i]
+            ri[lc, _SRT] = 1
+            ri[rc, _SRT] = 1
+        # small children are searched without a histogram
         ps = ri[r, _SLOT]
+        # (a node without a histogram has children without: they have no parent's to subtract)
+        shallow = max_depth - ri[lc, _DEPTH] < _SORT_LEVELS
+        need_l = split_l and ps >= 0 and (
+            pl - start > _TINY or (shallow and pl - start > _TINIEST))
+        need_r = split_r and ps >= 0 and (
+            end - pl > _TINY or (shallow and end - pl > _TINIEST))
         ri[r, _SLOT] = -1
         if need_l or need_r:
             if pl - start <= end - pl:
@@ -585,11 +664,11 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         _evaluate(lc, split_l, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
                   n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, codes, w, wy, is_clf, hc, bins_c)
+                  idx, is_clf, hc, bins_c, srt, sbin, pw, keys, scratch)
         _evaluate(rc, split_r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
                   n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, codes, w, wy, is_clf, hc, bins_c)
+                  idx, is_clf, hc, bins_c, srt, sbin, pw, keys, scratch)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)

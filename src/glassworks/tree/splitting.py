@@ -131,13 +131,14 @@ def feature_is_constant(h, lo, hi, n_bins, missing_bin):
 @njit(cache=True, nogil=True)
 def best_cut_of_feature(
     h, lo, hi, n_bins, missing_bin, totals, n_classes, criterion,
-    min_samples_leaf, min_weight_leaf, out,
+    min_samples_leaf, min_weight_leaf, out, left,
 ):
     """Best cut of one feature; writes ``out = [proxy, b_lo, b_hi, missing_left]``.
 
     ``out[0] = -inf`` when no cut satisfies ``min_samples_leaf`` and ``min_weight_leaf``.
     ``h`` is the feature's histogram (n_bins_total, n_channels); ``lo``/``hi`` bound the
-    non-empty bins; ``totals`` are the node's channel sums.
+    non-empty bins; ``totals`` are the node's channel sums; ``left`` is scratch of n_channels
+    (passed in: an allocation per call would cost more than a small node's whole search).
     """
     K = h.shape[1]
     cnt = K - 1
@@ -151,7 +152,6 @@ def best_cut_of_feature(
     first = _next_nonempty(h, start_bin, last, cnt)
     if first == -1:
         return
-    left = np.empty(K, dtype=np.float64)
     n_total = totals[cnt]
     best = -np.inf
     n_searches = 2 if has_missing else 1
@@ -193,19 +193,21 @@ def best_cut_of_feature(
 def best_cuts_parallel(hist, bin_ranges, features, n_bins, missing_bin, totals, n_classes,
                        criterion, min_samples_leaf, min_weight_leaf, out):
     """``out[j]`` = best cut of feature ``features[j]`` (see :func:`best_cut_of_feature`)."""
+    scratch = np.empty((features.shape[0], hist.shape[2]), dtype=np.float64)
     for j in prange(features.shape[0]):
         f = features[j]
         best_cut_of_feature(hist[f], bin_ranges[f, 0], bin_ranges[f, 1], n_bins[f], missing_bin,
                             totals, n_classes, criterion, min_samples_leaf, min_weight_leaf,
-                            out[j])
+                            out[j], scratch[j])
 
 
 @njit(cache=True, nogil=True)
 def best_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_classes,
                      criterion, min_samples_leaf, min_weight_leaf, out):
     """Serial twin of :func:`best_cuts_parallel`."""
+    scratch = np.empty(hist.shape[2], dtype=np.float64)
     for j in range(features.shape[0]):
         f = features[j]
         best_cut_of_feature(hist[f], bin_ranges[f, 0], bin_ranges[f, 1], n_bins[f], missing_bin,
                             totals, n_classes, criterion, min_samples_leaf, min_weight_leaf,
-                            out[j])
+                            out[j], scratch)

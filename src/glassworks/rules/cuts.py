@@ -49,11 +49,69 @@ def few_distinct_cuts_kernel(Zt, w, n_cuts):
 
 
 @njit(cache=True, nogil=True)
+def _order_stats(xv, pos, hist):
+    """``np.partition(xv, pos)[pos]`` (no NaN in ``xv``) in two passes: a histogram of the top
+    16 bits of an order-preserving integer key finds each rank's bucket, and only the values
+    in those buckets are sorted. ``hist``: scratch int64 (65536,)."""
+    n = xv.shape[0]
+    keys = xv.view(np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    shift = np.uint64(48)
+    hist[:] = 0
+    for i in range(n):
+        b = keys[i]
+        b = ~b if b & sign else b | sign
+        hist[b >> shift] += 1
+    m = pos.shape[0]
+    bucket = np.empty(m, dtype=np.int64)
+    start = np.empty(m, dtype=np.int64)  # rank of the bucket's first value
+    q = 0
+    acc = 0
+    for b in range(hist.shape[0]):
+        nxt = acc + hist[b]
+        while q < m and pos[q] < nxt:
+            bucket[q] = b
+            start[q] = acc
+            q += 1
+        acc = nxt
+        if q == m:
+            break
+    # the values of the wanted buckets, gathered in bucket order then sorted
+    wanted = np.zeros(hist.shape[0], dtype=np.bool_)
+    for q in range(m):
+        wanted[bucket[q]] = True
+    offset = np.zeros(hist.shape[0], dtype=np.int64)
+    total = 0
+    for b in range(hist.shape[0]):
+        if wanted[b]:
+            offset[b] = total
+            total += hist[b]
+    cand = np.empty(total)
+    fill = offset.copy()
+    for i in range(n):
+        b = keys[i]
+        b = ~b if b & sign else b | sign
+        b = b >> shift
+        if wanted[b]:
+            cand[fill[b]] = xv[i]
+            fill[b] += 1
+    out = np.empty(m)
+    for b in range(hist.shape[0]):
+        if wanted[b]:
+            cand[offset[b]: offset[b] + hist[b]] = np.sort(cand[offset[b]: offset[b] + hist[b]])
+    for q in range(m):
+        out[q] = cand[offset[bucket[q]] + pos[q] - start[q]]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
     """Fill ``out`` / ``counts`` for the columns flagged in ``needs``: cuts just above the
     weighted quantiles ``levels`` (inverted CDF among the data values), each the midpoint up
-    to the next distinct value; the top value is never a cut (nothing above it)."""
+    to the next distinct value; the top value is never a cut (nothing above it). Unit
+    weights need no full sort (see :func:`_order_stats`); one pass finds the values above."""
     c, n = Zt.shape
+    hist = np.zeros(65536, dtype=np.int64)
     for r in range(c):
         if not needs[r]:
             continue
@@ -71,30 +129,44 @@ def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
                 wv[t] = w[i]
                 t += 1
         if unit:
-            xs = np.sort(xv)
             pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
+            pos = np.minimum(np.maximum(pos, 0), nv - 1)
+            vals = np.unique(_order_stats(xv, pos, hist))
         else:
             order = np.argsort(xv)
-            xs = xv[order]
             cum = np.cumsum(wv[order])
             total = cum[-1]
             pos = np.searchsorted(cum, levels * total - 1e-9 * total)
-        pos = np.minimum(np.maximum(pos, 0), nv - 1)
-        vals = np.unique(xs[pos])
-        xmax = xs[nv - 1]
+            pos = np.minimum(np.maximum(pos, 0), nv - 1)
+            vals = np.unique(xv[order][pos])
+        xmax = xv.max()
         if vals[-1] == xmax:  # nothing above the top cut: use the next value down
-            below = xmax
-            for i in range(nv - 1, -1, -1):
-                if xs[i] < xmax:
-                    below = xs[i]
-                    break
+            below = -np.inf
+            for i in range(nv):
+                if xv[i] < xmax and xv[i] > below:
+                    below = xv[i]
             tmp = vals.copy()
             tmp[-1] = below
             vals = np.unique(tmp)
-        for q in range(vals.shape[0]):
-            hi = xs[np.searchsorted(xs, vals[q], side="right")]
-            out[r, q] = vals[q] + (hi - vals[q]) / 2.0
-        counts[r] = vals.shape[0]
+        # the smallest value above each cut value, in one pass (binary search among vals)
+        m = vals.shape[0]
+        hi = np.full(m, np.inf)
+        for i in range(nv):
+            v = xv[i]
+            lo_i = 0
+            hi_i = m
+            while lo_i < hi_i:
+                mid = (lo_i + hi_i) >> 1
+                if vals[mid] < v:
+                    lo_i = mid + 1
+                else:
+                    hi_i = mid
+            q = lo_i - 1
+            if q >= 0 and v < hi[q]:
+                hi[q] = v
+        for q in range(m):
+            out[r, q] = vals[q] + (hi[q] - vals[q]) / 2.0
+        counts[r] = m
 
 
 def column_cuts(Z, w, columns, n_cuts):

@@ -204,7 +204,9 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 self._kinds = ["num"] * X.shape[1]
                 self._categories = [None] * X.shape[1]
                 self._ready_made = False
-            Z = np.array(X, dtype=np.float64, order="C")
+            # fit only reads Z (no copy needed); predict hands Z out in explanations, so copies
+            Z = (np.ascontiguousarray(X, dtype=np.float64) if y is not None
+                 else np.array(X, dtype=np.float64, order="C"))
         else:
             X = validate_data(self, X, skip_check_array=True, reset=reset)
             if X.shape[0] == 0:
@@ -264,7 +266,10 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         w = check_sample_weight(sample_weight, Z)
         # zero-weight rows take no part in anything (mining, search, counts)
         keep = w > 0
-        Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
+        if keep.all():
+            Zf, yf, wf = Z, y_enc, w
+        else:
+            Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
         names = self._feature_names()
         # the greedy learner builds its conjunctions itself from the single conditions
         mine_card = 1 if self.algorithm == "greedy" else int(self.max_card)
@@ -377,7 +382,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         # and walking the training rows for its covers cost as much as the whole fit. Only
         # the columns the rules test are kept for the covers (the tree splits on no other).
         used = np.flatnonzero(acc)
-        self._cover_data = (used, np.ascontiguousarray(Z_full[:, used]), np.asarray(w_full))
+        self._cover_data = (used, np.ascontiguousarray(Z_full[:, used]), np.array(w_full))
         self.__dict__.pop("tree_", None)
         self.__dict__.pop("_tree_error", None)
 

@@ -169,9 +169,15 @@ def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
         counts[r] = m
 
 
-def column_cuts(Z, w, columns, n_cuts):
-    """Cuts of each listed column of ``Z`` (see the module docstring); a list of arrays."""
-    Zt = np.ascontiguousarray(Z[:, columns].T)
+def column_cuts(Z, w, columns, n_cuts, Zt=None):
+    """Cuts of each listed column of ``Z`` (see the module docstring); a list of arrays.
+
+    ``Zt``: ``Z`` transposed and C-contiguous when the caller has it (the transpose of a
+    large matrix costs more than the cuts)."""
+    if Zt is None:
+        Zt = np.ascontiguousarray(Z[:, columns].T)
+    elif len(columns) != Zt.shape[0] or np.any(columns != np.arange(Zt.shape[0])):
+        Zt = Zt[columns]
     out, counts, needs = few_distinct_cuts_kernel(Zt, w, int(n_cuts))
     if needs.any():
         levels = np.arange(1, n_cuts + 1) / (n_cuts + 1)

@@ -201,7 +201,7 @@ def antecedent_text(antecedent, names, categories, ready_made=False):
     return " and ".join(condition_text(c, names, categories, ready_made) for c in antecedent)
 
 
-def base_conditions(Z, w, kinds, categories, n_cuts, ready_made):
+def base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     """The single conditions each column offers (before the support filter)."""
     from .cuts import column_cuts
 
@@ -209,7 +209,7 @@ def base_conditions(Z, w, kinds, categories, n_cuts, ready_made):
     num_cols = np.array([j for j, kind in enumerate(kinds) if kind == "num"], dtype=np.int64)
     cuts = {}
     if num_cols.size:
-        cuts = dict(zip(num_cols.tolist(), column_cuts(Z, w, num_cols, int(n_cuts))))
+        cuts = dict(zip(num_cols.tolist(), column_cuts(Z, w, num_cols, int(n_cuts), Zt=Zt)))
     valid = w > 0
     Zv = Z[valid] if not valid.all() else Z
     nan_cols = np.isnan(Zv).any(axis=0).tolist()
@@ -278,14 +278,15 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
         Weighted fraction captured.
     """
     W = float(w.sum())
-    base = base_conditions(Z, w, kinds, categories, n_cuts, ready_made)
+    Zt = np.ascontiguousarray(Z.T)  # one transpose, for the cuts and the packing
+    base = base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
     if not base:
         return [], np.zeros((0, (Z.shape[0] + 63) // 64), dtype=np.uint64), np.zeros(0)
     n = Z.shape[0]
     unit = bool(np.all(w == 1.0))
     valid = pack_columns(np.ones((n, 1), dtype=bool))
     packed = pack_conditions(
-        np.ascontiguousarray(Z.T),
+        Zt,
         np.array([c[0] for c in base], dtype=np.int64),
         np.array([c[1] for c in base], dtype=np.int64),
         np.array([c[2] for c in base], dtype=np.float64),

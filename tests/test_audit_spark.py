@@ -1,9 +1,5 @@
 """audit(engine="spark") gives the same numbers as the local engine for the same seed."""
 
-import os
-import shutil
-import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -20,27 +16,6 @@ pytestmark = [
 TIMING = {"seconds", "model_calls"}
 
 
-@pytest.fixture(scope="module")
-def spark():
-    if not (shutil.which("java") or os.path.exists(os.path.join(os.environ.get("JAVA_HOME", "/nonexistent"), "bin", "java"))):
-        pytest.skip("Java not found (no java on PATH, no JAVA_HOME): Spark needs a JVM.")
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    from pyspark.sql import SparkSession
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("glassworks-audit-tests")
-            .config("spark.ui.enabled", "false")
-            .config("spark.default.parallelism", "2")
-            .config("spark.driver.memory", "1g")
-            .getOrCreate()
-        )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _comparable(report):

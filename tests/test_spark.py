@@ -6,11 +6,6 @@ attribution columns to ``model.explain`` (1e-12), the prediction columns to ``mo
 ValueError on the driver before any Spark job starts (checked with a job group).
 """
 
-import os
-import shutil
-import sys
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,39 +25,6 @@ pytestmark = [
 ]
 
 
-def _java_available():
-    home = os.environ.get("JAVA_HOME")
-    if home and os.path.exists(os.path.join(home, "bin", "java")):
-        return True
-    return shutil.which("java") is not None
-
-
-@pytest.fixture(scope="session")
-def spark():
-    if not _java_available():
-        pytest.skip("Java not found (no java on PATH, no JAVA_HOME): Spark needs a JVM.")
-    # Spark's Python workers run PYSPARK_PYTHON: make it this interpreter, whose environment
-    # has glassworks and its dependencies.
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    from pyspark.sql import SparkSession
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        session = (
-            SparkSession.builder.master("local[2]")
-            .appName("glassworks-tests")
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.default.parallelism", "2")
-            # small Arrow batches: several batches per task go through each worker
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "50")
-            .config("spark.driver.memory", "1g")
-            .getOrCreate()
-        )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,8 @@ def few_distinct_cuts_kernel(Zt, w, n_cuts):
 
 @njit(cache=True, nogil=True)
 def _order_stats(xv, pos, hist):
-    """``np.partition(xv, pos)[pos]`` (no NaN in ``xv``) in two passes: a histogram of the top
+    """``np.partition(xv, pos)[pos]`` (no NaN in ``xv``), and for each the smallest value of
+    ``xv`` above it (inf if none), in two passes: a histogram of the top
     16 bits of an order-preserving integer key finds each rank's bucket, and only the values
     in those buckets are sorted. ``hist``: scratch int64 (65536,)."""
     n = xv.shape[0]
@@ -96,12 +97,27 @@ def _order_stats(xv, pos, hist):
             cand[fill[b]] = xv[i]
             fill[b] += 1
     out = np.empty(m)
+    above = np.empty(m)
     for b in range(hist.shape[0]):
         if wanted[b]:
             cand[offset[b]: offset[b] + hist[b]] = np.sort(cand[offset[b]: offset[b] + hist[b]])
     for q in range(m):
-        out[q] = cand[offset[bucket[q]] + pos[q] - start[q]]
-    return out
+        b = bucket[q]
+        t = offset[b] + pos[q] - start[q]
+        v = cand[t]
+        out[q] = v
+        end = offset[b] + hist[b]
+        while t < end and cand[t] <= v:
+            t += 1
+        if t < end:
+            above[q] = cand[t]
+        else:  # the bucket's largest value: the next one up lies in a later bucket
+            best = np.inf
+            for i in range(n):
+                x = xv[i]
+                best = min(best, x if x > v else np.inf)
+            above[q] = best
+    return out, above
 
 
 @njit(cache=True, nogil=True)
@@ -131,7 +147,29 @@ def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
         if unit:
             pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
             pos = np.minimum(np.maximum(pos, 0), nv - 1)
-            vals = np.unique(_order_stats(xv, pos, hist))
+            stats, above = _order_stats(xv, pos, hist)
+            # stats is sorted: keep the first of each run of equal values
+            m = 1
+            for q in range(1, stats.shape[0]):
+                if stats[q] != stats[m - 1]:
+                    stats[m] = stats[q]
+                    above[m] = above[q]
+                    m += 1
+            if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
+                below = -np.inf
+                for i in range(nv):
+                    x = xv[i]
+                    below = max(below, x if x < stats[m - 1] else -np.inf)
+                top = stats[m - 1]
+                if m >= 2 and stats[m - 2] == below:
+                    m -= 1
+                else:
+                    stats[m - 1] = below
+                    above[m - 1] = top
+            for q in range(m):
+                out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
+            counts[r] = m
+            continue
         else:
             order = np.argsort(xv)
             cum = np.cumsum(wv[order])

@@ -55,6 +55,16 @@ def _order_stats(xv, pos, hist):
     16 bits of an order-preserving integer key finds each rank's bucket, and only the values
     in those buckets are sorted. ``hist``: scratch int64 (65536,)."""
     n = xv.shape[0]
+    m = pos.shape[0]
+    if n <= 8192:  # small: a plain sort beats clearing and scanning the 65536 buckets
+        xs = np.sort(xv)
+        out = xs[pos]
+        above = np.full(m, np.inf)
+        for q in range(m):
+            t = np.searchsorted(xs, out[q], side="right")
+            if t < n:
+                above[q] = xs[t]
+        return out, above
     keys = xv.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
     shift = np.uint64(48)
@@ -63,7 +73,6 @@ def _order_stats(xv, pos, hist):
         b = keys[i]
         b = ~b if b & sign else b | sign
         hist[b >> shift] += 1
-    m = pos.shape[0]
     bucket = np.empty(m, dtype=np.int64)
     start = np.empty(m, dtype=np.int64)  # rank of the bucket's first value
     q = 0
@@ -127,7 +136,7 @@ def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
     to the next distinct value; the top value is never a cut (nothing above it). Unit
     weights need no full sort (see :func:`_order_stats`); one pass finds the values above."""
     c, n = Zt.shape
-    hist = np.zeros(65536, dtype=np.int64)
+    hist = np.zeros(65536 if n > 8192 else 1, dtype=np.int64)  # buckets only for large n
     for r in range(c):
         if not needs[r]:
             continue

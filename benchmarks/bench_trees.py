@@ -19,6 +19,7 @@ a cold Numba cache (a temporary NUMBA_CACHE_DIR) and then with the warm cache.
 Usage::
 
     python benchmarks/bench_trees.py [--quick] [--repeats 3] [--skip-compile]
+                                     [--task regression] [--n 1000000]
 """
 
 import argparse
@@ -136,6 +137,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="n = 100k only")
     ap.add_argument("--repeats", type=int, default=3, help="fit repeats at 100k (default 3)")
     ap.add_argument("--skip-compile", action="store_true", help="skip the compile-time runs")
+    ap.add_argument("--task", choices=("classification", "regression"), default=None,
+                    help="one task only (default: both)")
+    ap.add_argument("--n", type=int, default=None, help="one size only (overrides --quick)")
     args = ap.parse_args(argv)
     print(f"glassworks trees vs scikit-learn; {os.cpu_count()} CPUs; medians of repeats; "
           "'x sklearn' = sklearn time / model time")
@@ -146,8 +150,11 @@ def main(argv=None):
     DecisionTreeClassifier(max_depth=3).fit(Xw, yw).predict(Xw)
     DecisionTreeRegressor(max_depth=3).fit(Xw, Xw[:, 0]).predict(Xw)
     sizes = [100_000] if args.quick else [100_000, 1_000_000]
+    if args.n is not None:
+        sizes = [args.n]
+    tasks = ("classification", "regression") if args.task is None else (args.task,)
     for n in sizes:
-        for task in ("classification", "regression"):
+        for task in tasks:
             for depth in (8, None):
                 if n >= 1_000_000:
                     # sklearn needs ~40 s (depth 8) to minutes (unbounded) per fit at 1M

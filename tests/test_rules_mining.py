@@ -161,11 +161,11 @@ def _reference_cuts(x, w, n_cuts):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_cut_kernel_matches_reference(seed):
+@pytest.mark.parametrize("n", [500, 20_000])  # 20k: unit weights take the bucketed path
+def test_cut_kernel_matches_reference(seed, n):
     from glassworks.rules.cuts import column_cuts
 
     rng = np.random.RandomState(seed)
-    n = 500
     cols = [
         rng.randn(n),
         rng.randint(0, 4, n).astype(float),

@@ -75,21 +75,34 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
         if skip[a]:
             continue
         s = 0.0
-        for c in range(k):
-            tc = 0.0
-            if unit:
+        if unit and k == 2:
+            # binary: one read of A[a] and C per word for both classes, scalar accumulators
+            n0 = np.uint64(0)
+            n1 = np.uint64(0)
+            for j in range(nw):
+                x = A[a, j] & C[j]
+                n0 += popcount64(x & UY[0, j])
+                n1 += popcount64(x & UY[1, j])
+            cap[0] = float(n0)
+            cap[1] = float(n1)
+            s = cap[0] + cap[1]
+        elif unit:
+            for c in range(k):
                 cnt = np.uint64(0)
                 for j in range(nw):
                     cnt += popcount64(A[a, j] & C[j] & UY[c, j])
-                tc = float(cnt)
-            else:
+                cap[c] = float(cnt)
+                s += cap[c]
+        else:
+            for c in range(k):
+                tc = 0.0
                 for j in range(nw):
                     x = A[a, j] & C[j] & UY[c, j]
                     while x != 0:
                         tc += w[j * 64 + np.int64(ctz64(x))]
                         x &= x - np.uint64(1)
-            cap[c] = tc
-            s += tc
+                cap[c] = tc
+                s += tc
         if s < min_count or s <= 0.0:
             continue
         sc = _score(cap, tot, k, criterion, parent)

@@ -91,8 +91,9 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
     antecedents_ : list of str
         Text of the mined antecedents the learner chose from (for ``"greedy"`` the single
         conditions, which it conjoins itself).
-    tree_ : Tree
-        The equivalent flat decision tree (same ``predict_proba``), used by :meth:`explain`.
+    tree_ : Tree or None
+        The equivalent flat decision tree (same ``predict_proba``), used by :meth:`explain`;
+        built on first access (not during fit), None when the list needs too large a tree.
     n_features_in_, feature_names_in_ : as in scikit-learn.
 
     Notes

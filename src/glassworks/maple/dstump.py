@@ -52,15 +52,23 @@ def impurity_importance(trees, n_features):
     instead of their column index.
     """
     total = np.zeros(n_features)
-    for t in trees:
-        split = np.flatnonzero(t.children_left != -1)
-        if split.size == 0:
-            continue
-        w, imp = t.weighted_n_node_samples, t.impurity
-        lft, rgt = t.children_left[split], t.children_right[split]
-        gain = (w[split] * imp[split] - w[lft] * imp[lft] - w[rgt] * imp[rgt]) / w[0]
-        np.add.at(total, t.feature[split], gain)
-    return total
+    if not trees:
+        return total
+    # all trees at once (one pass over concatenated node arrays, not a loop of small ones)
+    counts = np.array([t.node_count for t in trees], dtype=np.int64)
+    offset = np.repeat(np.cumsum(counts) - counts, counts)
+    left = np.concatenate([t.children_left for t in trees])
+    right = np.concatenate([t.children_right for t in trees])
+    feature = np.concatenate([t.feature for t in trees])
+    w = np.concatenate([t.weighted_n_node_samples for t in trees])
+    imp = np.concatenate([t.impurity for t in trees])
+    split = np.flatnonzero(left != -1)
+    if split.size == 0:
+        return total
+    lft, rgt = left[split] + offset[split], right[split] + offset[split]
+    root_w = w[offset[split]]
+    gain = (w[split] * imp[split] - w[lft] * imp[lft] - w[rgt] * imp[rgt]) / root_w
+    return total + np.bincount(feature[split], weights=gain, minlength=n_features)
 
 
 def rank_features(scores, tiebreak=None):

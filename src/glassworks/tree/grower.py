@@ -758,6 +758,9 @@ def grow_tree(
     """
     X_binned = np.asfortranarray(X_binned, dtype=np.uint8)
     n, d = X_binned.shape
+    if n > np.iinfo(np.int32).max:
+        # small nodes keep their sorted samples as int32 row numbers
+        raise ValueError(f"grow_tree supports at most 2**31 - 1 samples, got {n}.")
     y = np.ascontiguousarray(y, dtype=np.float64)
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
     crit = CRITERIA[criterion]

@@ -95,6 +95,9 @@ def test_plot_methods_return_figures():
     pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure
 
+    tree, Xi, _ = _case("tree_clf")
+    fig = tree.plot()
+    assert isinstance(fig, Figure)
     rules, Xb, _ = _case("rules")
     fig = rules.plot()
     assert isinstance(fig, Figure)

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_random_state_seed, check_sample_weight, reject_non_numeric
+from ..integrations.interpret import InterpretMixin
 from .binning import MAX_BINS_LIMIT, BinMapper
 from .grower import grow_tree
 
@@ -28,7 +29,7 @@ __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 _BINNING_SUBSAMPLE = 200_000
 
 
-class _BaseDecisionTree(BaseEstimator):
+class _BaseDecisionTree(InterpretMixin, BaseEstimator):
     """Shared fit/predict logic; subclasses set the criterion family."""
 
     _parameter_constraints = {
@@ -222,6 +223,15 @@ class _BaseDecisionTree(BaseEstimator):
             feature_names=self._feature_names(),
             output_names=self._output_names(),
         )
+
+    def plot(self, *, max_depth=None, ax=None, fontsize=None):
+        """Draw the tree: one box per node, split tests in the features' own units.
+
+        See :func:`glassworks.plotting.plot_tree`; returns a matplotlib Figure.
+        """
+        from ..plotting import plot_tree
+
+        return plot_tree(self, max_depth=max_depth, ax=ax, fontsize=fontsize)
 
     def explain_rules(self, X):
         """Each sample's decision path as one readable rule (see ``decision_rules``).

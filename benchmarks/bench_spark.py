@@ -110,7 +110,7 @@ def main():
     parser.add_argument("--features", type=int, default=8)
     parser.add_argument("--instances", type=int, default=500)
     parser.add_argument("--nsamples", type=int, default=100)
-    parser.add_argument("--background", type=int, default=10)
+    parser.add_argument("--background", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 

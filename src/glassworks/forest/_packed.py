@@ -10,6 +10,8 @@ from contextlib import contextmanager
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
+from ..tree.predictor import leaf_from
+
 
 def pack_trees(trees):
     """Concatenate the node arrays of ``trees`` (a list of :class:`glassworks.tree._tree.Tree`).
@@ -83,14 +85,8 @@ def apply_packed_kernel(
     out = np.empty((n, n_trees), dtype=np.int64)
     for i in prange(n):
         for t in range(n_trees):
-            node = node_offset[t]
-            while children_left[node] != -1:
-                v = X[i, feature[node]]
-                if np.isnan(v):
-                    go_left = missing_go_to_left[node] != 0
-                else:
-                    go_left = v <= threshold[node]
-                node = children_left[node] if go_left else children_right[node]
+            node = leaf_from(children_left, children_right, feature, threshold,
+                             missing_go_to_left, X[i], node_offset[t])
             out[i, t] = node
     return out
 
@@ -148,14 +144,8 @@ def oob_kernel(
         for t in range(n_trees):
             if inbag[t, i] != 0:
                 continue
-            node = node_offset[t]
-            while children_left[node] != -1:
-                v = X[i, feature[node]]
-                if np.isnan(v):
-                    go_left = missing_go_to_left[node] != 0
-                else:
-                    go_left = v <= threshold[node]
-                node = children_left[node] if go_left else children_right[node]
+            node = leaf_from(children_left, children_right, feature, threshold,
+                             missing_go_to_left, X[i], node_offset[t])
             counts[i] += 1
             for o in range(k):
                 sums[i, o] += value[node, o]

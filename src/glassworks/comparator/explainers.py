@@ -160,6 +160,12 @@ def shap_tree_dict(trees, weights, column, input_dtype=np.float64):
 
 class _TreeShapBase(BaseExplainer):
     requires = "trees"
+    approximate = False  # shap's approximate=True is Saabas
+
+    def explain(self, ctx, x, predict_fn, seed):
+        ex = self._explainer(ctx, ctx.column)
+        v = ex.shap_values(x[None, :], approximate=self.approximate, check_additivity=False)
+        return LocalResult(np.asarray(v, dtype=np.float64).reshape(-1)[: x.shape[0]])
 
     def _explainer(self, ctx, column):
         key = (self.name, column)
@@ -183,11 +189,6 @@ class TreeShap(_TreeShapBase):
     perturbation = "interventional"
     note = "shap.TreeExplainer(feature_perturbation='interventional') on a copy of the trees"
 
-    def explain(self, ctx, x, predict_fn, seed):
-        ex = self._explainer(ctx, ctx.column)
-        v = ex.shap_values(x[None, :], check_additivity=False)
-        return LocalResult(np.asarray(v, dtype=np.float64).reshape(-1)[: x.shape[0]])
-
 
 class TreeShapPath(_TreeShapBase):
     name = "tree_shap_path"
@@ -195,22 +196,13 @@ class TreeShapPath(_TreeShapBase):
     perturbation = "tree_path_dependent"
     note = "shap.TreeExplainer(feature_perturbation='tree_path_dependent')"
 
-    def explain(self, ctx, x, predict_fn, seed):
-        ex = self._explainer(ctx, ctx.column)
-        v = ex.shap_values(x[None, :], check_additivity=False)
-        return LocalResult(np.asarray(v, dtype=np.float64).reshape(-1)[: x.shape[0]])
-
 
 class Saabas(_TreeShapBase):
     name = "saabas"
     estimand = "path_contribution"
     perturbation = "tree_path_dependent"
     note = "shap.TreeExplainer(...).shap_values(approximate=True): Saabas path contributions"
-
-    def explain(self, ctx, x, predict_fn, seed):
-        ex = self._explainer(ctx, ctx.column)
-        v = ex.shap_values(x[None, :], approximate=True, check_additivity=False)
-        return LocalResult(np.asarray(v, dtype=np.float64).reshape(-1)[: x.shape[0]])
+    approximate = True
 
 
 # -------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ from .splitting import (
     ENTROPY,
     GINI,
     SQUARED_ERROR,
-    best_cut_of_feature,
+    best_cut_of_sorted,
     best_cuts_parallel,
     best_cuts_serial,
     feature_is_constant,
@@ -146,53 +146,10 @@ def _sort_node(Xb, idx, start, end, srt, sbin, counts):
 
 
 @njit(cache=True, nogil=True)
-def _compress(f, srt, sbin, start, end, pw, is_clf, missing_bin, hc, bins_c):
-    """Histogram of feature f over a small node, on its distinct bins only.
-
-    Rows ``0..L-1`` of ``hc`` hold the node's distinct non-missing bins ``bins_c[:L]`` in
-    increasing order, the last row its NaN; returns L. The node's samples are read in their
-    sorted order ``srt[f, start:end]`` (bins ``sbin[f, start:end]``; the NaN bin is the
-    highest, so it comes last); each bin's sums are accumulated in row order, as the full
-    histograms are. ``pw[s]`` is (weight, class code) or (weight, weight * y) of sample s, one
-    cache line for the reads in bin order.
-    """
-    miss = hc.shape[0] - 1
-    K = hc.shape[1]
-    cnt = K - 1
-    for k in range(K):
-        hc[miss, k] = 0.0
-    row_f = srt[f]
-    rowb = sbin[f]
-    L = 0
-    prev = -1
-    row = miss
-    for i in range(start, end):
-        s = row_f[i]
-        b = np.int64(rowb[i])
-        if b != prev:
-            prev = b
-            if b == missing_bin:
-                row = miss
-            else:
-                row = L
-                bins_c[L] = b
-                for k in range(K):
-                    hc[L, k] = 0.0
-                L += 1
-        if is_clf:
-            hc[row, np.int64(pw[s, 1])] += pw[s, 0]
-        else:
-            hc[row, 0] += pw[s, 0]
-            hc[row, 1] += pw[s, 1]
-        hc[row, cnt] += 1.0
-    return L
-
-
-@njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
               w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
-              hc, bins_c, srt, sbin, pw, keys, scratch):
+              ws, srt, sbin, pw, keys):
     """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a tiny node without
     one, on its compressed histograms. Leaves r a leaf when nothing qualifies."""
     slot = ri[r, _SLOT]
@@ -223,12 +180,10 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
     best_proxy = -np.inf
     if slot < 0:
         # tiny node: draw features (as scikit-learn: until n_pick non-constant ones) and
-        # search each on its compressed histogram
-        tiny_miss = hc.shape[0] - 1
+        # search each on its samples sorted by bin
         if ri[r, _SRT] == 0:
             _sort_node(Xb, idx, start, end, srt, sbin, keys)
             ri[r, _SRT] = 1
-        best_lo_c = -1
         n_take = 0
         n_drawn = 0
         row = cut[0]
@@ -241,28 +196,21 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
             else:
                 f = n_drawn
             n_drawn += 1
-            L = _compress(f, srt, sbin, start, end, pw, is_clf, missing_bin, hc, bins_c)
-            if L == 0 or (L == 1 and hc[tiny_miss, K - 1] == 0.0):
+            if not best_cut_of_sorted(srt[f], sbin[f], start, end, pw, is_clf, missing_bin,
+                                      totals, n_classes, criterion, min_samples_leaf,
+                                      min_weight_leaf, row, ws):
                 continue
             n_take += 1
-            best_cut_of_feature(hc, 0, L - 1, L, tiny_miss, totals, n_classes, criterion,
-                                min_samples_leaf, min_weight_leaf, row, scratch)
             if row[0] > best_proxy:
                 best_proxy = row[0]
                 best_f = f
-                best_lo_c = np.int64(row[1])
-                b_lo = bins_c[best_lo_c]
-                b_hi = bins_c[np.int64(row[2])] if row[2] >= 0 else -1
+                b_lo = np.int64(row[1])
+                b_hi = np.int64(row[2])
                 ml = np.int64(row[3])
+                for k in range(K):
+                    left[k] = ws[6, k]
         if best_f < 0:
             return
-        L = _compress(best_f, srt, sbin, start, end, pw, is_clf, missing_bin, hc, bins_c)
-        for b in range(best_lo_c + 1):
-            for k in range(K):
-                left[k] += hc[b, k]
-        if ml == 1 and hc[tiny_miss, K - 1] > 0.0:
-            for k in range(K):
-                left[k] += hc[tiny_miss, k]
     else:
         hist = pool[slot]
         ranges = pranges[slot]
@@ -451,8 +399,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     n_free = np.full(1, pcap, dtype=np.int64)
     cut = np.empty((d, 4), dtype=np.float64)
     perm = np.empty(2 * d, dtype=np.int64)
-    hc = np.zeros((NB, K), dtype=np.float64)
-    bins_c = np.empty(NB, dtype=np.int64)
+    ws = np.empty((7, K), dtype=np.float64)
     # small nodes' samples sorted per feature (pages are only touched once nodes get small)
     srt = np.empty((d, m), dtype=np.int32)
     sbin = np.empty((d, m), dtype=np.uint8)
@@ -464,7 +411,6 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     sbuf = np.empty(min(m, _TINY), dtype=np.int32)
     bbuf = np.empty(min(m, _TINY), dtype=np.uint8)
     side = np.zeros(n, dtype=np.uint8)
-    scratch = np.empty(K, dtype=np.float64)
 
     # root (zero is not a literal: literal arguments would compile extra specialisations)
     zero = np.int64(m - m)
@@ -498,7 +444,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
               missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
               min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb, idx,
-              is_clf, hc, bins_c, srt, sbin, pw, keys, scratch)
+              is_clf, ws, srt, sbin, pw, keys)
 
     best_first = max_leaf_nodes > 0
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
@@ -543,6 +489,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         pr = 0
         s2l = 0.0
         s2r = 0.0
+        # branch-free: a small node's sides are unpredictable
         for i in range(start, end):
             s = idx[i]
             b = Xb[s, f]
@@ -550,17 +497,17 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 left_side = go_missing_left
             else:
                 left_side = b <= b_lo
-            side[s] = left_side
-            if left_side:
-                idx[pl] = s
-                pl += 1
-                if not is_clf:
-                    s2l += wy[s] * y[s]
-            else:
-                buf[pr] = s
-                pr += 1
-                if not is_clf:
-                    s2r += wy[s] * y[s]
+            g = np.uint8(1) if left_side else np.uint8(0)
+            side[s] = g
+            idx[pl] = s
+            buf[pr] = s
+            pl += g
+            pr += 1 - g
+            if not is_clf:
+                t = wy[s] * y[s]
+                # (adding +0.0 leaves a sum that starts at +0.0 bit for bit unchanged)
+                s2l += t if left_side else 0.0
+                s2r += 0.0 if left_side else t
         for i in range(pr):
             idx[pl + i] = buf[i]
 
@@ -600,14 +547,13 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 for i in range(start, end):
                     s = row_f[i]
                     b = rowb[i]
-                    if side[s]:
-                        row_f[ql] = s
-                        rowb[ql] = b
-                        ql += 1
-                    else:
-                        sbuf[qr] = s
-                        bbuf[qr] = b
-                        qr += 1
+                    g = side[s]
+                    row_f[ql] = s
+                    rowb[ql] = b
+                    sbuf[qr] = s
+                    bbuf[qr] = b
+                    ql += g
+                    qr += 1 - g
                 for i in range(qr):
                     row_f[ql + i] = sbuf[i]
                     rowb[ql + i] = bbuf[i]
@@ -664,11 +610,11 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         _evaluate(lc, split_l, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
                   n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, hc, bins_c, srt, sbin, pw, keys, scratch)
+                  idx, is_clf, ws, srt, sbin, pw, keys)
         _evaluate(rc, split_r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
                   n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, hc, bins_c, srt, sbin, pw, keys, scratch)
+                  idx, is_clf, ws, srt, sbin, pw, keys)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)

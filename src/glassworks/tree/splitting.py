@@ -211,3 +211,224 @@ def best_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_
         best_cut_of_feature(hist[f], bin_ranges[f, 0], bin_ranges[f, 1], n_bins[f], missing_bin,
                             totals, n_classes, criterion, min_samples_leaf, min_weight_leaf,
                             out[j], scratch)
+
+
+# rows of the scratch ``ws`` of best_cut_of_sorted
+_CUR, _L0, _L1, _MISS, _SNAP0, _SNAP1, _SNAP = range(7)
+
+
+@njit(cache=True, nogil=True)
+def _flush(ws, has_missing, K):
+    for k in range(K):
+        c = ws[_CUR, k]
+        ws[_L0, k] += c
+        if has_missing:
+            ws[_L1, k] += c
+        ws[_CUR, k] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, n_classes,
+                       criterion, min_samples_leaf, min_weight_leaf, out, ws):
+    """Best cut of one feature of a small node, from its samples sorted by bin.
+
+    ``rows[start:end]`` are the node's samples sorted by (bin, row) and ``bins[start:end]``
+    their bins (the NaN bin, the highest, last); ``pw[s]`` is (weight, class code) or
+    (weight, weight * y) of sample s. One pass, no histogram: each bin's sums are accumulated
+    in row order and added to the running left sums at the bin's end, so every candidate's
+    sums, proxy and the winner (first strict maximum: the "NaN right" cuts in bin order, then
+    the "NaN left" ones) are bit for bit those of :func:`best_cut_of_feature` on the node's
+    histogram. Writes ``out = [proxy, b_lo, b_hi, missing_left]`` and, in ``ws[6]``, the
+    winner's left sums; ``ws`` is (7, n_channels) scratch. Returns False when the feature is
+    constant on the node (all NaN, or one bin and no NaN).
+    """
+    K = totals.shape[0]
+    cnt = K - 1
+    out[0] = -np.inf
+    out[1] = -1.0
+    out[2] = -1.0
+    out[3] = 0.0
+    end_nm = end
+    while end_nm > start and bins[end_nm - 1] == missing_bin:
+        end_nm -= 1
+    has_missing = end_nm < end
+    if end_nm == start or (not has_missing and bins[start] == bins[end_nm - 1]):
+        return False
+    n_total = totals[cnt]
+    for k in range(K):
+        ws[_MISS, k] = 0.0
+    if has_missing:
+        for i in range(end_nm, end):
+            s = rows[i]
+            if is_clf:
+                ws[_MISS, np.int64(pw[s, 1])] += pw[s, 0]
+            else:
+                ws[_MISS, 0] += pw[s, 0]
+                ws[_MISS, 1] += pw[s, 1]
+            ws[_MISS, cnt] += 1.0
+    if not is_clf and criterion == SQUARED_ERROR:
+        # the regression case with scalars: the arithmetic of _proxy / best_cut_of_feature
+        t0 = totals[0]
+        t1 = totals[1]
+        c0 = 0.0
+        c1 = 0.0
+        cn = 0.0
+        a0 = 0.0
+        a1 = 0.0
+        an = 0.0
+        m0 = ws[_MISS, 0]
+        m1 = ws[_MISS, 1]
+        mn = ws[_MISS, 2]
+        best0 = -np.inf
+        best1 = -np.inf
+        lo0 = -1
+        hi0 = -1
+        ml0 = 0
+        lo1 = -1
+        hi1 = -1
+        s00 = 0.0
+        s01 = 0.0
+        s0n = 0.0
+        s10 = 0.0
+        s11 = 0.0
+        s1n = 0.0
+        prev = np.int64(bins[start])
+        for i in range(start, end_nm + 1):
+            b = np.int64(bins[i]) if i < end_nm else -1
+            if b != prev:
+                a0 += c0
+                a1 += c1
+                an += cn
+                if has_missing:
+                    m0 += c0
+                    m1 += c1
+                    mn += cn
+                c0 = 0.0
+                c1 = 0.0
+                cn = 0.0
+                if b >= 0 or has_missing:
+                    # "NaN right" cut after bin prev
+                    n_right = n_total - an
+                    if an >= min_samples_leaf and n_right >= min_samples_leaf:
+                        wr = t0 - a0
+                        if a0 >= min_weight_leaf and wr >= min_weight_leaf:
+                            sr = t1 - a1
+                            p = a1 * a1 / a0 + sr * sr / wr
+                            if p > best0:
+                                best0 = p
+                                lo0 = prev
+                                hi0 = b
+                                ml0 = 0 if has_missing else (1 if an > n_right else 0)
+                                s00 = a0
+                                s01 = a1
+                                s0n = an
+                if has_missing and b >= 0:
+                    n_right = n_total - mn
+                    if mn >= min_samples_leaf and n_right >= min_samples_leaf:
+                        wr = t0 - m0
+                        if m0 >= min_weight_leaf and wr >= min_weight_leaf:
+                            sr = t1 - m1
+                            p = m1 * m1 / m0 + sr * sr / wr
+                            if p > best1:
+                                best1 = p
+                                lo1 = prev
+                                hi1 = b
+                                s10 = a0
+                                s11 = a1
+                                s1n = an
+                prev = b
+            if i < end_nm:
+                s = rows[i]
+                c0 += pw[s, 0]
+                c1 += pw[s, 1]
+                cn += 1.0
+        if best1 > best0:
+            out[0] = best1
+            out[1] = lo1
+            out[2] = hi1
+            out[3] = 1.0
+            ws[_SNAP, 0] = s10 + ws[_MISS, 0]
+            ws[_SNAP, 1] = s11 + ws[_MISS, 1]
+            ws[_SNAP, 2] = s1n + ws[_MISS, 2]
+        elif lo0 >= 0:
+            out[0] = best0
+            out[1] = lo0
+            out[2] = hi0
+            out[3] = ml0
+            ws[_SNAP, 0] = s00
+            ws[_SNAP, 1] = s01
+            ws[_SNAP, 2] = s0n
+        return True
+    # classification (any number of channels)
+    wt = _weight(totals, n_classes, criterion)
+    for k in range(K):
+        ws[_CUR, k] = 0.0
+        ws[_L0, k] = 0.0
+        ws[_L1, k] = ws[_MISS, k]
+    l0 = ws[_L0]
+    l1 = ws[_L1]
+    best0 = -np.inf
+    best1 = -np.inf
+    lo0 = -1
+    hi0 = -1
+    ml0 = 0
+    lo1 = -1
+    hi1 = -1
+    prev = np.int64(bins[start])
+    for i in range(start, end_nm + 1):
+        b = np.int64(bins[i]) if i < end_nm else -1
+        if b != prev:
+            _flush(ws, has_missing, K)
+            if b >= 0 or has_missing:
+                n_left = l0[cnt]
+                n_right = n_total - n_left
+                if n_left >= min_samples_leaf and n_right >= min_samples_leaf:
+                    wl = _weight(l0, n_classes, criterion)
+                    wr = wt - wl
+                    if wl >= min_weight_leaf and wr >= min_weight_leaf:
+                        p = _proxy(l0, totals, n_classes, criterion)
+                        if p > best0:
+                            best0 = p
+                            lo0 = prev
+                            hi0 = b
+                            ml0 = 0 if has_missing else (1 if n_left > n_right else 0)
+                            for k in range(K):
+                                ws[_SNAP0, k] = l0[k]
+            if has_missing and b >= 0:
+                n_left = l1[cnt]
+                n_right = n_total - n_left
+                if n_left >= min_samples_leaf and n_right >= min_samples_leaf:
+                    wl = _weight(l1, n_classes, criterion)
+                    wr = wt - wl
+                    if wl >= min_weight_leaf and wr >= min_weight_leaf:
+                        p = _proxy(l1, totals, n_classes, criterion)
+                        if p > best1:
+                            best1 = p
+                            lo1 = prev
+                            hi1 = b
+                            for k in range(K):
+                                ws[_SNAP1, k] = l0[k]
+            prev = b
+        if i < end_nm:
+            s = rows[i]
+            if is_clf:
+                ws[_CUR, np.int64(pw[s, 1])] += pw[s, 0]
+            else:
+                ws[_CUR, 0] += pw[s, 0]
+                ws[_CUR, 1] += pw[s, 1]
+            ws[_CUR, cnt] += 1.0
+    if best1 > best0:
+        out[0] = best1
+        out[1] = lo1
+        out[2] = hi1
+        out[3] = 1.0
+        for k in range(K):
+            ws[_SNAP, k] = ws[_SNAP1, k] + ws[_MISS, k]
+    elif lo0 >= 0:
+        out[0] = best0
+        out[1] = lo0
+        out[2] = hi0
+        out[3] = ml0
+        for k in range(K):
+            ws[_SNAP, k] = ws[_SNAP0, k]
+    return True

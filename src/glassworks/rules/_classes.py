@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
 
 from .._validation import check_sample_weight
 from ..integrations.interpret import InterpretMixin
-from .bitvec import pack_columns, pack_vector
+from .bitvec import pack_columns, pack_vector, rule_list_counts
 from .equivalent_tree import rule_list_to_tree, set_covers
 from .greedy import greedy_rule_list
 from .mining import (
@@ -27,6 +27,20 @@ from .mining import (
 from .search import bnb_search, equivalent_minority
 
 _ALGORITHMS = ("greedy", "optimal")
+
+
+def _encode_labels(y):
+    """``np.unique(y, return_inverse=True)``; small-range integer labels by counting (the
+    sort np.unique does cost 1 ms on 80 000 labels)."""
+    if y.dtype.kind in "iu" and y.ndim == 1 and y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if -(2**62) < lo and hi < 2**62 and hi - lo < 65536:
+            off = y.astype(np.int64) - lo
+            present = np.flatnonzero(np.bincount(off, minlength=hi - lo + 1))
+            lut = np.zeros(hi - lo + 1, dtype=np.intp)
+            lut[present] = np.arange(present.size)
+            return (present + lo).astype(y.dtype), lut[off]
+    return np.unique(y, return_inverse=True)
 _QUEUES = ("lower_bound", "curiosity")
 
 
@@ -257,7 +271,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         # targets; type_of_target's full inspection (about 0.5 ms) is for the other kinds
         if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iubUS"):
             check_classification_targets(y)
-        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        self.classes_, y_enc = _encode_labels(y)
         k = self.classes_.shape[0]
         if k < 2:
             raise ValueError(
@@ -271,7 +285,6 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             Zf, yf, wf = Z, y_enc, w
         else:
             Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
-        names = self._feature_names()
         # the greedy learner builds its conjunctions itself from the single conditions
         mine_card = 1 if self.algorithm == "greedy" else int(self.max_card)
         antecedents, captures, _ = mine_antecedents(
@@ -290,7 +303,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 f"{self.min_support}); the model is the default rule alone.",
                 UserWarning,
             )
-            chosen_antecedents = []
+            chosen_antecedents, rows = [], np.zeros((0, 1), dtype=np.int64)
             self.lower_bound_ = np.nan
             self.certified_ = False
         elif self.algorithm == "greedy":
@@ -301,6 +314,9 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             chosen_antecedents = [
                 tuple(cond for a in conj for cond in antecedents[a]) for conj in rules
             ]
+            rows = np.full((len(rules), int(self.max_card)), -1, dtype=np.int64)
+            for r, conj in enumerate(rules):
+                rows[r, : len(conj)] = conj
             self.lower_bound_ = np.nan
             self.certified_ = False
         else:
@@ -310,12 +326,15 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 max_depth=self.max_rules, policy=self.queue, max_nodes=int(self.max_nodes),
                 time_limit=self.time_limit,
             )
-            chosen_antecedents = [antecedents[a] for a in res.pop("prefix")]
+            prefix = list(res.pop("prefix"))
+            chosen_antecedents = [antecedents[a] for a in prefix]
+            rows = np.array(prefix, dtype=np.int64).reshape(-1, 1)
             self.lower_bound_ = float(res.pop("lower_bound"))
             self.certified_ = bool(res.pop("certified"))
             res.pop("objective")
             self.search_stats_ = res
-        self._build(chosen_antecedents, Zf, yf, wf, names, Z_full=Z, w_full=w)
+        counts = rule_list_counts(captures, rows, labels, wf, unit)
+        self._build(chosen_antecedents, counts, yf, wf, Z_full=Z, w_full=w)
         if self.search_stats_.get("stopped_by") is not None:
             warnings.warn(
                 f"The optimal search stopped at its {self.search_stats_['stopped_by']} budget: "
@@ -325,74 +344,87 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _build(self, rule_antecedents, Z, y, w, names, *, Z_full, w_full):
+    def _build(self, rule_antecedents, counts, y, w, *, Z_full, w_full):
+        """Leaf values and objective from the class weights each rule captures (``counts``,
+        the default rule last); ``rules_`` itself is built on first access."""
         k = self.classes_.shape[0]
         W = float(w.sum())
         prior = np.bincount(y, weights=w, minlength=k) / W
-        remaining = np.ones(Z.shape[0], dtype=bool)
+        n_r = counts.shape[0]
+        s = counts.sum(axis=1)
+        pos = s > 0
+        cls = np.where(pos, counts.argmax(axis=1), int(np.argmax(prior)))
+        right = counts[np.arange(n_r), cls]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            proba = (counts + prior) / (s + 1.0)[:, None]
+            # smoothing must not change the predicted class: then the raw frequencies
+            flip = pos & (proba.argmax(axis=1) != cls)
+            proba[flip] = counts[flip] / s[flip, None]
+            proba[~pos] = prior
+            conf = np.where(pos, right / np.where(pos, s, 1.0), np.nan)
+        mistakes = 0.0
+        for m in np.where(pos, s - right, 0.0).tolist():
+            mistakes += m
         self._antecedents = list(rule_antecedents)
-        rules, leaf_values, mistakes = [], [], 0.0
-        for ante in list(rule_antecedents) + [()]:
-            captured = remaining & antecedent_mask(Z, ante) if ante else remaining.copy()
-            counts = np.bincount(y[captured], weights=w[captured], minlength=k)
-            s = float(counts.sum())
-            if s > 0:
-                cls = int(np.argmax(counts))
-                proba = (counts + prior) / (s + 1.0)
-                if int(np.argmax(proba)) != cls:
-                    proba = counts / s
-                conf = counts[cls] / s
-            else:
-                cls = int(np.argmax(prior))
-                proba = prior.copy()
-                conf = np.nan
-            mistakes += s - (counts[cls] if s > 0 else 0.0)
-            remaining &= ~captured
-            leaf_values.append(proba)
-            rules.append(
-                {
-                    "conditions": [
-                        (names[j], {0: "<=", 1: ">", 2: "==", 3: "is missing"}[op],
-                         self._categories[j][int(v)] if op == 2 else
-                         (None if op == 3 else float(v)))
-                        for (j, op, v) in ante
-                    ],
-                    "features": sorted({c[0] for c in ante}),
-                    "text": antecedent_text(ante, names, self._categories, self._ready_made)
-                    if ante else "",
-                    "class": self.classes_[cls],
-                    "support": s,
-                    "confidence": conf,
-                    "proba": proba,
-                    "is_default": not ante,
-                }
-            )
-        self.rules_ = rules
-        self._leaf_values = np.array(leaf_values)
-        self._rule_class = np.array([int(np.argmax(v)) for v in leaf_values])
+        self._leaf_values = proba
+        self._rule_class = proba.argmax(axis=1)
+        self._rule_stats = (cls, s, conf)
         self.objective_ = mistakes / W + float(self.lam) * len(rule_antecedents)
         d = self.n_features_in_
-        feats = np.zeros((len(rules), d), dtype=bool)
+        feats = np.zeros((n_r, d), dtype=bool)
         acc = np.zeros(d, dtype=bool)
-        for r, ante in enumerate(list(rule_antecedents) + [()]):
+        for r, ante in enumerate(self._antecedents):
             for c in ante:
                 acc[c[0]] = True
             feats[r] = acc
+        feats[n_r - 1] = acc
         self._tested = feats
         # the equivalent tree is built on first use (``tree_``): on small data building it
         # and walking the training rows for its covers cost as much as the whole fit. Only
         # the columns the rules test are kept for the covers (the tree splits on no other).
         used = np.flatnonzero(acc)
-        self._cover_data = (used, np.ascontiguousarray(Z_full[:, used]), np.array(w_full))
-        self.__dict__.pop("tree_", None)
-        self.__dict__.pop("_tree_error", None)
+        self._cover_data = (used, np.ascontiguousarray(Z_full[:, used]), w_full)
+        for lazy in ("tree_", "_tree_error", "rules_"):
+            self.__dict__.pop(lazy, None)
+
+    @property
+    def rules_(self):
+        """The rules in order, the default rule last (see the class docstring); built once,
+        on first access (the text is for display, a fit does not need it)."""
+        if "rules_" not in self.__dict__:
+            check_is_fitted(self, "_leaf_values")
+            names = self._feature_names()
+            cls, s, conf = self._rule_stats
+            ops = {0: "<=", 1: ">", 2: "==", 3: "is missing"}
+            rules = []
+            for r, ante in enumerate(self._antecedents + [()]):
+                rules.append(
+                    {
+                        "conditions": [
+                            (names[j], ops[op],
+                             self._categories[j][int(v)] if op == 2 else
+                             (None if op == 3 else float(v)))
+                            for (j, op, v) in ante
+                        ],
+                        "features": sorted({c[0] for c in ante}),
+                        "text": antecedent_text(ante, names, self._categories, self._ready_made)
+                        if ante else "",
+                        "class": self.classes_[cls[r]],
+                        "support": float(s[r]),
+                        "confidence": float(conf[r]),
+                        "proba": self._leaf_values[r].copy(),
+                        "is_default": not ante,
+                    }
+                )
+            self.__dict__["rules_"] = rules
+        return self.__dict__["rules_"]
 
     @property
     def tree_(self):
         """The equivalent flat decision tree (same ``predict_proba``), None when the list
         needs too large a tree (``_tree_error`` says why); built once, on first access."""
         if "tree_" not in self.__dict__:
-            check_is_fitted(self, "rules_")
+            check_is_fitted(self, "_leaf_values")
             used, Zu, w_full = self._cover_data
             d = self.n_features_in_
             try:
@@ -408,13 +440,13 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
     @property
     def antecedents_(self):
         """Text of the mined antecedents (built on demand: there can be thousands)."""
-        check_is_fitted(self, "rules_")
+        check_is_fitted(self, "_leaf_values")
         names = self._feature_names()
         return [antecedent_text(a, names, self._categories, self._ready_made) for a in self._mined]
 
     # -- predict -------------------------------------------------------------------------
     def _rule_index(self, X):
-        check_is_fitted(self, "rules_")
+        check_is_fitted(self, "_leaf_values")
         Z, _ = self._encode_X(X, reset=False)
         n = Z.shape[0]
         out = np.full(n, len(self._antecedents), dtype=np.int64)
@@ -503,7 +535,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         """
         from ..shapley import explain_trees
 
-        check_is_fitted(self, "rules_")
+        check_is_fitted(self, "_leaf_values")
         if self.tree_ is None:
             raise ValueError(f"No equivalent tree: {self._tree_error}")
         _, Z = self._rule_index(X)
@@ -517,7 +549,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
 
     # -- display -------------------------------------------------------------------------
     def __str__(self):
-        if not hasattr(self, "rules_"):
+        if not hasattr(self, "_leaf_values"):
             return repr(self)
         lines = []
         for r, rule in enumerate(self.rules_):

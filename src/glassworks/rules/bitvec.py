@@ -155,3 +155,34 @@ def pack_conditions(Zt, feature, op, value):
                     word |= np.uint64(1) << np.uint64(b)
             out[r, t] = word
     return out
+
+
+@njit(cache=True, nogil=True)
+def rule_list_counts(A, rules, Y, w, unit):
+    """Class weights each rule of a list captures, the default rule last, shape (r + 1, k).
+
+    ``rules``: int64 (r, c), rule ``i`` the conjunction of the rows ``rules[i]`` of ``A``
+    (-1 = padding); it captures what it satisfies among the samples no earlier rule captured.
+    """
+    r, mc = rules.shape
+    k, nw = Y.shape
+    out = np.zeros((r + 1, k))
+    U = np.empty(nw, dtype=np.uint64)
+    for j in range(nw):
+        U[j] = ~np.uint64(0)
+    C = np.empty(nw, dtype=np.uint64)
+    for i in range(r):
+        for j in range(nw):
+            C[j] = U[j]
+        for t in range(mc):
+            a = rules[i, t]
+            if a >= 0:
+                for j in range(nw):
+                    C[j] &= A[a, j]
+        for c in range(k):
+            out[i, c] = masked_count(C, Y[c], w, unit)
+        for j in range(nw):
+            U[j] &= ~C[j]
+    for c in range(k):
+        out[r, c] = masked_count(U, Y[c], w, unit)
+    return out

@@ -216,6 +216,31 @@ def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts):
         counts[r] = m
 
 
+@njit(cache=True, nogil=True)
+def column_summary_kernel(Zt, w, is_cat, n_cat):
+    """Per column of ``Zt`` (rows of positive weight only): whether it has a missing value,
+    and for a categorical column (``is_cat``) which of its ``n_cat`` codes occur."""
+    c, n = Zt.shape
+    has_nan = np.zeros(c, dtype=np.bool_)
+    present = np.zeros((c, max(n_cat, 1)), dtype=np.bool_)
+    for r in range(c):
+        x = Zt[r]
+        if is_cat[r]:
+            for i in range(n):
+                if w[i] > 0.0:
+                    v = x[i]
+                    if np.isnan(v):
+                        has_nan[r] = True
+                    elif 0.0 <= v < n_cat:
+                        present[r, np.int64(v)] = True
+        else:
+            for i in range(n):
+                if np.isnan(x[i]) and w[i] > 0.0:
+                    has_nan[r] = True
+                    break
+    return has_nan, present
+
+
 def column_cuts(Z, w, columns, n_cuts, Zt=None):
     """Cuts of each listed column of ``Z`` (see the module docstring); a list of arrays.
 

@@ -13,6 +13,8 @@ encoding, so prediction, the equivalent tree and the explanations all read the s
 A condition is a tuple ``(feature, op, value)``; an antecedent is a tuple of conditions.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .bitvec import and_conjunctions, capture_counts, pack_columns, pack_conditions
@@ -64,6 +66,44 @@ def _sorted_values(uniq):
         return list(sorted(uniq, key=lambda v: (type(v).__name__, str(v))))
 
 
+def _factorize(s):
+    """``(codes, uniques)`` of a Series: codes index ``uniques`` (a list), -1 for missing.
+
+    A pyarrow-backed string column (pandas' default ``str``) is dictionary-encoded by pyarrow
+    directly: pandas' factorize on it builds an Index of the uniques and copies the codes,
+    about twice the cost."""
+    import pandas as pd
+
+    arr = s.array
+    if hasattr(arr, "__arrow_array__") and isinstance(s.dtype, pd.StringDtype):
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            ca = arr.__arrow_array__()
+            if isinstance(ca, pa.ChunkedArray) and (
+                pa.types.is_string(ca.type) or pa.types.is_large_string(ca.type)
+            ):
+                de = ca.dictionary_encode()
+                ch = de.chunk(0) if de.num_chunks == 1 else de.combine_chunks()
+                idx = ch.indices
+                if idx.null_count:
+                    idx = pc.fill_null(idx, -1)
+                return idx.to_numpy(zero_copy_only=False), ch.dictionary.to_pylist()
+        except ImportError:  # pragma: no cover - string[pyarrow] implies pyarrow
+            pass
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
+def _codes_to_float(codes, uniques, categories):
+    """The encoding (position in the training ``categories``, NaN for missing, -1 for a value
+    unseen in training) of factorised ``codes`` into ``uniques``."""
+    lookup = {v: i for i, v in enumerate(categories)}
+    mapped = np.array([_lookup(lookup, u) for u in uniques] + [np.nan], dtype=np.float64)
+    return mapped[codes]  # code -1 (missing) picks the trailing NaN
+
+
 def analyse_columns(X, factorized=None):
     """Decide each column's kind from the training data.
 
@@ -84,9 +124,8 @@ def analyse_columns(X, factorized=None):
 
     kinds, categories = [], []
     if isinstance(X, pd.DataFrame):
-        for col in X.columns:
-            s = X[col]
-            dt = s.dtype
+        dtypes = X.dtypes.tolist()
+        for j, ((_, s), dt) in enumerate(zip(X.items(), dtypes)):
             if _is_bool_dtype(dt):
                 kinds.append("cat")
                 categories.append([False, True])
@@ -98,12 +137,12 @@ def analyse_columns(X, factorized=None):
                 categories.append(None)
             else:
                 kinds.append("cat")
-                codes, uniques = pd.factorize(s, use_na_sentinel=True)
+                codes, uniques = _factorize(s)
                 if factorized is not None:
-                    factorized[len(kinds) - 1] = (codes, uniques)
+                    factorized[j] = (codes, uniques)
                 # factorize leaves every kind of missing value out of ``uniques``
-                categories.append(_sorted_values(list(uniques)))
-        ready_made = len(kinds) > 0 and all(_is_bool_dtype(dt) for dt in X.dtypes)
+                categories.append(_sorted_values(uniques))
+        ready_made = len(kinds) > 0 and all(_is_bool_dtype(dt) for dt in dtypes)
         return kinds, categories, ready_made
     arr = np.asarray(X)
     if arr.dtype.kind == "b":
@@ -132,31 +171,45 @@ def encode(X, kinds, categories, factorized=None):
     n = X.shape[0]
     Z = np.empty((n, len(kinds)), dtype=np.float64)
     is_frame = isinstance(X, pd.DataFrame)
-    arr = None if is_frame else np.asarray(X)
+    if is_frame:
+        cols = [s for _, s in X.items()]
+    else:
+        arr = np.asarray(X)
+        cols = [arr[:, j] for j in range(arr.shape[1])]
     for j, kind in enumerate(kinds):
-        col = X.iloc[:, j] if is_frame else arr[:, j]
+        col = cols[j]
         if kind == "num":
-            try:
-                v = np.asarray(pd.to_numeric(pd.Series(col), errors="raise"), dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(
-                    f"Column {j} was numeric in training but holds non-numeric values: {exc}"
-                ) from None
+            if is_frame and _is_numeric_dtype(col.dtype):
+                v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            else:
+                try:
+                    v = np.asarray(
+                        pd.to_numeric(pd.Series(col), errors="raise"), dtype=np.float64
+                    )
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"Column {j} was numeric in training but holds non-numeric values: {exc}"
+                    ) from None
             if np.isinf(v).any():
                 raise ValueError(f"Column {j} contains infinity; only NaN (missing) is allowed.")
             Z[:, j] = v
+        elif is_frame and _is_bool_dtype(col.dtype) and categories[j] == [False, True]:
+            Z[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)  # False, True -> 0, 1
+        elif (
+            is_frame
+            and isinstance(col.dtype, pd.CategoricalDtype)
+            and list(col.dtype.categories) == categories[j]
+        ):
+            # the training categories in the same order: the codes are the encoding
+            codes = col.cat.codes.to_numpy()
+            Z[:, j] = np.where(codes < 0, np.nan, codes)
         else:
             # factorise (hashing), then map the few distinct values to category codes
             if factorized is not None and j in factorized:
                 codes, uniques = factorized[j]
             else:
-                codes, uniques = pd.factorize(pd.Series(col), use_na_sentinel=True)
-            lookup = {v: i for i, v in enumerate(categories[j])}
-            mapped = np.array(
-                [_lookup(lookup, u) for u in uniques] + [np.nan], dtype=np.float64
-            )
-            # code -1 (missing) picks the trailing NaN
-            Z[:, j] = mapped[codes]
+                codes, uniques = _factorize(col if is_frame else pd.Series(col))
+            Z[:, j] = _codes_to_float(codes, uniques, categories[j])
     return Z
 
 
@@ -201,36 +254,82 @@ def antecedent_text(antecedent, names, categories, ready_made=False):
     return " and ".join(condition_text(c, names, categories, ready_made) for c in antecedent)
 
 
-def base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
-    """The single conditions each column offers (before the support filter)."""
-    from .cuts import column_cuts
+def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
+    """The single conditions each column offers (before the support filter), as arrays
+    ``(feature, op, value)``: per column in order, a numeric column's cuts (``<=`` then
+    ``>`` for each), a categorical column's present categories, then "is missing" when
+    the column has missing values."""
+    from .cuts import column_cuts, column_summary_kernel
 
-    conds = []
-    num_cols = np.array([j for j, kind in enumerate(kinds) if kind == "num"], dtype=np.int64)
-    cuts = {}
-    if num_cols.size:
-        cuts = dict(zip(num_cols.tolist(), column_cuts(Z, w, num_cols, int(n_cuts), Zt=Zt)))
-    valid = w > 0
-    Zv = Z[valid] if not valid.all() else Z
-    nan_cols = np.isnan(Zv).any(axis=0).tolist()
-    for j, kind in enumerate(kinds):
-        has_nan = nan_cols[j]
-        if kind == "num":
-            for t in cuts[j].tolist():
-                conds.append((j, LE, t))
-                conds.append((j, GT, t))
+    if Zt is None:
+        Zt = np.ascontiguousarray(Z.T)
+    d = len(kinds)
+    is_cat = np.array([kind != "num" for kind in kinds], dtype=np.bool_)
+    n_cat = max([len(categories[j]) for j in range(d) if is_cat[j]], default=0)
+    has_nan, present = column_summary_kernel(Zt, w, is_cat, n_cat)
+    num_cols = np.flatnonzero(~is_cat)
+    cuts = column_cuts(Z, w, num_cols, int(n_cuts), Zt=Zt) if num_cols.size else []
+    feats, ops, vals = [], [], []
+    ci = 0
+    for j in range(d):
+        if not is_cat[j]:
+            t = cuts[ci]
+            ci += 1
+            feats.append(np.full(2 * t.size, j, dtype=np.int64))
+            ops.append(np.tile(np.array([LE, GT], dtype=np.int64), t.size))
+            vals.append(np.repeat(t, 2))
         else:
-            x = Zv[:, j]
-            present = np.unique(x[~np.isnan(x)]).astype(np.int64)
+            codes = np.flatnonzero(present[j])
             if ready_made:
-                present = present[present == 1]  # a column is one antecedent: "col is true"
-            elif present.size + has_nan <= 1:
-                present = present[:0]
-            for c in present.tolist():
-                conds.append((j, EQ, float(c)))
-        if has_nan and not ready_made:
-            conds.append((j, ISNAN, np.nan))
-    return conds
+                codes = codes[codes == 1]  # a column is one antecedent: "col is true"
+            elif codes.size + has_nan[j] <= 1:
+                codes = codes[:0]
+            feats.append(np.full(codes.size, j, dtype=np.int64))
+            ops.append(np.full(codes.size, EQ, dtype=np.int64))
+            vals.append(codes.astype(np.float64))
+        if has_nan[j] and not ready_made:
+            feats.append(np.array([j], dtype=np.int64))
+            ops.append(np.array([ISNAN], dtype=np.int64))
+            vals.append(np.array([np.nan]))
+    if not feats:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(feats), np.concatenate(ops), np.concatenate(vals)
+
+
+def base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
+    """The single conditions each column offers (before the support filter), as tuples."""
+    f, o, v = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
+    return list(zip(f.tolist(), o.tolist(), v.tolist()))
+
+
+class Antecedents(Sequence):
+    """The mined antecedents as a read-only sequence of tuples of conditions, built on
+    access (a fit reads only the few its rules use; building thousands of tuples cost as
+    much as the rest of a small fit).
+
+    ``feature, op, value``: the base conditions; ``combos``: int64 (n, max_card), row ``i``
+    the base conditions of antecedent ``i`` padded with -1."""
+
+    def __init__(self, feature, op, value, combos):
+        self._f = feature.tolist()
+        self._o = op.tolist()
+        self._v = value.tolist()
+        self._combos = combos
+
+    def __len__(self):
+        return self._combos.shape[0]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[t] for t in range(*i.indices(len(self)))]
+        return tuple((self._f[b], self._o[b], self._v[b]) for b in self._combos[i].tolist()
+                     if b >= 0)
+
+    def __eq__(self, other):
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self):
+        return repr(list(self))
 
 
 def _compatible(antecedent, cond):
@@ -248,12 +347,10 @@ def _compatible(antecedent, cond):
     return True
 
 
-def _compatible_pairs(base):
-    """Index pairs (i < j) of base conditions that :func:`_compatible` accepts, vectorised."""
-    feat = np.array([c[0] for c in base], dtype=np.int64)
-    op = np.array([c[1] for c in base], dtype=np.int64)
-    val = np.array([c[2] for c in base], dtype=np.float64)
-    i, j = np.triu_indices(len(base), k=1)
+def _compatible_pairs(feat, op, val):
+    """Index pairs (i < j) of base conditions (arrays) that :func:`_compatible` accepts,
+    vectorised."""
+    i, j = np.triu_indices(feat.shape[0], k=1)
     ok = feat[i] != feat[j]
     same = ~ok
     le_gt = same & (op[i] == LE) & (op[j] == GT) & (val[j] < val[i])
@@ -279,59 +376,68 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     """
     W = float(w.sum())
     Zt = np.ascontiguousarray(Z.T)  # one transpose, for the cuts and the packing
-    base = base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
-    if not base:
-        return [], np.zeros((0, (Z.shape[0] + 63) // 64), dtype=np.uint64), np.zeros(0)
+    feat, op, val = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
     n = Z.shape[0]
+    if feat.size == 0:
+        empty = np.zeros((0, 1), dtype=np.int64)
+        return (Antecedents(feat, op, val, empty),
+                np.zeros((0, (n + 63) // 64), dtype=np.uint64), np.zeros(0))
     unit = bool(np.all(w == 1.0))
     valid = pack_columns(np.ones((n, 1), dtype=bool))
-    packed = pack_conditions(
-        Zt,
-        np.array([c[0] for c in base], dtype=np.int64),
-        np.array([c[1] for c in base], dtype=np.int64),
-        np.array([c[2] for c in base], dtype=np.float64),
-    )
+    packed = pack_conditions(Zt, feat, op, val)
     base_support = capture_counts(packed, valid, w, unit)[:, 0] / W
     keep = (base_support >= min_support) & (base_support > 0)
-    base = [c for c, kp in zip(base, keep) if kp]
+    base_idx = np.flatnonzero(keep)
+    feat, op, val = feat[base_idx], op[base_idx], val[base_idx]
+    nb = base_idx.size
+    base = None  # tuples, only for cardinality >= 3
     base_packed = np.ascontiguousarray(packed[keep])
-    level = [(i,) for i in range(len(base))]
+    max_card = int(max_card)
+    level = np.arange(nb, dtype=np.int64)[:, None]
     level_packed = base_packed
-    all_ante = [(c,) for c in base]
+    all_combos = [level]
     all_packed = [base_packed]
     all_support = [base_support[keep]]
-    for _card in range(2, int(max_card) + 1):
+    for _card in range(2, max_card + 1):
         if _card == 2:
-            pairs = _compatible_pairs(base)
-            new_level = [(int(i), int(j)) for i, j in pairs]
+            pairs = _compatible_pairs(feat, op, val)
+            new_level = pairs
         else:
-            new_level, new_cols = [], []
-            for li, combo in enumerate(level):
+            if base is None:
+                base = list(zip(feat.tolist(), op.tolist(), val.tolist()))
+            combos, new_cols = [], []
+            for li, combo in enumerate(level.tolist()):
                 conds = [base[i] for i in combo]
-                for b in range(combo[-1] + 1, len(base)):
+                for b in range(combo[-1] + 1, nb):
                     if _compatible(conds, base[b]):
-                        new_level.append(combo + (b,))
+                        combos.append(combo + [b])
                         new_cols.append((li, b))
             pairs = np.asarray(new_cols, dtype=np.int64).reshape(-1, 2)
-        if not new_level:
+            new_level = np.asarray(combos, dtype=np.int64).reshape(-1, _card)
+        if new_level.shape[0] == 0:
             break
         kept_combos, kept_packed, kept_support = [], [], []
-        for start in range(0, len(new_level), 8192):
+        for start in range(0, new_level.shape[0], 8192):
             sl = slice(start, start + 8192)
             packed = and_conjunctions(level_packed, base_packed, pairs[sl])
             sup = capture_counts(packed, valid, w, unit)[:, 0] / W
             ok = np.flatnonzero((sup >= min_support) & (sup > 0))
-            kept_combos.extend(new_level[start + i] for i in ok)
+            kept_combos.append(new_level[sl][ok])
             kept_packed.append(packed[ok])
             kept_support.append(sup[ok])
-        level = kept_combos
+        level = np.concatenate(kept_combos, axis=0)
         level_packed = np.concatenate(kept_packed, axis=0)
-        all_ante.extend(tuple(base[i] for i in combo) for combo in level)
+        all_combos.append(level)
         all_packed.append(level_packed)
         all_support.append(np.concatenate(kept_support))
-        if not level:
+        if level.shape[0] == 0:
             break
-    captures = np.concatenate(all_packed, axis=0)
+    width = max(c.shape[1] for c in all_combos)
+    combos = np.concatenate(
+        [np.pad(c, ((0, 0), (0, width - c.shape[1])), constant_values=-1) for c in all_combos],
+        axis=0,
+    )
+    captures = np.concatenate(all_packed, axis=0) if len(all_packed) > 1 else all_packed[0]
     support = np.concatenate(all_support)
     # drop duplicates (same rows captured; the first kept) and antecedents capturing every
     # (weighted) row
@@ -345,7 +451,7 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     else:
         keep_idx = cand.astype(np.int64)
     return (
-        [all_ante[i] for i in keep_idx],
+        Antecedents(feat, op, val, combos[keep_idx]),
         np.ascontiguousarray(captures[keep_idx]),
         support[keep_idx],
     )

@@ -6,6 +6,8 @@ repeats on a path, trained and queried with NaN so every ``missing_go_to_left`` 
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from glassworks.shapley import (
@@ -55,7 +57,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("algorithm", ["linear", "unwind"])
+@pytest.mark.parametrize("algorithm", ["table", "linear", "unwind"])
 @pytest.mark.parametrize("seed,d,depth,classifier", CASES)
 def test_path_shap_matches_enumeration(seed, d, depth, classifier, algorithm):
     tree, Xq, _ = _fit(seed, d, depth, classifier)
@@ -133,7 +135,7 @@ def _hand_tree(cover_left):
     )
 
 
-@pytest.mark.parametrize("algorithm", ["linear", "unwind"])
+@pytest.mark.parametrize("algorithm", ["table", "linear", "unwind"])
 @pytest.mark.parametrize("cover_left", [4.0, 0.0])
 def test_zero_cover_nodes_give_finite_values(cover_left, algorithm):
     tree = _hand_tree(cover_left)
@@ -153,6 +155,7 @@ def test_single_leaf_tree():
     )
     X = np.random.default_rng(0).normal(size=(5, 3))
     for values, base in (tree_shap_path(tree, X), tree_shap_path(tree, X, algorithm="unwind"),
+                         tree_shap_path(tree, X, algorithm="table"),
                          tree_shap_interventional(tree, X, X, algorithm="table"),
                          tree_shap_interventional(tree, X, X, algorithm="traversal"),
                          saabas(tree, X)):
@@ -174,8 +177,32 @@ def test_deep_tree_and_wide_tables_agree_across_algorithms():
     p2, _ = tree_shap_path(deep, Xq, algorithm="unwind")
     np.testing.assert_allclose(p1, p2, rtol=0, atol=1e-10)
     trees = [deep, shallow]
+    q1, _ = tree_shap_path(trees, Xq, algorithm="linear")
+    q2, _ = tree_shap_path(trees, Xq, algorithm="table")  # deep one falls back
+    np.testing.assert_allclose(q1, q2, rtol=0, atol=1e-10)
     i1, _ = tree_shap_interventional(trees, Xq, bg, algorithm="traversal")
     i2, _ = tree_shap_interventional(trees, Xq, bg, algorithm="auto")
     i3, _ = tree_shap_interventional(trees, Xq, bg, algorithm="table")  # deep one falls back
     np.testing.assert_allclose(i1, i2, rtol=0, atol=1e-12)
     np.testing.assert_allclose(i1, i3, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n_trees=st.integers(1, 4), depth=st.integers(1, 7),
+       d=st.integers(1, 7), classifier=st.booleans())
+def test_leaf_tables_match_other_algorithms_on_weighted_ensembles(seed, n_trees, depth, d,
+                                                                  classifier):
+    """The leaf-pattern-table kernel (one call for the whole ensemble) against the quadrature
+    and pairwise-traversal kernels and against the weighted sum of per-tree results."""
+    trees = [_fit(seed + s, d, depth, classifier, n=200)[0] for s in range(n_trees)]
+    _, Xq, bg = _fit(seed, d, depth, classifier)
+    w = np.random.default_rng(seed).uniform(0.1, 2.0, size=n_trees)
+    p_table, _ = tree_shap_path(trees, Xq, tree_weights=w, algorithm="table")
+    p_linear, _ = tree_shap_path(trees, Xq, tree_weights=w, algorithm="linear")
+    np.testing.assert_allclose(p_table, p_linear, rtol=0, atol=1e-10)
+    parts = sum(wi * tree_shap_path(t, Xq, tree_weights=[1.0], algorithm="table")[0]
+                for wi, t in zip(w, trees))
+    np.testing.assert_allclose(p_table, parts, rtol=0, atol=1e-10)
+    i_table, _ = tree_shap_interventional(trees, Xq, bg, tree_weights=w, algorithm="table")
+    i_trav, _ = tree_shap_interventional(trees, Xq, bg, tree_weights=w, algorithm="traversal")
+    np.testing.assert_allclose(i_table, i_trav, rtol=0, atol=1e-10)

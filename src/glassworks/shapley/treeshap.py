@@ -19,6 +19,8 @@ flat arrays every kernel of this package takes (one kernel call covers a whole f
 import numpy as np
 from numba import njit, prange
 
+from ._tables import TABLE_MAX_M, add_table_values, tree_table_stats
+
 __all__ = [
     "pack_trees",
     "tree_shap_path",
@@ -566,26 +568,53 @@ def tree_depths_kernel(left, right, roots):
     return out
 
 
-_PATH_ALGORITHMS = ("linear", "unwind")
+_PATH_ALGORITHMS = ("auto", "table", "linear", "unwind")
+#: Cost of the quadrature kernel per sample, node and quadrature point, in the unit of the
+#: table model (one table read or node test); calibrated on depth-8 trees.
+LINEAR_COST = 3.0
 
 
-def path_values(packed, X, algorithm="linear"):
+def path_values(packed, X, algorithm="auto"):
     """Path-dependent TreeSHAP values (n, d, n_outputs) of a :class:`PackedTrees`.
 
-    ``"linear"`` (default): the quadrature form, O(n_nodes * depth / 2) per sample and tree;
-    ``"unwind"``: Algorithm 2 with EXTEND/UNWIND, O(n_leaves * depth^2). Same values.
+    ``"auto"`` (default): per tree, leaf-pattern tables (:mod:`glassworks.shapley._tables`)
+    when the tree is shallow enough and that is estimated cheaper, else ``"linear"``;
+    ``"table"``: tables for every tree that fits them; ``"linear"``: the quadrature form,
+    O(n_nodes * depth / 2) per sample and tree; ``"unwind"``: Algorithm 2 with EXTEND/UNWIND,
+    O(n_leaves * depth^2). All give the same values.
     """
     if algorithm not in _PATH_ALGORITHMS:
         raise ValueError(f"algorithm must be one of {_PATH_ALGORITHMS}, got {algorithm!r}.")
+    n = X.shape[0]
+    if n == 0:
+        return np.zeros((0, packed.n_features, packed.n_outputs))
     args = (packed.left, packed.right, packed.feature, packed.threshold, packed.missing,
             packed.value)
-    n_nodes = packed.left.shape[0]
-    with serial_if_small(X.shape[0] * n_nodes * (packed.max_depth // 2 + 1)):
+    nodes = (packed.ends - packed.roots).astype(np.float64)
+    nq = max(1, (min(packed.max_depth, packed.n_features) + 1) // 2)
+    linear_cost = LINEAR_COST * n * nodes * (nq + 1)
+    use_table = np.zeros(packed.n_trees, dtype=bool)
+    cost = linear_cost
+    if algorithm in ("auto", "table"):
+        st = tree_table_stats(packed)
+        table_cost = 2.0 * st["path_build"] + n * (nodes + st["sum_m"])
+        use_table = (st["max_m"] <= TABLE_MAX_M) & (packed.depths > 0)
+        if algorithm == "auto":
+            use_table &= table_cost <= linear_cost
+        cost = np.where(use_table, table_cost, linear_cost)
+    with serial_if_small(float(cost.sum())):
         if algorithm == "unwind":
             return path_shap_kernel(*args, packed.cover, packed.roots, packed.max_depth, X)
-        tq, wq = gauss_legendre_01(packed.max_depth, packed.n_features)
-        return linear_path_shap_kernel(*args, packed.ratio, packed.roots, packed.max_depth,
-                                       tq, wq, X)
+        phi = np.zeros((n, packed.n_features, packed.n_outputs))
+        table_trees = np.flatnonzero(use_table)
+        if table_trees.size:
+            add_table_values(packed, table_trees, X, None, phi)
+        rest = packed.roots[~use_table]
+        if rest.size:
+            tq, wq = gauss_legendre_01(packed.max_depth, packed.n_features)
+            phi += linear_path_shap_kernel(*args, packed.ratio, rest, packed.max_depth, tq, wq,
+                                           X)
+        return phi
 
 
 class serial_if_small:
@@ -618,7 +647,7 @@ class serial_if_small:
         return False
 
 
-def tree_shap_path(trees, X, tree_weights=None, *, algorithm="linear"):
+def tree_shap_path(trees, X, tree_weights=None, *, algorithm="auto"):
     """Path-dependent TreeSHAP of a tree or an ensemble, on plain arrays.
 
     Parameters
@@ -628,8 +657,9 @@ def tree_shap_path(trees, X, tree_weights=None, *, algorithm="linear"):
         May hold NaN (routed by ``missing_go_to_left``).
     tree_weights : array-like of shape (n_trees,) or None
         Ensemble output is ``sum_t w_t * tree_t(x)``; default ``1 / n_trees``.
-    algorithm : {"linear", "unwind"}, default="linear"
-        Quadrature form (faster) or Lundberg's Algorithm 2; the same values.
+    algorithm : {"auto", "table", "linear", "unwind"}, default="auto"
+        Leaf-pattern tables, the quadrature form or Lundberg's Algorithm 2 (the same values);
+        ``"auto"`` picks tables or quadrature per tree by estimated cost.
 
     Returns
     -------

@@ -14,7 +14,7 @@ from sklearn.utils.validation import (
 
 from .._validation import check_sample_weight
 from ..integrations.interpret import InterpretMixin
-from .bitvec import pack_columns, pack_vector, rule_list_counts
+from .bitvec import pack_labels, pack_vector, rule_list_counts
 from .equivalent_tree import rule_list_to_tree, set_covers
 from .greedy import greedy_rule_list
 from .mining import (
@@ -235,7 +235,8 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 )
             Z = encode(X, self._kinds, self._categories, factorized)
             if y is not None:
-                y = column_or_1d(y, warn=True)
+                if not (isinstance(y, np.ndarray) and y.ndim == 1):
+                    y = column_or_1d(y, warn=True)
                 check_consistent_length(Z, y)
         if reset:
             self._input_mode_ = mode
@@ -293,7 +294,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             ready_made=self._ready_made,
         )
         self._mined = antecedents
-        labels = pack_columns(yf[:, None] == np.arange(k)[None, :])
+        labels = pack_labels(yf.astype(np.int64, copy=False), k)
         unit = bool(np.all(wf == 1.0))
         W = float(wf.sum())
         self.search_stats_ = {}

@@ -186,3 +186,65 @@ def rule_list_counts(A, rules, Y, w, unit):
     for c in range(k):
         out[r, c] = masked_count(U, Y[c], w, unit)
     return out
+
+
+@njit(cache=True, nogil=True)
+def pack_labels(y, k):
+    """Class bit vectors (k, n_words) of integer labels ``y`` in ``0 .. k-1``."""
+    n = y.shape[0]
+    out = np.zeros((k, (n + 63) // 64), dtype=np.uint64)
+    for i in range(n):
+        out[y[i], i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def row_weights(A, w, unit):
+    """Weight of the samples each row of ``A`` captures, (m,)."""
+    m = A.shape[0]
+    out = np.empty(m)
+    for a in range(m):
+        out[a] = masked_count(A[a], A[a], w, unit)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def first_unique_rows(A, cand):
+    """Among the rows ``cand`` of ``A``, True for the first of each set of identical rows.
+
+    Rows are grouped by a hash (two independent sums, so the loop vectorises) and only rows
+    of equal hash are compared word by word."""
+    m = cand.shape[0]
+    nw = A.shape[1]
+    h = np.empty(m, dtype=np.uint64)
+    for i in range(m):
+        row = A[cand[i]]
+        s1 = np.uint64(0)
+        s2 = np.uint64(0)
+        for j in range(nw):
+            s1 += row[j] * (np.uint64(2 * j + 1) * np.uint64(0x9E3779B97F4A7C15))
+            s2 ^= row[j] + np.uint64(j)
+        h[i] = s1 ^ (s2 * np.uint64(0xC2B2AE3D27D4EB4F))
+    order = np.argsort(h, kind="mergesort")  # stable: equal hashes stay in index order
+    keep = np.ones(m, dtype=np.bool_)
+    g = 0
+    while g < m:
+        e = g + 1
+        while e < m and h[order[e]] == h[order[g]]:
+            e += 1
+        for p in range(g + 1, e):
+            ip = cand[order[p]]
+            for q in range(g, p):
+                if not keep[order[q]]:
+                    continue
+                iq = cand[order[q]]
+                same = True
+                for j in range(nw):
+                    if A[ip, j] != A[iq, j]:
+                        same = False
+                        break
+                if same:
+                    keep[order[p]] = False
+                    break
+        g = e
+    return keep

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .bitvec import and_conjunctions, capture_counts, pack_columns, pack_conditions
+from .bitvec import and_conjunctions, first_unique_rows, pack_conditions, row_weights
 
 LE, GT, EQ, ISNAN = 0, 1, 2, 3
 _OP_TEXT = {LE: "<=", GT: ">", EQ: "==", ISNAN: "is missing"}
@@ -259,7 +259,7 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     ``(feature, op, value)``: per column in order, a numeric column's cuts (``<=`` then
     ``>`` for each), a categorical column's present categories, then "is missing" when
     the column has missing values."""
-    from .cuts import column_cuts, column_summary_kernel
+    from .cuts import column_cuts_padded, column_summary_kernel
 
     if Zt is None:
         Zt = np.ascontiguousarray(Z.T)
@@ -267,33 +267,39 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     is_cat = np.array([kind != "num" for kind in kinds], dtype=np.bool_)
     n_cat = max([len(categories[j]) for j in range(d) if is_cat[j]], default=0)
     has_nan, present = column_summary_kernel(Zt, w, is_cat, n_cat)
+    # every condition gets (feature, rank within its feature); one stable sort orders them
+    feats, ranks, ops, vals = [], [], [], []
     num_cols = np.flatnonzero(~is_cat)
-    cuts = column_cuts(Z, w, num_cols, int(n_cuts), Zt=Zt) if num_cols.size else []
-    feats, ops, vals = [], [], []
-    ci = 0
-    for j in range(d):
-        if not is_cat[j]:
-            t = cuts[ci]
-            ci += 1
-            feats.append(np.full(2 * t.size, j, dtype=np.int64))
-            ops.append(np.tile(np.array([LE, GT], dtype=np.int64), t.size))
-            vals.append(np.repeat(t, 2))
-        else:
-            codes = np.flatnonzero(present[j])
-            if ready_made:
-                codes = codes[codes == 1]  # a column is one antecedent: "col is true"
-            elif codes.size + has_nan[j] <= 1:
-                codes = codes[:0]
-            feats.append(np.full(codes.size, j, dtype=np.int64))
-            ops.append(np.full(codes.size, EQ, dtype=np.int64))
-            vals.append(codes.astype(np.float64))
-        if has_nan[j] and not ready_made:
-            feats.append(np.array([j], dtype=np.int64))
-            ops.append(np.array([ISNAN], dtype=np.int64))
-            vals.append(np.array([np.nan]))
+    if num_cols.size:
+        cuts, counts = column_cuts_padded(Z, w, num_cols, int(n_cuts), Zt=Zt)
+        r, q = np.nonzero(np.arange(cuts.shape[1])[None, :] < counts[:, None])
+        feats.append(np.repeat(num_cols[r], 2))
+        ranks.append((2 * np.repeat(q, 2) + np.tile([0, 1], r.size)).astype(np.int64))
+        ops.append(np.tile(np.array([LE, GT], dtype=np.int64), r.size))
+        vals.append(np.repeat(cuts[r, q], 2))
+    cat_cols = np.flatnonzero(is_cat)
+    if cat_cols.size:
+        P = present[cat_cols]
+        if ready_made:  # a column is one antecedent: "col is true"
+            P = P & (np.arange(P.shape[1]) == 1)[None, :]
+        else:  # a column with a single value (and no missing) offers nothing
+            P = P & ((P.sum(axis=1) + has_nan[cat_cols]) > 1)[:, None]
+        r, code = np.nonzero(P)
+        feats.append(cat_cols[r])
+        ranks.append(code.astype(np.int64))
+        ops.append(np.full(r.size, EQ, dtype=np.int64))
+        vals.append(code.astype(np.float64))
+    if not ready_made:
+        nan_cols = np.flatnonzero(has_nan)
+        feats.append(nan_cols)
+        ranks.append(np.full(nan_cols.size, 1 << 40, dtype=np.int64))
+        ops.append(np.full(nan_cols.size, ISNAN, dtype=np.int64))
+        vals.append(np.full(nan_cols.size, np.nan))
     if not feats:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return np.concatenate(feats), np.concatenate(ops), np.concatenate(vals)
+    f = np.concatenate(feats).astype(np.int64)
+    order = np.lexsort((np.concatenate(ranks), f))
+    return f[order], np.concatenate(ops)[order], np.concatenate(vals)[order]
 
 
 def base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
@@ -383,9 +389,8 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
         return (Antecedents(feat, op, val, empty),
                 np.zeros((0, (n + 63) // 64), dtype=np.uint64), np.zeros(0))
     unit = bool(np.all(w == 1.0))
-    valid = pack_columns(np.ones((n, 1), dtype=bool))
     packed = pack_conditions(Zt, feat, op, val)
-    base_support = capture_counts(packed, valid, w, unit)[:, 0] / W
+    base_support = row_weights(packed, w, unit) / W
     keep = (base_support >= min_support) & (base_support > 0)
     base_idx = np.flatnonzero(keep)
     feat, op, val = feat[base_idx], op[base_idx], val[base_idx]
@@ -420,7 +425,7 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
         for start in range(0, new_level.shape[0], 8192):
             sl = slice(start, start + 8192)
             packed = and_conjunctions(level_packed, base_packed, pairs[sl])
-            sup = capture_counts(packed, valid, w, unit)[:, 0] / W
+            sup = row_weights(packed, w, unit) / W
             ok = np.flatnonzero((sup >= min_support) & (sup > 0))
             kept_combos.append(new_level[sl][ok])
             kept_packed.append(packed[ok])
@@ -432,24 +437,18 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
         all_support.append(np.concatenate(kept_support))
         if level.shape[0] == 0:
             break
-    width = max(c.shape[1] for c in all_combos)
-    combos = np.concatenate(
-        [np.pad(c, ((0, 0), (0, width - c.shape[1])), constant_values=-1) for c in all_combos],
-        axis=0,
-    )
+    width = all_combos[-1].shape[1]
+    combos = np.full((sum(c.shape[0] for c in all_combos), width), -1, dtype=np.int64)
+    start = 0
+    for c in all_combos:
+        combos[start: start + c.shape[0], : c.shape[1]] = c
+        start += c.shape[0]
     captures = np.concatenate(all_packed, axis=0) if len(all_packed) > 1 else all_packed[0]
     support = np.concatenate(all_support)
     # drop duplicates (same rows captured; the first kept) and antecedents capturing every
     # (weighted) row
     cand = np.flatnonzero(support < 1.0 - 1e-12)
-    if cand.size:
-        rows = np.ascontiguousarray(captures[cand]).view(
-            np.dtype((np.void, captures.dtype.itemsize * captures.shape[1]))
-        ).ravel()
-        _, first = np.unique(rows, return_index=True)
-        keep_idx = cand[np.sort(first)]
-    else:
-        keep_idx = cand.astype(np.int64)
+    keep_idx = cand[first_unique_rows(captures, cand.astype(np.int64))]
     return (
         Antecedents(feat, op, val, combos[keep_idx]),
         np.ascontiguousarray(captures[keep_idx]),

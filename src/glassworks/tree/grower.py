@@ -385,12 +385,16 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     rng = np.empty(1, dtype=np.uint64)
     rng[0] = np.uint64(seed) * np.uint64(2654435761) + np.uint64(88172645463325252)
 
+    # a root small enough to be searched on sorted samples has no histogram, nor has any
+    # node below it: no pool at all (a tree on a few hundred rows, as MAPLE and small
+    # forests grow by the hundred, would pay more for allocating it than for its growth)
+    root_tiny = m <= _TINY and not (max_depth < _SORT_LEVELS and m > _TINIEST)
     cap = 64
     ri = np.full((cap, _NI), -1, dtype=np.int64)
     rf = np.zeros((cap, 4), dtype=np.float64)
     rt = np.zeros((cap, K), dtype=np.float64)
     rl = np.zeros((cap, K), dtype=np.float64)
-    pcap = 4
+    pcap = 0 if root_tiny else 4
     pool = np.zeros((pcap, d, NB, K), dtype=np.float64)
     pranges = np.zeros((pcap, d, 2), dtype=np.int64)
     free = np.empty(pcap, dtype=np.int64)
@@ -415,22 +419,54 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # root (zero is not a literal: literal arguments would compile extra specialisations)
     zero = np.int64(m - m)
     m = np.int64(idx.shape[0])
-    n_free[0] -= 1
-    slot = free[n_free[0]]
-    if parallel and m * d >= _PARALLEL_WORK:
-        build_histogram_parallel(Xb, idx, zero, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
-    else:
-        build_histogram_serial(Xb, idx, zero, m, codes, w, wy, is_clf, pool[slot], pranges[slot])
     ri[0, _START] = 0
     ri[0, _END] = m
     ri[0, _DEPTH] = 0
     ri[0, _PARENT] = -1
-    ri[0, _SLOT] = slot
-    ri[0, _SRT] = 0
-    if d > 0:
-        for b in range(NB):
+    if root_tiny:
+        ri[0, _SLOT] = -1
+        ri[0, _SRT] = 1
+        _sort_node(Xb, idx, zero, m, srt, sbin, keys)
+        if d > 0:
+            # the totals as the histogram path sums them: each bin of feature 0 in row
+            # order, the bins in increasing order
+            cur = ws[0]
             for k in range(K):
-                rt[0, k] += pool[slot, 0, b, k]
+                cur[k] = 0.0
+            row0 = srt[0]
+            bin0 = sbin[0]
+            prev = -1
+            for i in range(m):
+                s = row0[i]
+                b = np.int64(bin0[i])
+                if b != prev:
+                    for k in range(K):
+                        rt[0, k] += cur[k]
+                        cur[k] = 0.0
+                    prev = b
+                if is_clf:
+                    cur[codes[s]] += w[s]
+                else:
+                    cur[0] += w[s]
+                    cur[1] += wy[s]
+                cur[cnt] += 1.0
+            for k in range(K):
+                rt[0, k] += cur[k]
+    else:
+        n_free[0] -= 1
+        slot = free[n_free[0]]
+        if parallel and m * d >= _PARALLEL_WORK:
+            build_histogram_parallel(Xb, idx, zero, m, codes, w, wy, is_clf, pool[slot],
+                                     pranges[slot])
+        else:
+            build_histogram_serial(Xb, idx, zero, m, codes, w, wy, is_clf, pool[slot],
+                                   pranges[slot])
+        ri[0, _SLOT] = slot
+        ri[0, _SRT] = 0
+        if d > 0:
+            for b in range(NB):
+                for k in range(K):
+                    rt[0, k] += pool[slot, 0, b, k]
     rt[0, cnt] = m
     if not is_clf:
         s2 = 0.0

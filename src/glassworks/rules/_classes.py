@@ -311,6 +311,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             rules = greedy_rule_list(
                 captures, labels, wf, unit, float(self.lam), max_card=int(self.max_card),
                 max_rules=self.max_rules, min_count=float(self.min_support) * W,
+                partner=antecedents.complement_partners(captures, Zf.shape[0]) if unit else None,
             )
             chosen_antecedents = [
                 tuple(cond for a in conj for cond in antecedents[a]) for conj in rules

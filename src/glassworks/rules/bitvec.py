@@ -248,3 +248,26 @@ def first_unique_rows(A, cand):
                     break
         g = e
     return keep
+
+
+@njit(cache=True, nogil=True)
+def complements(A, rows, others, n):
+    """For each pair (``rows[i]``, ``others[i]``): whether the two rows of ``A`` are
+    complements over the ``n`` samples (disjoint, and together every sample)."""
+    p = rows.shape[0]
+    nw = A.shape[1]
+    out = np.zeros(p, dtype=np.bool_)
+    full = ~np.uint64(0)
+    tail = n - (nw - 1) * 64
+    last = full if tail == 64 else (np.uint64(1) << np.uint64(tail)) - np.uint64(1)
+    for i in range(p):
+        a = rows[i]
+        b = others[i]
+        ok = True
+        for j in range(nw):
+            mask = last if j == nw - 1 else full
+            if (A[a, j] & A[b, j]) != 0 or (A[a, j] | A[b, j]) != mask:
+                ok = False
+                break
+        out[i] = ok
+    return out

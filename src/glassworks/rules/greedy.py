@@ -48,22 +48,32 @@ def _score(cap, tot, k, criterion, parent):
 
 
 @njit(cache=True, nogil=True)
-def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
+def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion, partner, needed, cnt):
     """The condition ``a`` whose conjunction with the rule so far (bit vector ``C``) scores
     best on the uncaptured samples (class bit vectors ``UY``); (-1, -inf) if none captures
-    ``min_count``."""
+    ``min_count``.
+
+    ``partner[a] = b >= 0`` (b < a) says row ``a`` is the complement of row ``b`` (``x > t``
+    and ``x <= t`` of a column without missing values): with unit weights its counts are
+    those of ``C`` minus those of ``b``, exact integers, so row ``a`` is never read (half the
+    memory traffic on numeric data). ``needed[b]``: some row is the complement of ``b``, so
+    ``b`` is counted even when skipped. ``cnt``: scratch (m, k)."""
     m, nw = A.shape
     k = UY.shape[0]
     tot = np.zeros(k)
+    totC = np.zeros(k)
     for c in range(k):
+        tc = np.uint64(0)
         for j in range(nw):
             x = UY[c, j]
             if unit:
                 tot[c] += float(popcount64(x))
+                tc += popcount64(x & C[j])
             else:
                 while x != 0:
                     tot[c] += w[j * 64 + np.int64(ctz64(x))]
                     x &= x - np.uint64(1)
+        totC[c] = float(tc)
     n_tot = tot.sum()
     best = -1
     best_score = -np.inf
@@ -72,10 +82,15 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
     parent = n_tot - (tot * tot).sum() / n_tot
     cap = np.zeros(k)
     for a in range(m):
-        if skip[a]:
+        if skip[a] and not needed[a]:
             continue
         s = 0.0
-        if unit and k == 2:
+        p = partner[a]
+        if unit and p >= 0:
+            for c in range(k):
+                cap[c] = totC[c] - cnt[p, c]
+                s += cap[c]
+        elif unit and k == 2:
             # binary: one read of A[a] and C per word for both classes, scalar accumulators
             n0 = np.uint64(0)
             n1 = np.uint64(0)
@@ -88,10 +103,10 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
             s = cap[0] + cap[1]
         elif unit:
             for c in range(k):
-                cnt = np.uint64(0)
+                cnt_c = np.uint64(0)
                 for j in range(nw):
-                    cnt += popcount64(A[a, j] & C[j] & UY[c, j])
-                cap[c] = float(cnt)
+                    cnt_c += popcount64(A[a, j] & C[j] & UY[c, j])
+                cap[c] = float(cnt_c)
                 s += cap[c]
         else:
             for c in range(k):
@@ -103,6 +118,11 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion):
                         x &= x - np.uint64(1)
                 cap[c] = tc
                 s += tc
+        if needed[a]:
+            for c in range(k):
+                cnt[a, c] = cap[c]
+        if skip[a]:
+            continue
         if s < min_count or s <= 0.0:
             continue
         sc = _score(cap, tot, k, criterion, parent)
@@ -139,7 +159,7 @@ def _prefix_objectives(R, n_rules, Y, w, unit, lam, W):
 
 
 @njit(cache=True, nogil=True)
-def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
+def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner):
     """Grow and prune the list for one score; returns (rules padded with -1, objective)."""
     m, nw = A.shape
     k = Y.shape[0]
@@ -158,13 +178,20 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
     conj = np.empty(max_card, dtype=np.int64)
     C = np.empty(nw, dtype=np.uint64)
     cap = np.zeros(k)
+    needed = np.zeros(m, dtype=np.bool_)
+    for a in range(m):
+        if partner[a] >= 0:
+            needed[partner[a]] = True
+    cnt = np.zeros((m, k))
     while limit < 0 or n_rules < limit:
         # CORELS's lookahead bound: a longer list costs at least the mistakes made so far plus
         # one more rule; once that cannot beat the best prefix, growing further is pointless
         if mistakes + lam_w * (n_rules + 1) >= best:
             break
         skip[:] = False
-        a, score = best_condition_kernel(A, UY, ones, w, unit, skip, min_count, criterion)
+        a, score = best_condition_kernel(
+            A, UY, ones, w, unit, skip, min_count, criterion, partner, needed, cnt
+        )
         if a < 0:
             break
         conj[0] = a
@@ -173,7 +200,9 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
             C[j] = A[a, j]
         skip[a] = True
         while nc < max_card:
-            a2, s2 = best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion)
+            a2, s2 = best_condition_kernel(
+                A, UY, C, w, unit, skip, min_count, criterion, partner, needed, cnt
+            )
             if a2 < 0 or s2 <= score + 1e-12 * abs(score) + 1e-300:
                 break
             conj[nc] = a2
@@ -215,17 +244,21 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
 
 
 @njit(cache=True, nogil=True)
-def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
+def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner):
     """The greedy list for one score (``criterion`` >= 0) or, with ``criterion = -1``, for
     each of the three, keeping the smallest objective (ties: the first). ``limit < 0`` means
     no limit on the number of rules. Returns rules as rows of indices into ``A``, padded with
     -1."""
     if criterion >= 0:
-        return _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion)[0]
+        return _greedy_one(
+            A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner
+        )[0]
     best = np.full((0, max_card), -1, dtype=np.int64)
     best_obj = np.inf
     for crit in range(3):
-        rules, obj = _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, crit)
+        rules, obj = _greedy_one(
+            A, Y, w, unit, lam, W, max_card, limit, min_count, crit, partner
+        )
         if obj < best_obj - 1e-12:
             best = rules
             best_obj = obj
@@ -233,7 +266,7 @@ def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion):
 
 
 def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_count=0.0,
-                     criterion=None):
+                     criterion=None, partner=None):
     """Sequential covering over single conditions ``A``.
 
     Parameters
@@ -253,6 +286,9 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_coun
         Minimum weight a rule must newly capture.
     criterion : int or None
         One of the scores (see the module docstring); None tries all and keeps the best list.
+    partner : int64 (m,) or None
+        ``partner[a] = b`` (b < a): row ``a`` of ``A`` is the complement of row ``b`` among all
+        samples (-1: none); used with unit weights to count ``a`` without reading it.
 
     Returns
     -------
@@ -264,5 +300,7 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_coun
         np.ascontiguousarray(w, dtype=np.float64), bool(unit), float(lam), float(w.sum()),
         int(max_card), -1 if max_rules is None else int(max_rules), float(min_count),
         -1 if criterion is None else int(criterion),
+        np.full(A.shape[0], -1, dtype=np.int64) if partner is None
+        else np.ascontiguousarray(partner, dtype=np.int64),
     )
     return [tuple(int(a) for a in row if a >= 0) for row in rules.tolist()]

@@ -17,7 +17,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .bitvec import and_conjunctions, first_unique_rows, pack_conditions, row_weights
+from .bitvec import (
+    and_conjunctions,
+    complements,
+    first_unique_rows,
+    pack_conditions,
+    row_weights,
+)
 
 LE, GT, EQ, ISNAN = 0, 1, 2, 3
 _OP_TEXT = {LE: "<=", GT: ">", EQ: "==", ISNAN: "is missing"}
@@ -84,16 +90,46 @@ def _factorize(s):
             if isinstance(ca, pa.ChunkedArray) and (
                 pa.types.is_string(ca.type) or pa.types.is_large_string(ca.type)
             ):
-                de = ca.dictionary_encode()
-                ch = de.chunk(0) if de.num_chunks == 1 else de.combine_chunks()
-                idx = ch.indices
+                ch = ca.chunk(0) if ca.num_chunks == 1 else ca.combine_chunks()
+                out = _small_dictionary(ch)
+                if out is not None:
+                    return out
+                de = ch.dictionary_encode()
+                idx = de.indices
                 if idx.null_count:
                     idx = pc.fill_null(idx, -1)
-                return idx.to_numpy(zero_copy_only=False), ch.dictionary.to_pylist()
+                return idx.to_numpy(zero_copy_only=False), de.dictionary.to_pylist()
         except ImportError:  # pragma: no cover - string[pyarrow] implies pyarrow
             pass
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     return codes, list(uniques)
+
+
+def _small_dictionary(ch, max_unique=64):
+    """``(codes, uniques)`` of an Arrow (large_)string array with at most ``max_unique``
+    distinct values, by :func:`.encoding.small_dictionary_kernel`; None for more."""
+    import pyarrow as pa
+
+    from .encoding import small_dictionary_kernel
+
+    n = len(ch)
+    validity, offsets, data = ch.buffers()[:3]
+    off_type = np.int64 if pa.types.is_large_string(ch.type) else np.int32
+    offsets = np.frombuffer(offsets, dtype=off_type)
+    if off_type is np.int32:
+        offsets = offsets.astype(np.int64)
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    has_nulls = ch.null_count > 0
+    validity = (np.frombuffer(validity, dtype=np.uint8) if has_nulls
+                else np.zeros(1, dtype=np.uint8))
+    codes, starts, lengths, nu = small_dictionary_kernel(
+        offsets, data, validity, has_nulls, ch.offset, n, max_unique
+    )
+    if nu < 0:
+        return None
+    uniques = [data[a: a + b].tobytes().decode("utf-8")
+               for a, b in zip(starts[:nu].tolist(), lengths[:nu].tolist())]
+    return codes, uniques
 
 
 def _codes_to_float(codes, uniques, categories):
@@ -108,7 +144,8 @@ def analyse_columns(X, factorized=None):
     """Decide each column's kind from the training data.
 
     ``factorized``, a dict, receives ``{column: (codes, uniques)}`` of the categorical columns
-    of a DataFrame, for :func:`encode` to reuse (hashing a string column once, not twice).
+    of a DataFrame and under ``"columns"`` its columns as Series, for :func:`encode` to reuse
+    (hashing a string column once, not twice).
 
     Returns
     -------
@@ -125,7 +162,10 @@ def analyse_columns(X, factorized=None):
     kinds, categories = [], []
     if isinstance(X, pd.DataFrame):
         dtypes = X.dtypes.tolist()
-        for j, ((_, s), dt) in enumerate(zip(X.items(), dtypes)):
+        cols = [s for _, s in X.items()]
+        if factorized is not None:
+            factorized["columns"] = cols
+        for j, (s, dt) in enumerate(zip(cols, dtypes)):
             if _is_bool_dtype(dt):
                 kinds.append("cat")
                 categories.append([False, True])
@@ -172,7 +212,7 @@ def encode(X, kinds, categories, factorized=None):
     Z = np.empty((n, len(kinds)), dtype=np.float64)
     is_frame = isinstance(X, pd.DataFrame)
     if is_frame:
-        cols = [s for _, s in X.items()]
+        cols = (factorized or {}).get("columns") or [s for _, s in X.items()]
     else:
         arr = np.asarray(X)
         cols = [arr[:, j] for j in range(arr.shape[1])]
@@ -333,6 +373,33 @@ class Antecedents(Sequence):
 
     def __eq__(self, other):
         return isinstance(other, Sequence) and list(self) == list(other)
+
+    def complement_partners(self, captures, n):
+        """``partner[a] = b`` when antecedent ``a`` is the single condition ``x > t`` and
+        ``b < a`` is ``x <= t`` and their captures are complements over the ``n`` samples
+        (the column has no missing value), else -1; see :func:`.greedy.greedy_rule_list`."""
+        m = len(self)
+        partner = np.full(m, -1, dtype=np.int64)
+        combos = self._combos
+        single = np.flatnonzero(combos[:, 1] < 0) if combos.shape[1] > 1 else np.arange(m)
+        base = combos[single, 0]
+        f = np.asarray(self._f, dtype=np.int64)[base]
+        o = np.asarray(self._o, dtype=np.int64)[base]
+        v = np.asarray(self._v, dtype=np.float64)[base]
+        le = {(fi, vi): a for fi, vi, a in zip(f[o == LE].tolist(), v[o == LE].tolist(),
+                                               single[o == LE].tolist())}
+        rows, others = [], []
+        for fi, vi, a in zip(f[o == GT].tolist(), v[o == GT].tolist(), single[o == GT].tolist()):
+            b = le.get((fi, vi))
+            if b is not None and b < a:
+                rows.append(a)
+                others.append(b)
+        if rows:
+            rows = np.array(rows, dtype=np.int64)
+            others = np.array(others, dtype=np.int64)
+            ok = complements(captures, rows, others, int(n))
+            partner[rows[ok]] = others[ok]
+        return partner
 
     def __repr__(self):
         return repr(list(self))

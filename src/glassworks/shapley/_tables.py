@@ -64,6 +64,14 @@ def leaf_patterns(left, right, feature, ratio, roots, ends):
         Feature of each slot of the leaf's path.
     leaf_zero : float64 (n_leaves, width)
         Zero fraction of each slot: the product of the cover shares of its edges.
+    tree_unit_off : int64 (n_trees + 1,)
+        The table units of tree t are ``tree_unit_off[t] .. tree_unit_off[t + 1] - 1``.
+    unit_a, unit_b, unit_bit : int64 (n_units,)
+        A unit is one leaf ``unit_a`` (``unit_b = -1``) or two sibling leaves: then ``unit_a``
+        is the right leaf, ``unit_b`` the left one and ``unit_bit`` the parent's slot. The
+        pair's fail masks are (R, (R & ~bit) | lb << bit) with R the right leaf's and lb the
+        left one's bit of that slot, so the pair needs one table of 2^(m+1) rows indexed by
+        ``2 R + lb`` and one lookup.
     """
     n_nodes = left.shape[0]
     n_trees = roots.shape[0]
@@ -127,7 +135,33 @@ def leaf_patterns(left, right, feature, ratio, roots, ends):
                     k = a
                     a = parent[a]
                 li += 1
-    return slot, tree_ok, tree_leaf_off, leaf_node, leaf_m, leaf_feat, leaf_zero
+    # sibling leaves under a split on a feature new to the path share one table
+    leaf_of = np.full(n_nodes, -1, dtype=np.int64)
+    for li in range(n_leaves):
+        leaf_of[leaf_node[li]] = li
+    tree_unit_off = np.zeros(n_trees + 1, dtype=np.int64)
+    unit_a = np.empty(n_leaves, dtype=np.int64)
+    unit_b = np.empty(n_leaves, dtype=np.int64)
+    unit_bit = np.zeros(n_leaves, dtype=np.int64)
+    u = 0
+    for t in range(n_trees):
+        if tree_ok[t]:
+            for li in range(tree_leaf_off[t], tree_leaf_off[t + 1]):
+                node = leaf_node[li]
+                p = parent[node]
+                if p >= 0 and left[left[p]] < 0 and left[right[p]] < 0:
+                    if right[p] == node:
+                        continue  # taken with its left sibling
+                    unit_a[u] = leaf_of[right[p]]
+                    unit_b[u] = li
+                    unit_bit[u] = slot[p]
+                else:
+                    unit_a[u] = li
+                    unit_b[u] = -1
+                u += 1
+        tree_unit_off[t + 1] = u
+    return (slot, tree_ok, tree_leaf_off, leaf_node, leaf_m, leaf_feat, leaf_zero,
+            tree_unit_off, unit_a[:u].copy(), unit_b[:u].copy(), unit_bit[:u].copy())
 
 
 def gauss_legendre_table(max_m):
@@ -260,19 +294,43 @@ def _fail_masks(x, left, right, feature, threshold, missing, slot, lo, hi, fm):
     for k in range(hi - lo):
         node = lo + k
         if left[node] >= 0:
+            v = x[feature[node]]
+            # branch-free: the direction is a coin flip the predictor cannot learn
+            g = np.int64(v <= threshold[node])
+            if np.isnan(v):
+                g = np.int64(missing[node] != 0)
             bit = np.int64(1) << slot[node]
-            if goes_left(x[feature[node]], threshold[node], missing[node]):
-                fm[left[node] - lo] = fm[k]
-                fm[right[node] - lo] = fm[k] | bit
-            else:
-                fm[left[node] - lo] = fm[k] | bit
-                fm[right[node] - lo] = fm[k]
+            f = fm[k]
+            fm[left[node] - lo] = f | (bit * (1 - g))
+            fm[right[node] - lo] = f | (bit * g)
+
+
+@njit(cache=True, nogil=True)
+def _unit_table(table, t0, m, n_out, T, va, Tb, vb, bit):
+    """Write a unit's value-weighted table: leaf a's entries at row R (lone leaf), or at rows
+    2R + lb plus leaf b's entries for its mask ``(R & ~bit) | lb << bit`` (sibling pair)."""
+    size = np.int64(1) << m
+    pair = vb.shape[0] > 0
+    hi = np.int64(1) << bit
+    for key in range(2 * size if pair else size):
+        R = key >> 1 if pair else key
+        base = t0 + key * m * n_out
+        ra = R * m
+        rb = ((R & ~hi) | ((key & 1) << bit)) * m
+        for j in range(m):
+            ta = T[ra + j]
+            for c in range(n_out):
+                table[base + j * n_out + c] = ta * va[c]
+            if pair:
+                tb = Tb[rb + j]
+                for c in range(n_out):
+                    table[base + j * n_out + c] += tb * vb[c]
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tree_lo, tree_hi,
-                      tree_leaf_off, leaf_node, leaf_m, leaf_feat, leaf_zero, table_off, gl_t,
-                      gl_w, X, background, interventional, phi):
+                      tree_unit_off, unit_a, unit_b, unit_bit, leaf_node, leaf_m, leaf_feat,
+                      leaf_zero, table_off, gl_t, gl_w, X, background, interventional, phi):
     """Add the exact TreeSHAP values of a group of trees to ``phi`` by leaf-pattern tables.
 
     Parameters
@@ -282,11 +340,12 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
     slot : int64 (n_nodes_total,)
         From :func:`leaf_patterns`.
     tree_lo, tree_hi : int64 (n_group,)
-        Node range of each tree of the group; its leaves are
-        ``tree_leaf_off[t] .. tree_leaf_off[t + 1] - 1`` of ``leaf_node`` (global index),
-        ``leaf_m``, ``leaf_feat`` and ``leaf_zero`` (as from :func:`leaf_patterns`).
-    table_off : int64 (n_leaves + 1,)
-        Start of each leaf's (2^m, m) table in the flat table.
+        Node range of each tree of the group; its table units are
+        ``tree_unit_off[t] .. tree_unit_off[t + 1] - 1`` of ``unit_a``, ``unit_b``,
+        ``unit_bit`` (as from :func:`leaf_patterns`, indexing the leaf arrays ``leaf_node``,
+        ``leaf_m``, ``leaf_feat``, ``leaf_zero``).
+    table_off : int64 (n_units + 1,)
+        Start of each unit's (2^m or 2^(m+1) for a pair, m, n_outputs) table.
     gl_t, gl_w : float64
         From :func:`gauss_legendre_table` (path-dependent only).
     X : float64 (n_samples, n_features), background : float64 (n_background, n_features)
@@ -298,22 +357,27 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
     n = X.shape[0]
     n_bg = background.shape[0]
     n_group = tree_lo.shape[0]
-    n_leaves = leaf_node.shape[0]
+    n_units = unit_a.shape[0]
     n_out = value.shape[1]
     max_m = 0
     max_nodes = 0
-    for li in range(n_leaves):
-        max_m = max(max_m, leaf_m[li])
+    for u in range(n_units):
+        max_m = max(max_m, leaf_m[unit_a[u]])
     for t in range(n_group):
         max_nodes = max(max_nodes, tree_hi[t] - tree_lo[t])
-    table = np.empty(table_off[n_leaves])
+    table = np.empty(table_off[n_units])
+    no_value = np.empty(0)
+    W, popc = _weights_and_popcounts(max_m if interventional else 0)
+    hist_off = np.zeros(n_units + 1, dtype=np.int64)
+    inv_bg = 1.0
     if interventional:
-        W, popc = _weights_and_popcounts(max_m)
-        hist_off = np.zeros(n_leaves + 1, dtype=np.int64)
-        for li in range(n_leaves):
-            hist_off[li + 1] = hist_off[li] + (np.int64(1) << leaf_m[li])
-        hist = np.zeros(hist_off[n_leaves])
+        # background fail-mask histograms: leaf a's, then leaf b's, for each unit
+        for u in range(n_units):
+            k = 2 if unit_b[u] >= 0 else 1
+            hist_off[u + 1] = hist_off[u] + k * (np.int64(1) << leaf_m[unit_a[u]])
         inv_bg = 1.0 / n_bg
+    hist = np.zeros(hist_off[n_units])
+    if interventional:
         for t in prange(n_group):
             lo = tree_lo[t]
             hi = tree_hi[t]
@@ -321,18 +385,35 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
             for r in range(n_bg):
                 _fail_masks(background[r], left, right, feature, threshold, missing, slot, lo,
                             hi, fm)
-                for li in range(tree_leaf_off[t], tree_leaf_off[t + 1]):
-                    hist[hist_off[li] + fm[leaf_node[li] - lo]] += 1.0
-        for li in prange(n_leaves):
-            _interventional_leaf_table(hist, hist_off[li], leaf_m[li], W, popc, inv_bg, table,
-                                       table_off[li])
-    else:
-        for li in prange(n_leaves):
-            if leaf_m[li] > 0:
-                _path_leaf_table(leaf_m[li], leaf_zero[li], gl_t, gl_w, table, table_off[li])
-    # samples in blocks, leaves in the inner loop over a block: a leaf's table stays in cache
+                for u in range(tree_unit_off[t], tree_unit_off[t + 1]):
+                    hist[hist_off[u] + fm[leaf_node[unit_a[u]] - lo]] += 1.0
+                    if unit_b[u] >= 0:
+                        half = np.int64(1) << leaf_m[unit_a[u]]
+                        hist[hist_off[u] + half + fm[leaf_node[unit_b[u]] - lo]] += 1.0
+    for u in prange(n_units):
+        a = unit_a[u]
+        b = unit_b[u]
+        m = leaf_m[a]
+        if m == 0:
+            continue
+        size = np.int64(1) << m
+        Ta = np.empty(size * m)
+        Tb = np.empty(size * m if b >= 0 else 0)
+        if interventional:
+            _interventional_leaf_table(hist, hist_off[u], m, W, popc, inv_bg, Ta, 0)
+            if b >= 0:
+                _interventional_leaf_table(hist, hist_off[u] + size, m, W, popc, inv_bg, Tb, 0)
+        else:
+            _path_leaf_table(m, leaf_zero[a], gl_t, gl_w, Ta, 0)
+            if b >= 0:
+                _path_leaf_table(m, leaf_zero[b], gl_t, gl_w, Tb, 0)
+        vb = value[leaf_node[b]] if b >= 0 else no_value
+        _unit_table(table, table_off[u], m, n_out, Ta, value[leaf_node[a]], Tb, vb,
+                    unit_bit[u])
+    # samples in blocks, units in the inner loop over a block: a unit's table stays in cache
     block = 64
     n_blocks = (n + block - 1) // block
+    mo = n_out
     for bi in prange(n_blocks):
         i0 = bi * block
         i1 = min(n, i0 + block)
@@ -340,25 +421,27 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
         for t in range(n_group):
             lo = tree_lo[t]
             hi = tree_hi[t]
-            l0 = tree_leaf_off[t]
-            l1 = tree_leaf_off[t + 1]
-            mk = np.empty((l1 - l0, i1 - i0), dtype=np.int64)
+            u0 = tree_unit_off[t]
+            u1 = tree_unit_off[t + 1]
+            mk = np.empty((u1 - u0, i1 - i0), dtype=np.int64)
             for i in range(i0, i1):
                 _fail_masks(X[i], left, right, feature, threshold, missing, slot, lo, hi, fm)
-                for li in range(l0, l1):
-                    mk[li - l0, i - i0] = fm[leaf_node[li] - lo]
-            for li in range(l0, l1):
-                m = leaf_m[li]
-                node = leaf_node[li]
-                t0 = table_off[li]
+                for u in range(u0, u1):
+                    key = fm[leaf_node[unit_a[u]] - lo]
+                    b = unit_b[u]
+                    if b >= 0:
+                        key = 2 * key + ((fm[leaf_node[b] - lo] >> unit_bit[u]) & 1)
+                    mk[u - u0, i - i0] = key
+            for u in range(u0, u1):
+                a = unit_a[u]
+                m = leaf_m[a]
+                t0 = table_off[u]
                 for i in range(i0, i1):
-                    base = t0 + mk[li - l0, i - i0] * m
+                    base = t0 + mk[u - u0, i - i0] * m * mo
                     for j in range(m):
-                        w = table[base + j]
-                        if w != 0.0:
-                            f = leaf_feat[li, j]
-                            for c in range(n_out):
-                                phi[i, f, c] += w * value[node, c]
+                        f = leaf_feat[a, j]
+                        for c in range(mo):
+                            phi[i, f, c] += table[base + j * mo + c]
 
 
 #: Largest total size (floats) of the tables built at once (128 MB).
@@ -378,28 +461,32 @@ def patterns(packed):
 def tree_table_stats(packed):
     """Per-tree figures for the cost models, computed once and kept on the PackedTrees.
 
-    A dict of float arrays (n_trees,): ``max_m`` (largest leaf m; above ``TABLE_MAX_M`` when
-    the tree cannot be tabulated), ``entries`` (sum of 2^m m over leaves: the table size),
-    ``path_build`` (sum of 2^m m ceil(m/2)), ``interventional_build`` (sum of 2^m m (m+1))
-    and ``sum_m`` (table reads per sample).
+    A dict of float arrays (n_trees,), sums over table units (see :func:`leaf_patterns`):
+    ``max_m`` (largest m; above ``TABLE_MAX_M`` when the tree cannot be tabulated),
+    ``entries`` (sum of 2^m m: the table size per output), ``path_build`` (sum over leaves of
+    2^m m ceil(m/2)), ``interventional_build`` (sum over leaves of 2^m m (m+1)) and
+    ``sum_m`` (table reads per sample).
     """
     stats = getattr(packed, "_table_stats", None)
     if stats is None:
-        _, ok, off, _, leaf_m, _, _ = patterns(packed)
+        _, ok, _, _, leaf_m, _, _, off, unit_a, unit_b, _ = patterns(packed)
         n_trees = packed.n_trees
         stats = {key: np.zeros(n_trees) for key in
                  ("entries", "path_build", "interventional_build", "sum_m")}
         stats["max_m"] = np.full(n_trees, TABLE_MAX_M + 1, dtype=np.int64)
         has = np.diff(off) > 0
-        if leaf_m.shape[0]:
+        if unit_a.shape[0]:
             starts = off[:-1][has]
-            lm = leaf_m.astype(np.float64)
+            um = leaf_m[unit_a]
+            lm = um.astype(np.float64)
             size = np.exp2(np.minimum(lm, 62)) * lm
-            stats["max_m"][has] = np.maximum.reduceat(leaf_m, starts)
-            stats["entries"][has] = np.add.reduceat(size, starts)
-            stats["path_build"][has] = np.add.reduceat(size * np.maximum(1, (lm + 1) // 2),
-                                                       starts)
-            stats["interventional_build"][has] = np.add.reduceat(size * (lm + 1), starts)
+            n_leaves = np.where(unit_b >= 0, 2.0, 1.0)  # a pair builds two leaf tables
+            stats["max_m"][has] = np.maximum.reduceat(um, starts)
+            stats["entries"][has] = np.add.reduceat(n_leaves * size, starts)
+            stats["path_build"][has] = np.add.reduceat(
+                n_leaves * size * np.maximum(1, (lm + 1) // 2), starts)
+            stats["interventional_build"][has] = np.add.reduceat(n_leaves * size * (lm + 1),
+                                                                 starts)
             stats["sum_m"][has] = np.add.reduceat(lm, starts)
         stats["max_m"][~ok] = TABLE_MAX_M + 1
         packed._table_stats = stats
@@ -413,13 +500,14 @@ def add_table_values(packed, tree_idx, X, background, phi):
     taken in groups whose tables hold at most ``TABLE_MAX_ENTRIES`` floats, one kernel call
     per group.
     """
-    slot, _, off, leaf_node, leaf_m, leaf_feat, leaf_zero = patterns(packed)
-    entries = tree_table_stats(packed)["entries"]
+    (slot, _, _, leaf_node, leaf_m, leaf_feat, leaf_zero, unit_off, unit_a, unit_b,
+     unit_bit) = patterns(packed)
+    st = tree_table_stats(packed)
+    entries = st["entries"] * packed.n_outputs
     interventional = background is not None
     if background is None:
         background = np.zeros((0, X.shape[1]))
-    max_m = int(max((leaf_m[off[t]:off[t + 1]].max() for t in tree_idx), default=0))
-    gl_t, gl_w = gauss_legendre_table(max_m)
+    gl_t, gl_w = gauss_legendre_table(int(st["max_m"][tree_idx].max()))
     groups, cur, total = [], [], 0.0
     for t in tree_idx:
         if cur and total + entries[t] > TABLE_MAX_ENTRIES:
@@ -431,15 +519,16 @@ def add_table_values(packed, tree_idx, X, background, phi):
         groups.append(cur)
     for g in groups:
         g = np.asarray(g, dtype=np.int64)
-        leaves = np.concatenate([np.arange(off[t], off[t + 1]) for t in g])
-        lo = packed.roots[g]
-        hi = packed.ends[g]
+        units = np.concatenate([np.arange(unit_off[t], unit_off[t + 1]) for t in g])
         g_off = np.zeros(len(g) + 1, dtype=np.int64)
-        np.cumsum(off[g + 1] - off[g], out=g_off[1:])
-        gm = leaf_m[leaves]
-        table_off = np.zeros(len(leaves) + 1, dtype=np.int64)
-        np.cumsum((np.int64(1) << gm) * gm, out=table_off[1:])
+        np.cumsum(unit_off[g + 1] - unit_off[g], out=g_off[1:])
+        ua = unit_a[units]
+        um = leaf_m[ua]
+        table_off = np.zeros(len(units) + 1, dtype=np.int64)
+        rows = np.int64(1) << (um + (unit_b[units] >= 0))
+        np.cumsum(rows * um * packed.n_outputs, out=table_off[1:])
         leaf_table_kernel(packed.left, packed.right, packed.feature, packed.threshold,
-                          packed.missing, packed.value, slot, lo, hi, g_off, leaf_node[leaves],
-                          gm, leaf_feat[leaves], leaf_zero[leaves], table_off, gl_t, gl_w, X,
-                          background, interventional, phi)
+                          packed.missing, packed.value, slot, packed.roots[g], packed.ends[g],
+                          g_off, ua, unit_b[units], unit_bit[units], leaf_node, leaf_m,
+                          leaf_feat, leaf_zero, table_off, gl_t, gl_w, X, background,
+                          interventional, phi)

@@ -161,7 +161,7 @@ def _reference_cuts(x, w, n_cuts):
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("n", [500, 20_000])  # 20k: unit weights take the bucketed path
+@pytest.mark.parametrize("n", [500, 8193, 20_000])  # > 8192: unit weights take the buckets
 def test_cut_kernel_matches_reference(seed, n):
     from glassworks.rules.cuts import column_cuts
 
@@ -173,6 +173,9 @@ def test_cut_kernel_matches_reference(seed, n):
         np.r_[np.zeros(n - 3), [1.0, 2.0, 3.0]],  # heavy ties at the bottom
         np.r_[np.full(n - 5, 9.0), rng.rand(5)],  # heavy ties at the top
         np.full(n, 1.0),
+        rng.standard_cauchy(n),  # heavy tails: quantiles in buckets far apart
+        np.round(rng.randn(n), 2),  # many ties inside one bucket
+        -rng.exponential(size=n) * 1e-3,  # negative, small magnitudes
     ]
     Z = np.column_stack(cols)
     Z[rng.rand(n, Z.shape[1]) < 0.1] = np.nan
@@ -181,3 +184,78 @@ def test_cut_kernel_matches_reference(seed, n):
         cuts = column_cuts(Z, w, np.arange(Z.shape[1]), n_cuts)
         for j in range(Z.shape[1]):
             np.testing.assert_array_equal(cuts[j], _reference_cuts(Z[:, j], w, n_cuts))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_string_factorize_matches_pandas(seed):
+    """The Arrow-buffer dictionary kernel (and its hash-table fallback above 64 values) gives
+    pandas' factorisation: nulls, empty and non-ASCII strings, sliced and chunked arrays."""
+    from glassworks.rules.mining import _factorize
+
+    rng = np.random.RandomState(seed)
+    n = rng.randint(1, 300)
+    pool = ["a", "bb", "", "é", "ü€", "a ", "x" * 20] + [f"v{i}" for i in range(rng.randint(1, 100))]
+    col = [pool[i] for i in rng.randint(0, len(pool), n)]
+    if seed % 3 == 0:
+        for i in rng.randint(0, n, n // 5):
+            col[i] = None
+    s = pd.Series(col, dtype="str")
+    if seed % 4 == 1 and n > 3:
+        s = s.iloc[2:-1]  # an Arrow array with an offset
+    if seed % 5 == 2:
+        s = pd.concat([s, s.iloc[::-1]], ignore_index=True)
+    codes, uniques = _factorize(s)
+    ref_codes, ref_uniques = pd.factorize(s, use_na_sentinel=True)
+    got = [uniques[c] if c >= 0 else None for c in codes]
+    want = [ref_uniques[c] if c >= 0 else None for c in ref_codes]
+    assert got == want
+    assert sorted(uniques) == sorted(ref_uniques)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_first_unique_rows_matches_numpy(seed):
+    from glassworks.rules.bitvec import first_unique_rows
+
+    rng = np.random.RandomState(seed)
+    base = rng.rand(200, 10) < 0.5
+    B = base[:, rng.randint(0, 10, 60)]  # many identical columns
+    A = pack_columns(B)
+    cand = np.sort(rng.choice(60, 45, replace=False)).astype(np.int64)
+    keep = first_unique_rows(A, cand)
+    rows = [A[c].tobytes() for c in cand]
+    expected = [rows.index(r) == i for i, r in enumerate(rows)]
+    np.testing.assert_array_equal(keep, expected)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_greedy_complement_counting_gives_the_same_list(seed):
+    """Counting ``x > t`` as (rule so far) minus ``x <= t`` changes no list: the greedy lists
+    with and without the partners are equal on random problems (NaN columns have none)."""
+    from glassworks.rules.bitvec import pack_labels
+    from glassworks.rules.greedy import greedy_rule_list
+
+    rng = np.random.RandomState(seed)
+    n = rng.randint(50, 700)
+    k = 2 + seed % 3
+    Z = rng.randn(n, 4)
+    Z[:, 1] = rng.randint(0, 5, n)
+    if seed % 2:
+        Z[rng.rand(n) < 0.1, 2] = np.nan
+    y = (Z[:, 0] + np.nan_to_num(Z[:, 2]) + rng.randn(n) > 0).astype(np.int64) * (k - 1)
+    y[rng.rand(n) < 0.2] = rng.randint(0, k)
+    w = np.ones(n)
+    ants, A, _ = mine_antecedents(Z, w, ["num"] * 4, [None] * 4, n_cuts=6, max_card=1,
+                                  min_support=0.02, ready_made=False)
+    partner = ants.complement_partners(A, n)
+    assert (partner >= 0).any()
+    for a in np.flatnonzero(partner >= 0):
+        b = partner[a]
+        assert ants[a][0][1] == GT and ants[b][0][1] == LE
+        assert not (seed % 2 and ants[a][0][0] == 2)  # the column with NaN has no partners
+        np.testing.assert_array_equal(unpack_vector(A[a], n), ~unpack_vector(A[b], n))
+    Y = pack_labels(y, k)
+    for max_card in (1, 2):
+        plain = greedy_rule_list(A, Y, w, True, 0.005, max_card=max_card, min_count=0.02 * n)
+        fast = greedy_rule_list(A, Y, w, True, 0.005, max_card=max_card, min_count=0.02 * n,
+                                partner=partner)
+        assert plain == fast

@@ -259,3 +259,35 @@ def test_greedy_complement_counting_gives_the_same_list(seed):
         fast = greedy_rule_list(A, Y, w, True, 0.005, max_card=max_card, min_count=0.02 * n,
                                 partner=partner)
         assert plain == fast
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_greedy_cutoff_keeps_the_list_of_full_runs(seed):
+    """Scores 2 and 1 stop growing once they cannot win; the kept list is the one the three
+    scores grown to their own ends would give (smallest objective, ties to the first)."""
+    from glassworks.rules.bitvec import pack_labels
+    from glassworks.rules.greedy import _greedy_one, greedy_kernel
+
+    rng = np.random.RandomState(seed)
+    n = rng.randint(40, 600)
+    k = 2 + seed % 3
+    Z = np.round(rng.randn(n, 5), 1)
+    y = ((Z[:, 0] + Z[:, 1] * Z[:, 2] + rng.randn(n) * 0.7) > 0).astype(np.int64) * (k - 1)
+    y[rng.rand(n) < 0.15] = rng.randint(0, k)
+    w = np.ones(n) if seed % 2 else rng.randint(1, 4, n).astype(float)
+    unit = bool(np.all(w == 1.0))
+    ants, A, _ = mine_antecedents(Z, w, ["num"] * 5, [None] * 5, n_cuts=5, max_card=1,
+                                  min_support=0.0, ready_made=False)
+    Y = pack_labels(y, k)
+    partner = ants.complement_partners(A, n) if unit else np.full(len(ants), -1)
+    lam = [0.0, 0.002, 0.01, 0.03][seed % 4]
+    W = float(w.sum())
+    for max_card in (1, 2):
+        full = [_greedy_one(A, Y, w, unit, lam, W, max_card, -1, 0.01 * W, c, partner, np.inf)
+                for c in range(3)]
+        best, best_obj = full[0]
+        for rules, obj in full[1:]:
+            if obj < best_obj - 1e-12:
+                best, best_obj = rules, obj
+        got = greedy_kernel(A, Y, w, unit, lam, W, max_card, -1, 0.01 * W, -1, partner)
+        np.testing.assert_array_equal(got, best)

@@ -279,7 +279,10 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 "RuleListClassifier needs samples of at least two classes in the data; "
                 f"got 1 class ({self.classes_[0]!r})."
             )
-        w = check_sample_weight(sample_weight, Z)
+        if sample_weight is None:  # the common case, without the generic checks
+            w = np.ones(Z.shape[0])
+        else:
+            w = check_sample_weight(sample_weight, Z)
         # zero-weight rows take no part in anything (mining, search, counts)
         keep = w > 0
         if keep.all():

@@ -159,8 +159,12 @@ def _prefix_objectives(R, n_rules, Y, w, unit, lam, W):
 
 
 @njit(cache=True, nogil=True)
-def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner):
-    """Grow and prune the list for one score; returns (rules padded with -1, objective)."""
+def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner, cutoff):
+    """Grow and prune the list for one score; returns (rules padded with -1, objective).
+
+    ``cutoff``: growing also stops once every longer list would have an objective of at
+    least ``cutoff`` (then the returned objective may be that of a shorter list than
+    without the cutoff, but is itself >= ``cutoff``)."""
     m, nw = A.shape
     k = Y.shape[0]
     UY = Y.copy()
@@ -186,7 +190,8 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
     while limit < 0 or n_rules < limit:
         # CORELS's lookahead bound: a longer list costs at least the mistakes made so far plus
         # one more rule; once that cannot beat the best prefix, growing further is pointless
-        if mistakes + lam_w * (n_rules + 1) >= best:
+        bound = mistakes + lam_w * (n_rules + 1)
+        if bound >= best or bound >= cutoff * W:
             break
         skip[:] = False
         a, score = best_condition_kernel(
@@ -246,22 +251,33 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
 @njit(cache=True, nogil=True)
 def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner):
     """The greedy list for one score (``criterion`` >= 0) or, with ``criterion = -1``, for
-    each of the three, keeping the smallest objective (ties: the first). ``limit < 0`` means
-    no limit on the number of rules. Returns rules as rows of indices into ``A``, padded with
-    -1."""
+    each of the three, keeping the smallest objective (ties within 1e-12: the first in the
+    order 0, 1, 2). ``limit < 0`` means no limit on the number of rules. Returns rules as
+    rows of indices into ``A``, padded with -1.
+
+    Scores 2 and then 1 (the costliest: many small precise rules) stop growing once no
+    longer list could win (objective below the best so far + 2e-12): a list cut short this
+    way is one that would not have been kept, so the result is the same as growing each to
+    its own end."""
     if criterion >= 0:
         return _greedy_one(
-            A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner
+            A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner, np.inf
         )[0]
-    best = np.full((0, max_card), -1, dtype=np.int64)
-    best_obj = np.inf
-    for crit in range(3):
-        rules, obj = _greedy_one(
-            A, Y, w, unit, lam, W, max_card, limit, min_count, crit, partner
-        )
-        if obj < best_obj - 1e-12:
-            best = rules
-            best_obj = obj
+    r0, o0 = _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, 0, partner, np.inf)
+    r2, o2 = _greedy_one(
+        A, Y, w, unit, lam, W, max_card, limit, min_count, 2, partner, o0 + 2e-12
+    )
+    r1, o1 = _greedy_one(
+        A, Y, w, unit, lam, W, max_card, limit, min_count, 1, partner, min(o0, o2) + 2e-12
+    )
+    best = r0
+    best_obj = o0
+    if o1 < best_obj - 1e-12:
+        best = r1
+        best_obj = o1
+    if o2 < best_obj - 1e-12:
+        best = r2
+        best_obj = o2
     return best
 
 

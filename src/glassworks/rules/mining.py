@@ -357,6 +357,7 @@ class Antecedents(Sequence):
     the base conditions of antecedent ``i`` padded with -1."""
 
     def __init__(self, feature, op, value, combos):
+        self._arrays = (feature, op, value)
         self._f = feature.tolist()
         self._o = op.tolist()
         self._v = value.tolist()
@@ -380,12 +381,12 @@ class Antecedents(Sequence):
         (the column has no missing value), else -1; see :func:`.greedy.greedy_rule_list`."""
         m = len(self)
         partner = np.full(m, -1, dtype=np.int64)
+        if not (self._arrays[1] == GT).any():
+            return partner
         combos = self._combos
         single = np.flatnonzero(combos[:, 1] < 0) if combos.shape[1] > 1 else np.arange(m)
         base = combos[single, 0]
-        f = np.asarray(self._f, dtype=np.int64)[base]
-        o = np.asarray(self._o, dtype=np.int64)[base]
-        v = np.asarray(self._v, dtype=np.float64)[base]
+        f, o, v = (a[base] for a in self._arrays)
         le = {(fi, vi): a for fi, vi, a in zip(f[o == LE].tolist(), v[o == LE].tolist(),
                                                single[o == LE].tolist())}
         rows, others = [], []

@@ -122,9 +122,11 @@ def main():
     small = cases[0][1]
     Xs = cases[0][3][:5]
     t0 = time.perf_counter()
-    tree_shap_path(small, Xs)
+    for algorithm in ("linear", "table"):  # "auto" picks either per tree
+        tree_shap_path(small, Xs, algorithm=algorithm)
     t1 = time.perf_counter()
-    tree_shap_interventional(small, Xs, Xs)
+    for algorithm in ("traversal", "table"):
+        tree_shap_interventional(small, Xs, Xs, algorithm=algorithm)
     t2 = time.perf_counter()
     print(f"first call (compile or cache load): path {t1 - t0:.2f} s, "
           f"interventional {t2 - t1:.2f} s")

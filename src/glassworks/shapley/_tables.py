@@ -288,21 +288,22 @@ def _interventional_leaf_table(hist, h0, m, W, popc, inv_bg, table, t0):
 
 
 @njit(cache=True, nogil=True)
-def _fail_masks(x, left, right, feature, threshold, missing, slot, lo, hi, fm):
-    """Fail mask of x at every node of the tree ``lo .. hi - 1`` (children after parents)."""
+def _fail_masks(x, left, right, feature, threshold, missing, slot, internal, s0, s1, lo, fm):
+    """Fail mask of x at every node of the tree rooted at ``lo`` (children after parents),
+    ``fm[node - lo]``; its splits are ``internal[s0:s1]``, in node order."""
     fm[0] = 0
-    for k in range(hi - lo):
-        node = lo + k
-        if left[node] >= 0:
-            v = x[feature[node]]
-            # branch-free: the direction is a coin flip the predictor cannot learn
-            g = np.int64(v <= threshold[node])
-            if np.isnan(v):
-                g = np.int64(missing[node] != 0)
-            bit = np.int64(1) << slot[node]
-            f = fm[k]
-            fm[left[node] - lo] = f | (bit * (1 - g))
-            fm[right[node] - lo] = f | (bit * g)
+    for s in range(s0, s1):
+        node = internal[s]
+        k = node - lo
+        v = x[feature[node]]
+        # branch-free: the direction is a coin flip the predictor cannot learn
+        g = np.int64(v <= threshold[node])
+        if np.isnan(v):
+            g = np.int64(missing[node] != 0)
+        bit = np.int64(1) << slot[node]
+        f = fm[k]
+        fm[left[node] - lo] = f | (bit * (1 - g))
+        fm[right[node] - lo] = f | (bit * g)
 
 
 @njit(cache=True, nogil=True)
@@ -328,9 +329,10 @@ def _unit_table(table, t0, m, n_out, T, va, Tb, vb, bit):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tree_lo, tree_hi,
-                      tree_unit_off, unit_a, unit_b, unit_bit, leaf_node, leaf_m, leaf_feat,
-                      leaf_zero, table_off, gl_t, gl_w, X, background, interventional, phi):
+def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, internal,
+                      int_lo, int_hi, tree_lo, tree_hi, tree_unit_off, unit_a, unit_b, unit_bit,
+                      leaf_node, leaf_m, leaf_feat, leaf_zero, table_off, gl_t, gl_w, X,
+                      background, interventional, n_threads, phi):
     """Add the exact TreeSHAP values of a group of trees to ``phi`` by leaf-pattern tables.
 
     Parameters
@@ -339,6 +341,9 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
         Packed trees (global node indices, values already weighted).
     slot : int64 (n_nodes_total,)
         From :func:`leaf_patterns`.
+    internal, int_lo, int_hi : int64
+        The splits of group tree t, in node order, are ``internal[int_lo[t]:int_hi[t]]``
+        (global indices).
     tree_lo, tree_hi : int64 (n_group,)
         Node range of each tree of the group; its table units are
         ``tree_unit_off[t] .. tree_unit_off[t + 1] - 1`` of ``unit_a``, ``unit_b``,
@@ -352,6 +357,8 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
         C-contiguous; the background is used only when ``interventional``.
     interventional : bool
         Interventional Shapley values over the whole background, else path-dependent.
+    n_threads : int
+        Threads the samples are shared between (sizes the sample blocks).
     phi : float64 (n_samples, n_features, n_outputs), accumulated into.
     """
     n = X.shape[0]
@@ -383,8 +390,8 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
             hi = tree_hi[t]
             fm = np.empty(hi - lo, dtype=np.int64)
             for r in range(n_bg):
-                _fail_masks(background[r], left, right, feature, threshold, missing, slot, lo,
-                            hi, fm)
+                _fail_masks(background[r], left, right, feature, threshold, missing, slot,
+                            internal, int_lo[t], int_hi[t], lo, fm)
                 for u in range(tree_unit_off[t], tree_unit_off[t + 1]):
                     hist[hist_off[u] + fm[leaf_node[unit_a[u]] - lo]] += 1.0
                     if unit_b[u] >= 0:
@@ -411,7 +418,9 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
         _unit_table(table, table_off[u], m, n_out, Ta, value[leaf_node[a]], Tb, vb,
                     unit_bit[u])
     # samples in blocks, units in the inner loop over a block: a unit's table stays in cache
-    block = 64
+    # while the block's rows read it, so large blocks read each table fewer times (one block
+    # per thread up to 1024 rows)
+    block = max(64, min(1024, (n + n_threads - 1) // n_threads))
     n_blocks = (n + block - 1) // block
     mo = n_out
     for bi in prange(n_blocks):
@@ -423,9 +432,10 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, tre
             hi = tree_hi[t]
             u0 = tree_unit_off[t]
             u1 = tree_unit_off[t + 1]
-            mk = np.empty((u1 - u0, i1 - i0), dtype=np.int64)
+            mk = np.empty((u1 - u0, i1 - i0), dtype=np.int32)
             for i in range(i0, i1):
-                _fail_masks(X[i], left, right, feature, threshold, missing, slot, lo, hi, fm)
+                _fail_masks(X[i], left, right, feature, threshold, missing, slot, internal,
+                            int_lo[t], int_hi[t], lo, fm)
                 for u in range(u0, u1):
                     key = fm[leaf_node[unit_a[u]] - lo]
                     b = unit_b[u]
@@ -500,6 +510,8 @@ def add_table_values(packed, tree_idx, X, background, phi):
     taken in groups whose tables hold at most ``TABLE_MAX_ENTRIES`` floats, one kernel call
     per group.
     """
+    import numba
+
     (slot, _, _, leaf_node, leaf_m, leaf_feat, leaf_zero, unit_off, unit_a, unit_b,
      unit_bit) = patterns(packed)
     st = tree_table_stats(packed)
@@ -508,6 +520,9 @@ def add_table_values(packed, tree_idx, X, background, phi):
     if background is None:
         background = np.zeros((0, X.shape[1]))
     gl_t, gl_w = gauss_legendre_table(int(st["max_m"][tree_idx].max()))
+    internal = np.flatnonzero(packed.left >= 0)
+    int_lo = np.searchsorted(internal, packed.roots)
+    int_hi = np.searchsorted(internal, packed.ends)
     groups, cur, total = [], [], 0.0
     for t in tree_idx:
         if cur and total + entries[t] > TABLE_MAX_ENTRIES:
@@ -528,7 +543,8 @@ def add_table_values(packed, tree_idx, X, background, phi):
         rows = np.int64(1) << (um + (unit_b[units] >= 0))
         np.cumsum(rows * um * packed.n_outputs, out=table_off[1:])
         leaf_table_kernel(packed.left, packed.right, packed.feature, packed.threshold,
-                          packed.missing, packed.value, slot, packed.roots[g], packed.ends[g],
+                          packed.missing, packed.value, slot, internal, int_lo[g], int_hi[g],
+                          packed.roots[g], packed.ends[g],
                           g_off, ua, unit_b[units], unit_bit[units], leaf_node, leaf_m,
                           leaf_feat, leaf_zero, table_off, gl_t, gl_w, X, background,
-                          interventional, phi)
+                          interventional, numba.get_num_threads(), phi)

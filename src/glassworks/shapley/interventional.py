@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from ._tables import TABLE_MAX_M, add_table_values, tree_table_stats
 from ._tables import goes_left as _goes_left
-from .treeshap import check_X, pack_trees, serial_if_small
+from .treeshap import PARALLEL_MIN_COST, check_X, pack_trees, serial_if_small
 
 __all__ = [
     "tree_shap_interventional",
@@ -235,7 +235,7 @@ def interventional_values(packed, X, background, algorithm="auto"):
         if algorithm == "auto":
             use_table &= table_cost <= traversal_cost
         cost = np.where(use_table, table_cost, traversal_cost)
-    with serial_if_small(float(cost.sum())):
+    with serial_if_small(float(cost.sum()), PARALLEL_MIN_COST):
         table_trees = np.flatnonzero(use_table)
         if table_trees.size:
             add_table_values(packed, table_trees, X, background, phi)

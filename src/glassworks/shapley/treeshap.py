@@ -572,6 +572,10 @@ _PATH_ALGORITHMS = ("auto", "table", "linear", "unwind")
 #: Cost of the quadrature kernel per sample, node and quadrature point, in the unit of the
 #: table model (one table read or node test); calibrated on depth-8 trees.
 LINEAR_COST = 3.0
+#: Estimated cost (same unit, ~2-3 ns each) below which the kernels run on one thread: about
+#: 10 ms, where two threads save a few ms on an idle machine but can lose tens of ms to a
+#: parallel region's start when the cores are oversubscribed.
+PARALLEL_MIN_COST = 4_000_000
 
 
 def path_values(packed, X, algorithm="auto"):
@@ -602,7 +606,7 @@ def path_values(packed, X, algorithm="auto"):
         if algorithm == "auto":
             use_table &= table_cost <= linear_cost
         cost = np.where(use_table, table_cost, linear_cost)
-    with serial_if_small(float(cost.sum())):
+    with serial_if_small(float(cost.sum()), PARALLEL_MIN_COST):
         if algorithm == "unwind":
             return path_shap_kernel(*args, packed.cover, packed.roots, packed.max_depth, X)
         phi = np.zeros((n, packed.n_features, packed.n_outputs))
@@ -627,12 +631,13 @@ class serial_if_small:
 
     threshold = 2_000_000
 
-    def __init__(self, work):
+    def __init__(self, work, threshold=None):
         self.work = work
+        self.limit = self.threshold if threshold is None else threshold
         self.saved = None
 
     def __enter__(self):
-        if self.work < self.threshold:
+        if self.work < self.limit:
             import numba
 
             self.saved = numba.get_num_threads()

@@ -120,13 +120,22 @@ def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
 
 
 @njit(cache=True, nogil=True)
-def _sort_node(Xb, idx, start, end, srt, sbin, counts):
-    """Write the node's samples, sorted by (bin, row) for each feature, to ``srt[f, start:end]``
-    and their bins to ``sbin[f, start:end]``.
+def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
+    """Give the node's samples local ids and write them, sorted by (bin, row) for each feature,
+    to ``srt[f, start:end]`` and their bins to ``sbin[f, start:end]``.
+
+    The sample at ``idx[i]`` (rows in increasing order) gets the local id i: its payload
+    ``gpw[row]`` is copied to ``pw[i]`` and ``idx[i]`` becomes i. The node's subtree then reads
+    its samples' weights and targets from a block of ``pw`` of the node's size, in cache,
+    instead of gathering them across all rows; local ids keep the row order.
 
     A counting sort (stable: ``idx[start:end]`` is in row order), linear in the node's size.
     """
     NB = counts.shape[0] - 1
+    for i in range(start, end):
+        s = idx[i]
+        for k in range(3):
+            pw[i, k] = gpw[s, k]
     for f in range(Xb.shape[1]):
         for b in range(NB + 1):
             counts[b] = 0
@@ -138,18 +147,19 @@ def _sort_node(Xb, idx, start, end, srt, sbin, counts):
         row = srt[f]
         rowb = sbin[f]
         for i in range(start, end):
-            s = idx[i]
-            b = Xb[s, f]
-            row[counts[b]] = s
+            b = Xb[idx[i], f]
+            row[counts[b]] = i
             rowb[counts[b]] = b
             counts[b] += 1
+    for i in range(start, end):
+        idx[i] = i
 
 
 @njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
               w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
-              ws, srt, sbin, pw, keys):
+              ws, srt, sbin, gpw, pw, keys):
     """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a tiny node without
     one, on its compressed histograms. Leaves r a leaf when nothing qualifies."""
     slot = ri[r, _SLOT]
@@ -182,7 +192,7 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
         # tiny node: draw features (as scikit-learn: until n_pick non-constant ones) and
         # search each on its samples sorted by bin
         if ri[r, _SRT] == 0:
-            _sort_node(Xb, idx, start, end, srt, sbin, keys)
+            _sort_node(Xb, idx, start, end, srt, sbin, keys, gpw, pw)
             ri[r, _SRT] = 1
         n_take = 0
         n_drawn = 0
@@ -196,7 +206,7 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
             else:
                 f = n_drawn
             n_drawn += 1
-            if not best_cut_of_sorted(srt[f], sbin[f], start, end, pw, is_clf, missing_bin,
+            if not best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin,
                                       totals, n_classes, criterion, min_samples_leaf,
                                       min_weight_leaf, row, ws):
                 continue
@@ -389,11 +399,21 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # node below it: no pool at all (a tree on a few hundred rows, as MAPLE and small
     # forests grow by the hundred, would pay more for allocating it than for its growth)
     root_tiny = m <= _TINY and not (max_depth < _SORT_LEVELS and m > _TINIEST)
-    cap = 64
-    ri = np.full((cap, _NI), -1, dtype=np.int64)
-    rf = np.zeros((cap, 4), dtype=np.float64)
-    rt = np.zeros((cap, K), dtype=np.float64)
-    rl = np.zeros((cap, K), dtype=np.float64)
+    # records: as many as the tree can have (every leaf holds a sample), left uninitialised
+    # (every field read is written first): pages of records never used are never touched,
+    # and a deep tree is not copied over as it grows
+    cap = max(2 * m - 1, 1)
+    if max_depth < 40:
+        cap = min(cap, (1 << (max_depth + 1)) - 1)
+    if max_leaf_nodes > 0:
+        cap = min(cap, 2 * max_leaf_nodes - 1)
+    ri = np.empty((cap, _NI), dtype=np.int64)
+    rf = np.empty((cap, 4), dtype=np.float64)
+    rt = np.empty((cap, K), dtype=np.float64)
+    rl = np.empty((cap, K), dtype=np.float64)
+    for k in range(K):
+        rt[0, k] = 0.0
+    rf[0, _SQSUM] = 0.0
     pcap = 0 if root_tiny else 4
     pool = np.zeros((pcap, d, NB, K), dtype=np.float64)
     pranges = np.zeros((pcap, d, 2), dtype=np.int64)
@@ -407,26 +427,37 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # small nodes' samples sorted per feature (pages are only touched once nodes get small)
     srt = np.empty((d, m), dtype=np.int32)
     sbin = np.empty((d, m), dtype=np.uint8)
-    pw = np.empty((n, 2), dtype=np.float64)
+    # (weight, class code or weight * y, weight * y**2) of each row, and of each local id
+    gpw = np.empty((n, 3), dtype=np.float64)
     for i in range(n):
-        pw[i, 0] = w[i]
-        pw[i, 1] = codes[i] if is_clf else wy[i]
+        gpw[i, 0] = w[i]
+        gpw[i, 1] = codes[i] if is_clf else wy[i]
+        gpw[i, 2] = 0.0 if is_clf else wy[i] * y[i]
+    pw = np.empty((m, 3), dtype=np.float64)
     keys = np.empty(NB + 1, dtype=np.int64)
     sbuf = np.empty(min(m, _TINY), dtype=np.int32)
     bbuf = np.empty(min(m, _TINY), dtype=np.uint8)
-    side = np.zeros(n, dtype=np.uint8)
+    side = np.zeros(m, dtype=np.uint8)
 
     # root (zero is not a literal: literal arguments would compile extra specialisations)
     zero = np.int64(m - m)
     m = np.int64(idx.shape[0])
+    if not is_clf:
+        s2 = 0.0
+        for i in range(m):
+            s = idx[i]
+            s2 += wy[s] * y[s]
+        rf[0, _SQSUM] = s2
     ri[0, _START] = 0
     ri[0, _END] = m
     ri[0, _DEPTH] = 0
     ri[0, _PARENT] = -1
+    ri[0, _LEFT] = -1
+    ri[0, _RIGHT] = -1
     if root_tiny:
         ri[0, _SLOT] = -1
         ri[0, _SRT] = 1
-        _sort_node(Xb, idx, zero, m, srt, sbin, keys)
+        _sort_node(Xb, idx, zero, m, srt, sbin, keys, gpw, pw)
         if d > 0:
             # the totals as the histogram path sums them: each bin of feature 0 in row
             # order, the bins in increasing order
@@ -445,10 +476,10 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                         cur[k] = 0.0
                     prev = b
                 if is_clf:
-                    cur[codes[s]] += w[s]
+                    cur[np.int64(pw[s, 1])] += pw[s, 0]
                 else:
-                    cur[0] += w[s]
-                    cur[1] += wy[s]
+                    cur[0] += pw[s, 0]
+                    cur[1] += pw[s, 1]
                 cur[cnt] += 1.0
             for k in range(K):
                 rt[0, k] += cur[k]
@@ -468,19 +499,13 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 for k in range(K):
                     rt[0, k] += pool[slot, 0, b, k]
     rt[0, cnt] = m
-    if not is_clf:
-        s2 = 0.0
-        for i in range(m):
-            s = idx[i]
-            s2 += wy[s] * y[s]
-        rf[0, _SQSUM] = s2
     n_rec = 1
     split_root = _precheck(zero, ri, rf, rt, n_classes, criterion, max_depth,
                            min_samples_split, min_samples_leaf, min_weight_leaf)
     _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
               missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
               min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb, idx,
-              is_clf, ws, srt, sbin, pw, keys)
+              is_clf, ws, srt, sbin, gpw, pw, keys)
 
     best_first = max_leaf_nodes > 0
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
@@ -525,25 +550,47 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         pr = 0
         s2l = 0.0
         s2r = 0.0
-        # branch-free: a small node's sides are unpredictable
-        for i in range(start, end):
-            s = idx[i]
-            b = Xb[s, f]
-            if b == missing_bin:
-                left_side = go_missing_left
-            else:
-                left_side = b <= b_lo
-            g = np.uint8(1) if left_side else np.uint8(0)
-            side[s] = g
-            idx[pl] = s
-            buf[pr] = s
-            pl += g
-            pr += 1 - g
-            if not is_clf:
-                t = wy[s] * y[s]
-                # (adding +0.0 leaves a sum that starts at +0.0 bit for bit unchanged)
-                s2l += t if left_side else 0.0
-                s2r += 0.0 if left_side else t
+        if ri[r, _SRT] == 1:
+            # a small node: idx holds local ids; the sides come from the split feature's
+            # sorted samples (no gather from Xb), and every step is branch-free (a small
+            # node's sides are unpredictable)
+            for i in range(start, end):
+                b = sbin[f, i]
+                if b == missing_bin:
+                    left_side = go_missing_left
+                else:
+                    left_side = b <= b_lo
+                side[srt[f, i]] = np.uint8(1) if left_side else np.uint8(0)
+            for i in range(start, end):
+                s = idx[i]
+                g = side[s]
+                idx[pl] = s
+                buf[pr] = s
+                pl += g
+                pr += 1 - g
+                if not is_clf:
+                    t = pw[s, 2]
+                    # (adding +0.0 leaves a sum that starts at +0.0 bit for bit unchanged)
+                    s2l += t if g else 0.0
+                    s2r += 0.0 if g else t
+        else:
+            for i in range(start, end):
+                s = idx[i]
+                b = Xb[s, f]
+                if b == missing_bin:
+                    left_side = go_missing_left
+                else:
+                    left_side = b <= b_lo
+                if left_side:
+                    idx[pl] = s
+                    pl += 1
+                    if not is_clf:
+                        s2l += wy[s] * y[s]
+                else:
+                    buf[pr] = s
+                    pr += 1
+                    if not is_clf:
+                        s2r += wy[s] * y[s]
         for i in range(pr):
             idx[pl + i] = buf[i]
 
@@ -576,23 +623,21 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         if ri[r, _SRT] == 1 and (split_l or split_r):
             # the children's sorted samples: a stable split of the parent's
             for ff in range(d):
-                row_f = srt[ff]
-                rowb = sbin[ff]
                 ql = start
                 qr = 0
                 for i in range(start, end):
-                    s = row_f[i]
-                    b = rowb[i]
+                    s = srt[ff, i]
+                    b = sbin[ff, i]
                     g = side[s]
-                    row_f[ql] = s
-                    rowb[ql] = b
+                    srt[ff, ql] = s
+                    sbin[ff, ql] = b
                     sbuf[qr] = s
                     bbuf[qr] = b
                     ql += g
                     qr += 1 - g
                 for i in range(qr):
-                    row_f[ql + i] = sbuf[i]
-                    rowb[ql + i] = bbuf[i]
+                    srt[ff, ql + i] = sbuf[i]
+                    sbin[ff, ql + i] = bbuf[i]
             ri[lc, _SRT] = 1
             ri[rc, _SRT] = 1
         # small children are searched without a histogram
@@ -646,11 +691,11 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         _evaluate(lc, split_l, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
                   n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, ws, srt, sbin, pw, keys)
+                  idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         _evaluate(rc, split_r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
                   n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, ws, srt, sbin, pw, keys)
+                  idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)

@@ -228,11 +228,11 @@ def _flush(ws, has_missing, K):
 
 
 @njit(cache=True, nogil=True)
-def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, n_classes,
+def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals, n_classes,
                        criterion, min_samples_leaf, min_weight_leaf, out, ws):
     """Best cut of one feature of a small node, from its samples sorted by bin.
 
-    ``rows[start:end]`` are the node's samples sorted by (bin, row) and ``bins[start:end]``
+    ``srt[f, start:end]`` are the node's samples sorted by (bin, row) and ``sbin[f, start:end]``
     their bins (the NaN bin, the highest, last); ``pw[s]`` is (weight, class code) or
     (weight, weight * y) of sample s. One pass, no histogram: each bin's sums are accumulated
     in row order and added to the running left sums at the bin's end, so every candidate's
@@ -249,17 +249,17 @@ def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, 
     out[2] = -1.0
     out[3] = 0.0
     end_nm = end
-    while end_nm > start and bins[end_nm - 1] == missing_bin:
+    while end_nm > start and sbin[f, end_nm - 1] == missing_bin:
         end_nm -= 1
     has_missing = end_nm < end
-    if end_nm == start or (not has_missing and bins[start] == bins[end_nm - 1]):
+    if end_nm == start or (not has_missing and sbin[f, start] == sbin[f, end_nm - 1]):
         return False
     n_total = totals[cnt]
     for k in range(K):
         ws[_MISS, k] = 0.0
     if has_missing:
         for i in range(end_nm, end):
-            s = rows[i]
+            s = srt[f, i]
             if is_clf:
                 ws[_MISS, np.int64(pw[s, 1])] += pw[s, 0]
             else:
@@ -292,9 +292,9 @@ def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, 
         s10 = 0.0
         s11 = 0.0
         s1n = 0.0
-        prev = np.int64(bins[start])
+        prev = np.int64(sbin[f, start])
         for i in range(start, end_nm + 1):
-            b = np.int64(bins[i]) if i < end_nm else -1
+            b = np.int64(sbin[f, i]) if i < end_nm else -1
             if b != prev:
                 a0 += c0
                 a1 += c1
@@ -338,7 +338,7 @@ def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, 
                                 s1n = an
                 prev = b
             if i < end_nm:
-                s = rows[i]
+                s = srt[f, i]
                 c0 += pw[s, 0]
                 c1 += pw[s, 1]
                 cn += 1.0
@@ -374,9 +374,9 @@ def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, 
     ml0 = 0
     lo1 = -1
     hi1 = -1
-    prev = np.int64(bins[start])
+    prev = np.int64(sbin[f, start])
     for i in range(start, end_nm + 1):
-        b = np.int64(bins[i]) if i < end_nm else -1
+        b = np.int64(sbin[f, i]) if i < end_nm else -1
         if b != prev:
             _flush(ws, has_missing, K)
             if b >= 0 or has_missing:
@@ -410,7 +410,7 @@ def best_cut_of_sorted(rows, bins, start, end, pw, is_clf, missing_bin, totals, 
                                 ws[_SNAP1, k] = l0[k]
             prev = b
         if i < end_nm:
-            s = rows[i]
+            s = srt[f, i]
             if is_clf:
                 ws[_CUR, np.int64(pw[s, 1])] += pw[s, 0]
             else:

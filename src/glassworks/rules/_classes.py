@@ -207,14 +207,14 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         else:
             mode = self._input_mode_
         if mode == "numeric":
+            X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=reset)
             if y is not None:
-                X, y = validate_data(
-                    self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", reset=reset
-                )
-            else:
-                X = validate_data(
-                    self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=reset
-                )
+                # y alone: column_or_1d only when not already a 1-d array (validate_data's
+                # second check_array pass cost a tenth of a small fit); non-finite float
+                # labels are rejected by check_classification_targets in fit
+                if not (isinstance(y, np.ndarray) and y.ndim == 1):
+                    y = column_or_1d(y, warn=True)
+                check_consistent_length(X, y)
             if reset:
                 self._kinds = ["num"] * X.shape[1]
                 self._categories = [None] * X.shape[1]
@@ -270,6 +270,8 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         Z, y = self._encode_X(X, reset=True, y=y)
         # integer, boolean and string labels in a 1-d array are always classification
         # targets; type_of_target's full inspection (about 0.5 ms) is for the other kinds
+        if isinstance(y, np.ndarray) and y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
         if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype.kind in "iubUS"):
             check_classification_targets(y)
         self.classes_, y_enc = _encode_labels(y)

@@ -376,13 +376,26 @@ class Antecedents(Sequence):
         return isinstance(other, Sequence) and list(self) == list(other)
 
     def complement_partners(self, captures, n):
-        """``partner[a] = b`` when antecedent ``a`` is the single condition ``x > t`` and
-        ``b < a`` is ``x <= t`` and their captures are complements over the ``n`` samples
-        (the column has no missing value), else -1; see :func:`.greedy.greedy_rule_list`."""
+        """``partner[a] = a - 1`` when antecedent ``a`` is the single condition ``x > t``,
+        ``a - 1`` is ``x <= t`` (their order in the mined list) and their captures are
+        complements over the ``n`` samples (the column has no missing value), else -1; see
+        :func:`.greedy.greedy_rule_list`."""
         m = len(self)
         partner = np.full(m, -1, dtype=np.int64)
-        if not (self._arrays[1] == GT).any():
+        f, o, v = self._arrays
+        if m < 2 or not (o == GT).any():
             return partner
+        combos = self._combos
+        single = combos[:, 1] < 0 if combos.shape[1] > 1 else np.ones(m, dtype=bool)
+        base = combos[:, 0]
+        f, o, v = f[base], o[base], v[base]
+        ok = (single[1:] & single[:-1] & (o[1:] == GT) & (o[:-1] == LE)
+              & (f[1:] == f[:-1]) & (v[1:] == v[:-1]))
+        rows = np.flatnonzero(ok) + 1
+        if rows.size:
+            rows = rows[complements(captures, rows, rows - 1, int(n))]
+            partner[rows] = rows - 1
+        return partner
         combos = self._combos
         single = np.flatnonzero(combos[:, 1] < 0) if combos.shape[1] > 1 else np.arange(m)
         base = combos[single, 0]

@@ -24,6 +24,7 @@ from ..integrations.interpret import InterpretMixin
 from .._validation import reject_non_numeric as _reject_non_numeric
 from ._packed import (
     apply_packed_kernel,
+    block_rows,
     oob_kernel,
     pack_trees,
     packed_walk_args,
@@ -295,7 +296,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         w = np.full(len(self.estimators_), 1.0 / len(self.estimators_))
         with threads_for(X.shape[0] * len(w) * 16):
             return predict_packed_kernel(
-                p["nodes"], p["nodes"].view(np.float64), p["node_offset"], p["value"], w, X
+                *packed_walk_args(p), p["value"], w, X, block_rows(X.shape[0])
             )
 
     def _oob_values(self, X, inbag):
@@ -312,7 +313,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         X = self._check_X(X)
         p = self._packed
         with threads_for(X.shape[0] * len(self.estimators_) * 16):
-            leaves = apply_packed_kernel(*packed_walk_args(p), X)
+            leaves = apply_packed_kernel(*packed_walk_args(p), X, block_rows(X.shape[0]))
         return leaves - p["node_offset"][:-1][None, :]
 
     @property

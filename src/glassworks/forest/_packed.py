@@ -1,8 +1,19 @@
-"""A list of flat trees packed into one set of node arrays, and the kernel that walks it.
+"""A list of flat trees packed into one node array, and the kernels that walk it.
 
 Walking 200 small trees one kernel call at a time costs more in call overhead than in work;
 packing them (child indices made global, one root offset per tree) lets a single parallel
 kernel find every row's leaf in every tree.
+
+Layout: one row of four int64 per node, ``left, right, feature | missing-left << 32,
+threshold bits`` (the threshold is read through a float64 view of the same array). A walk step
+reads one cache line, and ``nodes[node, go_right]`` picks the child by index rather than by a
+branch on the (unpredictable) direction.
+
+The walks are latency-bound on deep trees (each step waits for the node it needs), so rows are
+walked four at a time, interleaved: the four independent chains of loads overlap. Rows are cut
+into one large block per thread, walked tree by tree, so a tree's nodes are reused from cache
+by the whole block before the next tree; per row the trees are still summed in order, so the
+result does not depend on the number of threads.
 """
 
 from contextlib import contextmanager
@@ -10,129 +21,170 @@ from contextlib import contextmanager
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
-from ..tree.predictor import leaf_from
+#: rows walked together (interleaved) through one tree
+_GROUP = 4
+#: rows of a block: large enough to reuse a tree from cache, small enough to keep the block's
+#: rows of X and its accumulators in cache while it passes through every tree
+_MAX_BLOCK = 16384
 
 
 def pack_trees(trees):
-    """Concatenate the node arrays of ``trees`` (a list of :class:`glassworks.tree._tree.Tree`).
+    """Concatenate ``trees`` (a list of :class:`glassworks.tree._tree.Tree`) into one array.
 
     Returns
     -------
-    dict with keys ``children_left``, ``children_right`` (global node indices, -1 at a
-    leaf), ``feature``, ``threshold``, ``missing_go_to_left`` and ``node_offset`` (int64 of
-    shape (n_trees + 1,), tree ``t`` owns global nodes ``node_offset[t]:node_offset[t+1]``).
+    dict with keys ``nodes`` (int64 (n_nodes, 4): global left and right child (-1 at a
+    leaf), ``feature | missing_go_to_left << 32``, the threshold's float64 bits),
+    ``value`` ((n_nodes, n_outputs)),
+    ``node_offset`` (int64 (n_trees + 1,): tree ``t`` owns global nodes
+    ``node_offset[t]:node_offset[t+1]``, its root first) and ``n_nodes``.
     """
     counts = np.array([t.node_count for t in trees], dtype=np.int64)
     node_offset = np.zeros(len(trees) + 1, dtype=np.int64)
     np.cumsum(counts, out=node_offset[1:])
-    left = np.concatenate([t.children_left for t in trees])
-    right = np.concatenate([t.children_right for t in trees])
-    shift = np.repeat(node_offset[:-1], counts)
-    is_split = left != -1
-    left = np.where(is_split, left + shift, -1)
-    right = np.where(is_split, right + shift, -1)
+    nodes = _pack_kernel(
+        np.concatenate([t.children_left for t in trees]).astype(np.int64, copy=False),
+        np.concatenate([t.children_right for t in trees]).astype(np.int64, copy=False),
+        np.concatenate([t.feature for t in trees]).astype(np.int64, copy=False),
+        np.concatenate([t.threshold for t in trees]).astype(np.float64, copy=False),
+        np.concatenate([t.missing_go_to_left for t in trees]).astype(np.uint8, copy=False),
+        node_offset,
+    )
     return {
-        "children_left": np.ascontiguousarray(left, dtype=np.int64),
-        "children_right": np.ascontiguousarray(right, dtype=np.int64),
-        "feature": np.ascontiguousarray(np.concatenate([t.feature for t in trees])),
-        "threshold": np.ascontiguousarray(np.concatenate([t.threshold for t in trees])),
-        "missing_go_to_left": np.ascontiguousarray(
-            np.concatenate([t.missing_go_to_left for t in trees])
-        ),
+        "nodes": nodes,
         "node_offset": node_offset,
         "value": np.ascontiguousarray(np.concatenate([t.value2d for t in trees])),
-        "nodes": _interleave(left, right, np.concatenate([t.feature for t in trees]),
-                             np.concatenate([t.threshold for t in trees]),
-                             np.concatenate([t.missing_go_to_left for t in trees])),
+        "n_nodes": int(node_offset[-1]),
     }
 
 
-def _interleave(left, right, feature, threshold, missing):
-    """One row of 4 int64 per node: left, right, feature | missing-left << 32, threshold bits.
-
-    A walk step then reads one cache line instead of five arrays: on forests of millions of
-    nodes (deep trees on large data) the separate arrays make prediction memory-bound.
-    """
-    nodes = np.empty((left.shape[0], 4), dtype=np.int64)
-    nodes[:, 0] = left
-    nodes[:, 1] = right
-    nodes[:, 2] = np.where(feature >= 0, feature, 0) | (missing.astype(np.int64) << 32)
-    nodes[:, 3] = np.ascontiguousarray(threshold, dtype=np.float64).view(np.int64)
+@njit(cache=True, nogil=True)
+def _pack_kernel(left, right, feature, threshold, missing, node_offset):
+    n = left.shape[0]
+    nodes = np.empty((n, 4), dtype=np.int64)
+    thr = nodes.view(np.float64)
+    for t in range(node_offset.shape[0] - 1):
+        shift = node_offset[t]
+        for j in range(node_offset[t], node_offset[t + 1]):
+            if left[j] == -1:
+                nodes[j, 0] = -1
+                nodes[j, 1] = -1
+                nodes[j, 2] = 0
+            else:
+                nodes[j, 0] = left[j] + shift
+                nodes[j, 1] = right[j] + shift
+                nodes[j, 2] = max(feature[j], 0) | (np.int64(missing[j] != 0) << 32)
+            thr[j, 3] = threshold[j]
     return nodes
 
 
 def packed_walk_args(packed):
-    return (
-        packed["children_left"],
-        packed["children_right"],
-        packed["feature"],
-        packed["threshold"],
-        packed["missing_go_to_left"],
-        packed["node_offset"],
-    )
+    """The arguments every packed kernel starts with: nodes, their float64 view (thresholds;
+    a view taken here, not stored, so a pickled forest holds the nodes once), node_offset."""
+    nodes = packed["nodes"]
+    return nodes, nodes.view(np.float64), packed["node_offset"]
+
+
+@njit(cache=True, nogil=True)
+def _walk_group(nodes, thresholds, root, X, g0, m, cur):
+    """Leaves of rows ``g0 .. g0 + m - 1`` (m <= _GROUP) in the tree at ``root``, into ``cur``.
+
+    The rows advance in lock-step, one level per sweep, so their loads overlap; a row at its
+    leaf stays there.
+    """
+    for j in range(_GROUP):
+        cur[j] = root
+    active = True
+    while active:
+        active = False
+        for j in range(_GROUP):
+            node = cur[j]
+            if nodes[node, 0] != -1 and j < m:
+                packed = nodes[node, 2]
+                v = X[g0 + j, packed & 0xFFFFFFFF]
+                go_right = not (v <= thresholds[node, 3])
+                if np.isnan(v):
+                    go_right = (packed >> 32) == 0
+                cur[j] = nodes[node, np.int64(go_right)]
+                active = True
+
+
+@njit(cache=True, nogil=True)
+def _leaf_packed(nodes, thresholds, root, x):
+    node = root
+    while nodes[node, 0] != -1:
+        packed = nodes[node, 2]
+        v = x[packed & 0xFFFFFFFF]
+        go_right = not (v <= thresholds[node, 3])
+        if np.isnan(v):
+            go_right = (packed >> 32) == 0
+        node = nodes[node, np.int64(go_right)]
+    return node
+
+
+def block_rows(n):
+    """Rows per block for the packed kernels: one block per Numba thread (a tree is reused by
+    as many rows as possible), capped. Results do not depend on it."""
+    threads = get_num_threads()
+    return max(_GROUP, min(-(-n // threads), _MAX_BLOCK))
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def apply_packed_kernel(
-    children_left, children_right, feature, threshold, missing_go_to_left, node_offset, X
-):
+def apply_packed_kernel(nodes, thresholds, node_offset, X, block):
     """Global leaf index of every row of X in every tree; int64 of shape (n_samples, n_trees).
 
-    Subtract ``node_offset[t]`` from column ``t`` for the tree-local index.
+    Subtract ``node_offset[t]`` from column ``t`` for the tree-local index. ``block``: rows
+    per parallel task (:func:`block_rows`).
     """
     n = X.shape[0]
     n_trees = node_offset.shape[0] - 1
     out = np.empty((n, n_trees), dtype=np.int64)
-    for i in prange(n):
+    n_blocks = (n + block - 1) // block
+    for b in prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
+        cur = np.empty(_GROUP, dtype=np.int64)
         for t in range(n_trees):
-            node = leaf_from(children_left, children_right, feature, threshold,
-                             missing_go_to_left, X[i], node_offset[t])
-            out[i, t] = node
+            root = node_offset[t]
+            for g0 in range(start, stop, _GROUP):
+                m = min(_GROUP, stop - g0)
+                _walk_group(nodes, thresholds, root, X, g0, m, cur)
+                for j in range(m):
+                    out[g0 + j, t] = cur[j]
     return out
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X):
+def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X, block):
     """Weighted sum over trees of the leaf values; (n_samples, n_outputs).
 
-    ``nodes`` is the interleaved (n_nodes, 4) int64 layout of :func:`pack_trees` and
-    ``thresholds`` its float64 view; ``value`` is (n_nodes, n_outputs); ``tree_weight``
-    (n_trees,), e.g. ``1 / n_trees``.
+    ``value`` is (n_nodes, n_outputs); ``tree_weight`` (n_trees,), e.g. ``1 / n_trees``;
+    ``block`` rows per parallel task (:func:`block_rows`).
     """
     n = X.shape[0]
     n_trees = node_offset.shape[0] - 1
     k = value.shape[1]
     out = np.zeros((n, k))
-    # blocks of rows, tree by tree within a block: one tree's nodes stay in cache while the
-    # block walks it (per row, trees are still summed in order: the same result)
-    block = 256
     n_blocks = (n + block - 1) // block
     for b in prange(n_blocks):
         start = b * block
         stop = min(n, start + block)
+        cur = np.empty(_GROUP, dtype=np.int64)
         for t in range(n_trees):
             w = tree_weight[t]
             root = node_offset[t]
-            for i in range(start, stop):
-                node = root
-                while nodes[node, 0] != -1:
-                    packed = nodes[node, 2]
-                    v = X[i, packed & 0xFFFFFFFF]
-                    if np.isnan(v):
-                        go_left = (packed >> 32) != 0
-                    else:
-                        go_left = v <= thresholds[node, 3]
-                    node = nodes[node, 0] if go_left else nodes[node, 1]
-                for o in range(k):
-                    out[i, o] += w * value[node, o]
+            for g0 in range(start, stop, _GROUP):
+                m = min(_GROUP, stop - g0)
+                _walk_group(nodes, thresholds, root, X, g0, m, cur)
+                for j in range(m):
+                    node = cur[j]
+                    for o in range(k):
+                        out[g0 + j, o] += w * value[node, o]
     return out
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def oob_kernel(
-    children_left, children_right, feature, threshold, missing_go_to_left, node_offset,
-    value, inbag, X
-):
+def oob_kernel(nodes, thresholds, node_offset, value, inbag, X):
     """Sum of the leaf values of the trees that did not see each row (``inbag[t, i] == 0``),
     and how many such trees; returns (sums (n, n_outputs), counts (n,))."""
     n = X.shape[0]
@@ -144,8 +196,7 @@ def oob_kernel(
         for t in range(n_trees):
             if inbag[t, i] != 0:
                 continue
-            node = leaf_from(children_left, children_right, feature, threshold,
-                             missing_go_to_left, X[i], node_offset[t])
+            node = _leaf_packed(nodes, thresholds, node_offset[t], X[i])
             counts[i] += 1
             for o in range(k):
                 sums[i, o] += value[node, o]

@@ -25,6 +25,7 @@ from ..integrations.interpret import InterpretMixin
 from ..forest._packed import (
     PARALLEL_WORK,
     apply_packed_kernel,
+    block_rows,
     pack_trees,
     packed_walk_args,
     threads_for,
@@ -187,8 +188,8 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         trees = _trees_of(est)
         packed = pack_trees(trees)
         with threads_for(X.shape[0] * len(trees) * 16):
-            leaves = apply_packed_kernel(*packed_walk_args(packed), X)
-        leaf_ptr, leaf_rows = build_leaf_index(leaves, packed["children_left"].shape[0])
+            leaves = apply_packed_kernel(*packed_walk_args(packed), X, block_rows(X.shape[0]))
+        leaf_ptr, leaf_rows = build_leaf_index(leaves, packed["n_nodes"])
         return {
             "forest": est,
             "trees": trees,
@@ -201,7 +202,9 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         state = self._state_ if state is None else state
         n_trees = state["packed"]["node_offset"].shape[0] - 1
         with threads_for(X.shape[0] * n_trees * 16):
-            return apply_packed_kernel(*packed_walk_args(state["packed"]), X)
+            return apply_packed_kernel(
+                *packed_walk_args(state["packed"]), X, block_rows(X.shape[0])
+            )
 
     # -- fit ---------------------------------------------------------------------------
     def _fit(self, X, y, X_val=None, y_val=None):

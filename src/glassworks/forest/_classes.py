@@ -117,6 +117,26 @@ def _resolve_n_jobs(n_jobs):
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else int(n_jobs)
 
 
+def _bootstrap_counts(rng, n_trees, n, n_boot, bootstrap):
+    """In-bag counts (n_trees, n) int32: each tree's bootstrap sample of ``n_boot`` rows.
+
+    One generator, trees in order, so the samples do not depend on ``n_jobs``. Drawn a few
+    trees at a time: ``integers`` of shape (k, n_boot) is the same stream as k draws of
+    n_boot, and one ``bincount`` over all k trees replaces k small ones.
+    """
+    inbag = np.ones((n_trees, n), dtype=np.int32)
+    if not bootstrap:
+        return inbag
+    boot = np.random.default_rng(int(rng.randint(0, np.iinfo(np.int32).max)))
+    step = max(1, 4_000_000 // max(n_boot, 1))
+    for t0 in range(0, n_trees, step):
+        k = min(step, n_trees - t0)
+        draws = boot.integers(0, n, (k, n_boot))
+        draws += (np.arange(k, dtype=draws.dtype) * n)[:, None]
+        inbag[t0:t0 + k] = np.bincount(draws.ravel(), minlength=k * n).reshape(k, n)
+    return inbag
+
+
 class _BaseForest(InterpretMixin, BaseEstimator):
     _criteria = ()
 
@@ -240,12 +260,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
 
         mapper = BinMapper(max_bins=self.max_bins, random_state=int(seeds[0])).fit(X)
         Xb = mapper.transform(X)
-        inbag = np.ones((self.n_estimators, n), dtype=np.int32)
-        if self.bootstrap:
-            # one generator, trees in order: the samples do not depend on n_jobs
-            boot = np.random.default_rng(int(rng.randint(0, np.iinfo(np.int32).max)))
-            for t in range(self.n_estimators):
-                inbag[t] = np.bincount(boot.integers(0, n, n_boot), minlength=n)
+        inbag = _bootstrap_counts(rng, self.n_estimators, n, n_boot, self.bootstrap)
         n_classes = len(self.classes_) if self._is_clf else 0
         n_jobs = min(_resolve_n_jobs(self.n_jobs), self.n_estimators)
 
@@ -263,9 +278,18 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         if n_jobs == 1:
             trees = [grow(t, True) for t in range(self.n_estimators)]
         else:
-            # the grower releases the GIL; serial kernels inside each thread
+            # the grower releases the GIL; serial kernels inside each thread. Trees go to the
+            # threads in runs (about four per thread) rather than one task each: a small
+            # tree grows in about the time a task takes to hand over
+            trees = [None] * self.n_estimators
+            step = max(1, self.n_estimators // (4 * n_jobs))
+
+            def grow_run(t0):
+                for t in range(t0, min(t0 + step, self.n_estimators)):
+                    trees[t] = grow(t, False)
+
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                trees = list(pool.map(lambda t: grow(t, False), range(self.n_estimators)))
+                list(pool.map(grow_run, range(0, self.n_estimators, step)))
 
         classes = self.classes_ if self._is_clf else None
         self.estimators_ = [

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
+from numba import get_num_threads
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -179,14 +180,21 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         from ..forest._classes import RandomForestClassifier, RandomForestRegressor
 
         cls = RandomForestClassifier if self._is_classifier else RandomForestRegressor
-        return cls(n_jobs=self.n_jobs, **common)
+        # None: as many threads as Numba's kernels use (the forest does not depend on it)
+        n_jobs = get_num_threads() if self.n_jobs is None else self.n_jobs
+        return cls(n_jobs=n_jobs, **common)
 
     def _fit_neighbourhoods(self, X, y_forest, seed):
         """Fit the forest on (X, y_forest) and index its leaves; returns the state dict."""
         est = self._make_forest(seed)
         est.fit(X, y_forest)
         trees = _trees_of(est)
-        packed = pack_trees(trees)
+        from ..forest._classes import _BaseForest
+
+        # a glassworks forest has packed its trees already
+        packed = getattr(est, "_packed", None) if isinstance(est, _BaseForest) else None
+        if packed is None:
+            packed = pack_trees(trees)
         with threads_for(X.shape[0] * len(trees) * 16):
             leaves = apply_packed_kernel(*packed_walk_args(packed), X, block_rows(X.shape[0]))
         leaf_ptr, leaf_rows = build_leaf_index(leaves, packed["n_nodes"])
@@ -534,7 +542,8 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
     refit : bool, default=True
         After choosing the count on a held-out split, refit the forest on all of X.
     n_jobs : int or None, default=None
-        Threads for the forest.
+        Threads growing the forest; None: as many as Numba's kernels use
+        (``numba.get_num_threads()``). The model does not depend on it.
     random_state : int, RandomState or None, default=None
 
     Attributes

@@ -23,6 +23,7 @@ from .mining import (
     antecedent_text,
     encode,
     mine_antecedents,
+    transposed,
 )
 from .search import bnb_search, equivalent_minority
 
@@ -293,10 +294,11 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
         # the greedy learner builds its conjunctions itself from the single conditions
         mine_card = 1 if self.algorithm == "greedy" else int(self.max_card)
+        Zt = transposed(Zf)  # columns contiguous: the cuts, the packing, the covers
         antecedents, captures, _ = mine_antecedents(
             Zf, wf, self._kinds, self._categories, n_cuts=int(self.n_cuts),
             max_card=mine_card, min_support=float(self.min_support),
-            ready_made=self._ready_made,
+            ready_made=self._ready_made, Zt=Zt,
         )
         self._mined = antecedents
         labels = pack_labels(yf.astype(np.int64, copy=False), k)
@@ -341,7 +343,8 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             res.pop("objective")
             self.search_stats_ = res
         counts = rule_list_counts(captures, rows, labels, wf, unit)
-        self._build(chosen_antecedents, counts, yf, wf, Z_full=Z, w_full=w)
+        self._build(chosen_antecedents, counts, yf, wf, Z_full=Z, w_full=w,
+                    Zt=Zt if Zf is Z else None)
         if self.search_stats_.get("stopped_by") is not None:
             warnings.warn(
                 f"The optimal search stopped at its {self.search_stats_['stopped_by']} budget: "
@@ -351,7 +354,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _build(self, rule_antecedents, counts, y, w, *, Z_full, w_full):
+    def _build(self, rule_antecedents, counts, y, w, *, Z_full, w_full, Zt=None):
         """Leaf values and objective from the class weights each rule captures (``counts``,
         the default rule last); ``rules_`` itself is built on first access."""
         k = self.classes_.shape[0]
@@ -389,8 +392,11 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         # the equivalent tree is built on first use (``tree_``): on small data building it
         # and walking the training rows for its covers cost as much as the whole fit. Only
         # the columns the rules test are kept for the covers (the tree splits on no other).
+        # kept as rows (used features x samples), from the transposed matrix when the caller
+        # has it (fancy-indexing columns of a row-major matrix is a slow strided gather)
         used = np.flatnonzero(acc)
-        self._cover_data = (used, np.ascontiguousarray(Z_full[:, used]), w_full)
+        Zu_t = Zt[used] if Zt is not None else np.take(Z_full, used, axis=1).T.copy()
+        self._cover_data = (used, Zu_t, w_full)
         for lazy in ("tree_", "_tree_error", "rules_"):
             self.__dict__.pop(lazy, None)
 
@@ -432,12 +438,12 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         needs too large a tree (``_tree_error`` says why); built once, on first access."""
         if "tree_" not in self.__dict__:
             check_is_fitted(self, "_leaf_values")
-            used, Zu, w_full = self._cover_data
+            used, Zu_t, w_full = self._cover_data
             d = self.n_features_in_
             try:
                 tree, _ = rule_list_to_tree(self._antecedents, self._leaf_values, d)
-                Z = np.zeros((Zu.shape[0], d))
-                Z[:, used] = Zu
+                Z = np.zeros((w_full.shape[0], d))
+                Z[:, used] = Zu_t.T
                 self.__dict__["tree_"] = set_covers(tree, Z, w_full)
             except ValueError as exc:  # a huge list of conjunctions: no equivalent tree
                 self.__dict__["tree_"] = None

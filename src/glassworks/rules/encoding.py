@@ -57,3 +57,17 @@ def small_dictionary_kernel(offsets, data, validity, has_nulls, start, n, max_un
         codes[i] = found
         last = found
     return codes, starts, lengths, nu
+
+
+@njit(cache=True, nogil=True)
+def transpose_kernel(Z):
+    """``Z.T`` as a C-contiguous copy, in blocks of 64 rows (each block of ``Z`` is read once
+    while in cache; numpy's strided copy was several times slower on 80 000 x 20)."""
+    n, d = Z.shape
+    out = np.empty((d, n))
+    for i0 in range(0, n, 64):
+        i1 = min(i0 + 64, n)
+        for j in range(d):
+            for i in range(i0, i1):
+                out[j, i] = Z[i, j]
+    return out

@@ -302,7 +302,7 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     from .cuts import column_cuts_padded, column_summary_kernel
 
     if Zt is None:
-        Zt = np.ascontiguousarray(Z.T)
+        Zt = transposed(Z)
     d = len(kinds)
     is_cat = np.array([kind != "num" for kind in kinds], dtype=np.bool_)
     n_cat = max([len(categories[j]) for j in range(d) if is_cat[j]], default=0)
@@ -446,7 +446,18 @@ def _compatible_pairs(feat, op, val):
     return np.stack([i[ok], j[ok]], axis=1).astype(np.int64)
 
 
-def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, ready_made):
+def transposed(Z):
+    """``Z.T`` C-contiguous (float64), by a blocked kernel when ``Z`` is a C-contiguous
+    float64 matrix."""
+    from .encoding import transpose_kernel
+
+    if Z.dtype == np.float64 and Z.flags.c_contiguous and Z.ndim == 2:
+        return transpose_kernel(Z)
+    return np.ascontiguousarray(Z.T, dtype=np.float64)
+
+
+def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, ready_made,
+                     Zt=None):
     """Mine antecedents (conjunctions of up to ``max_card`` conditions).
 
     Kept: support (weighted fraction of the rows captured) at least ``min_support``, above
@@ -462,7 +473,8 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
         Weighted fraction captured.
     """
     W = float(w.sum())
-    Zt = np.ascontiguousarray(Z.T)  # one transpose, for the cuts and the packing
+    if Zt is None:  # one transpose, for the cuts and the packing (the caller may have it)
+        Zt = transposed(Z)
     feat, op, val = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
     n = Z.shape[0]
     if feat.size == 0:

@@ -291,3 +291,30 @@ def test_greedy_cutoff_keeps_the_list_of_full_runs(seed):
                 best, best_obj = rules, obj
         got = greedy_kernel(A, Y, w, unit, lam, W, max_card, -1, 0.01 * W, -1, partner)
         np.testing.assert_array_equal(got, best)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pack_conditions_matches_numpy(seed):
+    """The grouped packing (a column read once; x > v after x <= v by complement) gives the
+    bits of plain numpy comparisons, NaN satisfying only "is missing", nothing past n."""
+    from glassworks.rules.bitvec import pack_conditions
+
+    rng = np.random.RandomState(seed)
+    n, d = rng.randint(1, 300), 4
+    Zt = np.round(rng.randn(d, n), 1)
+    Zt[rng.rand(d, n) < 0.15] = np.nan
+    m = rng.randint(1, 30)
+    f = np.sort(rng.randint(0, d, m)) if seed % 4 else rng.randint(0, d, m)
+    o = rng.randint(0, 4, m)
+    v = np.round(rng.randn(m), 1)
+    for i in range(1, m):  # pairs as mined: x <= t then x > t
+        if rng.rand() < 0.5 and f[i] == f[i - 1]:
+            o[i - 1], o[i], v[i] = LE, GT, v[i - 1]
+    P = pack_conditions(Zt, f.astype(np.int64), o.astype(np.int64), v)
+    with np.errstate(invalid="ignore"):
+        for r in range(m):
+            x = Zt[f[r]]
+            expected = [x <= v[r], x > v[r], x == v[r], np.isnan(x)][o[r]]
+            np.testing.assert_array_equal(unpack_vector(P[r], n), expected)
+            if n % 64:
+                assert P[r, -1] >> np.uint64(n % 64) == 0

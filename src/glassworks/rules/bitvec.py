@@ -129,31 +129,53 @@ def pack_conditions(Zt, feature, op, value):
     ``Zt`` is the encoded matrix transposed, (n_features, n_samples), so that a condition
     reads one contiguous column. ``op``: 0 ``x <= v``, 1 ``x > v``, 2 ``x == v``, 3 ``x is
     NaN`` (NaN satisfies only 3).
+
+    Consecutive conditions on the same feature are packed together, 64 samples at a time,
+    so that each column is read from memory once (not once per condition); ``x > v`` right
+    after ``x <= v`` (the order of the mined cuts) is the complement of its bits among the
+    non-missing samples, without comparing again.
     """
     n = Zt.shape[1]
     m = feature.shape[0]
     nw = (n + 63) // 64
     out = np.zeros((m, nw), dtype=np.uint64)
-    for r in range(m):
-        col = Zt[feature[r]]
-        o = op[r]
-        v = value[r]
+    g0 = 0
+    while g0 < m:
+        g1 = g0 + 1
+        while g1 < m and feature[g1] == feature[g0]:
+            g1 += 1
+        col = Zt[feature[g0]]
         for t in range(nw):
-            word = np.uint64(0)
-            stop = min(64, n - t * 64)
-            for b in range(stop):
-                x = col[t * 64 + b]
-                if o == 3:
-                    hit = np.isnan(x)
-                elif o == 0:
-                    hit = x <= v
+            base = t * 64
+            stop = min(64, n - base)
+            full = ~np.uint64(0) if stop == 64 else (np.uint64(1) << np.uint64(stop)) - np.uint64(1)
+            nan_word = np.uint64(0)
+            nan_done = False
+            for r in range(g0, g1):
+                o = op[r]
+                v = value[r]
+                if (o == 1 and r > g0 and op[r - 1] == 0 and value[r - 1] == v):
+                    if not nan_done:
+                        for b in range(stop):
+                            nan_word |= np.uint64(np.isnan(col[base + b])) << np.uint64(b)
+                        nan_done = True
+                    out[r, t] = ~(out[r - 1, t] | nan_word) & full
+                    continue
+                word = np.uint64(0)
+                if o == 0:
+                    for b in range(stop):  # branchless: the outcome is data-dependent
+                        word |= np.uint64(col[base + b] <= v) << np.uint64(b)
                 elif o == 1:
-                    hit = x > v
+                    for b in range(stop):  # branchless: the outcome is data-dependent
+                        word |= np.uint64(col[base + b] > v) << np.uint64(b)
+                elif o == 2:
+                    for b in range(stop):  # branchless: the outcome is data-dependent
+                        word |= np.uint64(col[base + b] == v) << np.uint64(b)
                 else:
-                    hit = x == v
-                if hit:
-                    word |= np.uint64(1) << np.uint64(b)
-            out[r, t] = word
+                    for b in range(stop):  # branchless: the outcome is data-dependent
+                        word |= np.uint64(np.isnan(col[base + b])) << np.uint64(b)
+                out[r, t] = word
+        g0 = g1
     return out
 
 

@@ -180,7 +180,7 @@ def test_cut_kernel_matches_reference(seed, n):
     Z = np.column_stack(cols)
     Z[rng.rand(n, Z.shape[1]) < 0.1] = np.nan
     w = rng.randint(0, 3, n).astype(float) if seed % 2 else np.ones(n)
-    for n_cuts in (1, 3, 8):
+    for n_cuts in (1, 3, 8, 300):  # 300: more wanted buckets than a uint8 slot could name
         cuts = column_cuts(Z, w, np.arange(Z.shape[1]), n_cuts)
         for j in range(Z.shape[1]):
             np.testing.assert_array_equal(cuts[j], _reference_cuts(Z[:, j], w, n_cuts))

@@ -178,3 +178,43 @@ def test_bad_input(reg_data):
     Xc = X.copy()
     RandomForestRegressor(n_estimators=3).fit(Xc, y)
     np.testing.assert_array_equal(Xc, X)
+
+
+def _plain_leaf(tree, x):
+    """Oracle: the textbook walk, one row, one tree."""
+    node = 0
+    while tree.children_left[node] != -1:
+        v = x[tree.feature[node]]
+        go_left = tree.missing_go_to_left[node] != 0 if np.isnan(v) else v <= tree.threshold[node]
+        node = tree.children_left[node] if go_left else tree.children_right[node]
+    return node
+
+
+@pytest.mark.parametrize("n_rows", [1, 3, 4, 5, 37])
+def test_packed_walks_match_a_plain_walk_with_missing_values(clf_data, n_rows):
+    # the packed kernels walk rows four at a time in blocks per thread: any row count, any
+    # thread count, NaN routed as learnt, and the same sums bit for bit
+    from numba import get_num_threads, set_num_threads
+
+    X, y, Xt, _ = clf_data
+    X = X.copy()
+    X[::5, 1] = np.nan
+    f = RandomForestClassifier(n_estimators=7, max_depth=9, random_state=0).fit(X, y)
+    Xq = Xt[:n_rows].copy()
+    Xq[::2, 1] = np.nan
+    Xq[1::3, 4] = np.nan
+    leaves = np.array([[_plain_leaf(t, x) for t in f.trees_] for x in Xq])
+    np.testing.assert_array_equal(f.apply(Xq), leaves)
+    proba = np.zeros((n_rows, 3))
+    for t, tree in enumerate(f.trees_):
+        proba += tree.value2d[leaves[:, t]] / 7
+    np.testing.assert_allclose(f.predict_proba(Xq), proba, rtol=1e-12)
+    previous = get_num_threads()
+    try:
+        set_num_threads(1)
+        one = f.predict_proba(Xq)
+    finally:
+        set_num_threads(previous)
+    np.testing.assert_array_equal(one, f.predict_proba(Xq))
+    for t, est in enumerate(f.estimators_):
+        np.testing.assert_array_equal(est.apply(Xq), leaves[:, t])

@@ -31,16 +31,110 @@ def _leaf_of(children_left, children_right, feature, threshold, missing_go_to_le
     return leaf_from(children_left, children_right, feature, threshold, missing_go_to_left, x, 0)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def apply_kernel(children_left, children_right, feature, threshold, missing_go_to_left, X):
-    """Index of the leaf each row of X lands in; shape (n_samples,), int64."""
+#: rows walked together, interleaved, by :func:`apply_kernel`
+_GROUP = 4
+#: rows per parallel task of :func:`apply_kernel`
+_BLOCK = 4096
+
+
+@njit(cache=True, nogil=True)
+def _children(children_left, children_right):
+    """(n_nodes, 2) int64: left and right child side by side, so that a walk step picks
+    ``children[node, go_right]`` by index (no branch on the unpredictable direction) from one
+    cache line."""
+    n = children_left.shape[0]
+    children = np.empty((n, 2), dtype=np.int64)
+    for j in range(n):
+        children[j, 0] = children_left[j]
+        children[j, 1] = children_right[j]
+    return children
+
+
+@njit(cache=True, nogil=True)
+def _apply_rows(children, feature, threshold, missing_go_to_left, X, start, stop, out):
+    """Leaves of rows ``start:stop`` into ``out``, four rows at a time.
+
+    A walk is a chain of dependent loads (the next node depends on this one); four rows
+    advancing in lock-step overlap their chains (about 2x faster than one row at a time on a
+    depth-8 tree, 3x with the indexed child pick).
+    """
+    cur = np.zeros(_GROUP, dtype=np.int64)
+    g0 = start
+    while g0 + _GROUP <= stop:
+        for j in range(_GROUP):
+            cur[j] = 0
+        active = True
+        while active:
+            active = False
+            for j in range(_GROUP):
+                node = cur[j]
+                if children[node, 0] != -1:
+                    v = X[g0 + j, feature[node]]
+                    go_right = not (v <= threshold[node])
+                    if np.isnan(v):
+                        go_right = missing_go_to_left[node] == 0
+                    cur[j] = children[node, np.int64(go_right)]
+                    active = True
+        for j in range(_GROUP):
+            out[g0 + j] = cur[j]
+        g0 += _GROUP
+    for i in range(g0, stop):
+        node = 0
+        while children[node, 0] != -1:
+            v = X[i, feature[node]]
+            go_right = not (v <= threshold[node])
+            if np.isnan(v):
+                go_right = missing_go_to_left[node] == 0
+            node = children[node, np.int64(go_right)]
+        out[i] = node
+
+
+@njit(cache=True, nogil=True)
+def apply_serial_kernel(children_left, children_right, feature, threshold, missing_go_to_left,
+                        X):
+    """:func:`apply_kernel` on the calling thread alone (for small inputs)."""
     n = X.shape[0]
     out = np.empty(n, dtype=np.int64)
-    for i in prange(n):
-        out[i] = _leaf_of(
-            children_left, children_right, feature, threshold, missing_go_to_left, X[i]
-        )
+    if 8 * n < children_left.shape[0]:
+        # a few rows through a big tree: not worth laying the children side by side
+        for i in range(n):
+            out[i] = _leaf_of(
+                children_left, children_right, feature, threshold, missing_go_to_left, X[i]
+            )
+        return out
+    children = _children(children_left, children_right)
+    _apply_rows(children, feature, threshold, missing_go_to_left, X, 0, n, out)
     return out
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def apply_parallel_kernel(children_left, children_right, feature, threshold,
+                          missing_go_to_left, X):
+    """:func:`apply_kernel` over blocks of rows in parallel."""
+    n = X.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    children = _children(children_left, children_right)
+    n_blocks = (n + _BLOCK - 1) // _BLOCK
+    for b in prange(n_blocks):
+        _apply_rows(children, feature, threshold, missing_go_to_left, X, b * _BLOCK,
+                    min(n, (b + 1) * _BLOCK), out)
+    return out
+
+
+#: below this much work (rows x log2(nodes), about the walk's steps) the walk stays on the
+#: calling thread: waking Numba's pool costs more than it saves, far more on a busy machine
+#: (100k rows through a depth-8 tree take about 2 ms on one core)
+PARALLEL_WORK = 2_000_000
+
+
+def apply_kernel(children_left, children_right, feature, threshold, missing_go_to_left, X):
+    """Index of the leaf each row of X lands in; shape (n_samples,), int64.
+
+    X is float64, C-contiguous; walked in parallel above :data:`PARALLEL_WORK`.
+    """
+    work = X.shape[0] * max(1, int(children_left.shape[0]).bit_length())
+    kernel = apply_parallel_kernel if work >= PARALLEL_WORK else apply_serial_kernel
+    return kernel(children_left, children_right, feature, threshold, missing_go_to_left, X)
 
 
 @njit(cache=True, nogil=True)

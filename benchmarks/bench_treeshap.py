@@ -9,7 +9,7 @@ difference (shap accumulates partly in float32). shap's interventional runs in a
 because shap 0.51 segfaults there on deep trees (shap issue #3486). The first call's Numba
 compile (or cache load) time is printed separately and excluded from the repeated timings.
 
-Run: ``python benchmarks/bench_treeshap.py [--repeats 5] [--quick]``
+Run: ``python benchmarks/bench_treeshap.py [--repeats 5] [--quick] [--only forest]``
 
 On a machine whose cores are oversubscribed (load above the core count), GNU OpenMP's
 spinning threads make every Numba parallel region slow; ``OMP_WAIT_POLICY=passive`` avoids
@@ -88,6 +88,8 @@ def main():
     parser.add_argument("--explain", type=int, default=1000)
     parser.add_argument("--background", type=int, default=100)
     parser.add_argument("--quick", action="store_true", help="skip the forest and unbounded trees")
+    parser.add_argument("--only", default=None,
+                        help="run only the cases whose model or mode contains this text")
     args = parser.parse_args()
 
     import numba
@@ -140,6 +142,8 @@ def main():
         Xq = np.ascontiguousarray(X[idx[: args.explain]])
         bg = np.ascontiguousarray(X[idx[args.explain:]])
         for mode in ("path", "interventional"):
+            if args.only and args.only not in f"{name} {mode}":
+                continue
             if mode == "path":
                 gw = lambda: tree_shap_path(trees, Xq, weights)  # noqa: E731
                 sh = lambda: _shap_values(shap, trees, weights, Xq, None)  # noqa: E731

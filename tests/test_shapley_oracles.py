@@ -207,3 +207,25 @@ def test_leaf_tables_match_other_algorithms_on_weighted_ensembles(seed, n_trees,
     i_table, _ = tree_shap_interventional(trees, Xq, bg, tree_weights=w, algorithm="table")
     i_trav, _ = tree_shap_interventional(trees, Xq, bg, tree_weights=w, algorithm="traversal")
     np.testing.assert_allclose(i_table, i_trav, rtol=0, atol=1e-10)
+
+
+def test_tables_split_into_groups_and_skip_oversized_trees(monkeypatch):
+    """Tables built in several kernel calls (a small memory cap) and trees too large for the
+    cap left to the other kernels give the same values."""
+    from glassworks.shapley import _tables
+    from glassworks.shapley.treeshap import pack_trees
+
+    trees = [_fit(s, 4, 5, True)[0] for s in range(4)]
+    trees = [t for t in trees if t.n_outputs == trees[0].n_outputs]
+    _, Xq, bg = _fit(0, 4, 5, True)
+    reference_path, _ = tree_shap_path(trees, Xq, algorithm="linear")
+    reference_int, _ = tree_shap_interventional(trees, Xq, bg, algorithm="traversal")
+    packed = pack_trees(trees)
+    sizes = _tables.tree_table_stats(packed)["entries"] * packed.n_outputs
+    for cap in (sizes.max(), np.sort(sizes)[-2]):  # one tree per group; the largest skipped
+        monkeypatch.setattr(_tables, "TABLE_MAX_ENTRIES", int(cap))
+        assert _tables.tabulable(pack_trees(trees)).sum() == np.sum(sizes <= cap)
+        values, _ = tree_shap_path(trees, Xq, algorithm="table")
+        np.testing.assert_allclose(values, reference_path, rtol=0, atol=1e-10)
+        values, _ = tree_shap_interventional(trees, Xq, bg, algorithm="table")
+        np.testing.assert_allclose(values, reference_int, rtol=0, atol=1e-10)

@@ -23,7 +23,16 @@ explained on many rows; :func:`leaf_patterns` gives what the cost models need.
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["leaf_patterns", "leaf_table_kernel", "gauss_legendre_table", "TABLE_MAX_M"]
+__all__ = [
+    "leaf_patterns",
+    "leaf_table_kernel",
+    "gauss_legendre_table",
+    "tree_table_stats",
+    "tabulable",
+    "add_table_values",
+    "TABLE_MAX_M",
+    "TABLE_MAX_ENTRIES",
+]
 
 #: Trees whose leaves have at most this many unique path features may be tabulated.
 TABLE_MAX_M = 12
@@ -501,6 +510,14 @@ def tree_table_stats(packed):
         stats["max_m"][~ok] = TABLE_MAX_M + 1
         packed._table_stats = stats
     return stats
+
+
+def tabulable(packed):
+    """Which trees fit the tables: at most ``TABLE_MAX_M`` unique features on every path,
+    at least one split, and a table of at most ``TABLE_MAX_ENTRIES`` floats."""
+    st = tree_table_stats(packed)
+    return ((st["max_m"] <= TABLE_MAX_M) & (packed.depths > 0)
+            & (st["entries"] * packed.n_outputs <= TABLE_MAX_ENTRIES))
 
 
 def add_table_values(packed, tree_idx, X, background, phi):

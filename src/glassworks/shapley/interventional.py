@@ -25,7 +25,7 @@ against each other and against enumeration.
 import numpy as np
 from numba import njit, prange
 
-from ._tables import TABLE_MAX_M, add_table_values, tree_table_stats
+from ._tables import add_table_values, tabulable, tree_table_stats
 from ._tables import goes_left as _goes_left
 from .treeshap import PARALLEL_MIN_COST, check_X, pack_trees, serial_if_small
 
@@ -231,7 +231,7 @@ def interventional_values(packed, X, background, algorithm="auto"):
     else:
         st = tree_table_stats(packed)
         table_cost = 2.0 * st["interventional_build"] + (n + n_bg) * nodes + n * st["sum_m"]
-        use_table = (st["max_m"] <= TABLE_MAX_M) & (packed.depths > 0)
+        use_table = tabulable(packed)
         if algorithm == "auto":
             use_table &= table_cost <= traversal_cost
         cost = np.where(use_table, table_cost, traversal_cost)

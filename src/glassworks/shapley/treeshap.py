@@ -12,6 +12,9 @@ contribution of each path feature is the leaf value times the unwound weight sum
 The recursion is run as an explicit depth-first stack: one path buffer per tree level, so a
 child copies its parent's path from the level above, which no deeper node ever overwrites.
 
+Shallow trees explained on many rows go faster by leaf-pattern tables
+(:mod:`glassworks.shapley._tables`); :func:`path_values` picks per tree.
+
 This module also holds :func:`pack_trees`, which concatenates a list of :class:`Tree` into the
 flat arrays every kernel of this package takes (one kernel call covers a whole forest).
 """
@@ -19,7 +22,7 @@ flat arrays every kernel of this package takes (one kernel call covers a whole f
 import numpy as np
 from numba import njit, prange
 
-from ._tables import TABLE_MAX_M, add_table_values, tree_table_stats
+from ._tables import add_table_values, tabulable, tree_table_stats
 
 __all__ = [
     "pack_trees",
@@ -573,9 +576,9 @@ _PATH_ALGORITHMS = ("auto", "table", "linear", "unwind")
 #: table model (one table read or node test); calibrated on depth-8 trees.
 LINEAR_COST = 3.0
 #: Estimated cost (same unit, ~2-3 ns each) below which the kernels run on one thread: about
-#: 10 ms, where two threads save a few ms on an idle machine but can lose tens of ms to a
-#: parallel region's start when the cores are oversubscribed.
-PARALLEL_MIN_COST = 4_000_000
+#: 25 ms, where two threads save a few ms on an idle machine but can lose tens of ms to
+#: parallel regions when the cores are oversubscribed.
+PARALLEL_MIN_COST = 10_000_000
 
 
 def path_values(packed, X, algorithm="auto"):
@@ -602,7 +605,7 @@ def path_values(packed, X, algorithm="auto"):
     if algorithm in ("auto", "table"):
         st = tree_table_stats(packed)
         table_cost = 2.0 * st["path_build"] + n * (nodes + st["sum_m"])
-        use_table = (st["max_m"] <= TABLE_MAX_M) & (packed.depths > 0)
+        use_table = tabulable(packed)
         if algorithm == "auto":
             use_table &= table_cost <= linear_cost
         cost = np.where(use_table, table_cost, linear_cost)

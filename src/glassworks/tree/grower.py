@@ -34,7 +34,7 @@ once is not supported by every Numba threading layer).
 """
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from ._tree import Tree
 from .histogram import (
@@ -156,19 +156,46 @@ def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
 
 
 @njit(cache=True, nogil=True)
-def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
-              n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-              w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
-              ws, srt, sbin, gpw, pw, keys):
-    """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a tiny node without
-    one, on its compressed histograms. Leaves r a leaf when nothing qualifies."""
-    slot = ri[r, _SLOT]
+def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
+            min_impurity_decrease, w_total):
+    """Record node r's best cut as its split unless its improvement is too small; True when
+    split."""
+    K = rt.shape[1]
+    wn = rf[r, _WN]
+    if criterion == SQUARED_ERROR:
+        improvement = (best_proxy - rt[r, 1] * rt[r, 1] / wn) / w_total
+    else:
+        left = rl[r]
+        right = np.empty(K, dtype=np.float64)
+        for k in range(K):
+            right[k] = rt[r, k] - left[k]
+        wl = _weight_of(left, n_classes)
+        wr = wn - wl
+        imp_l = node_impurity(left, n_classes, criterion, 0.0)
+        imp_r = node_impurity(right, n_classes, criterion, 0.0)
+        improvement = (wn / w_total) * (rf[r, _IMP] - wr / wn * imp_r - wl / wn * imp_l)
+    if improvement + _EPS < min_impurity_decrease:
+        return False
+    ri[r, _LEAF] = 0
+    ri[r, _FEAT] = best_f
+    ri[r, _BLO] = b_lo
+    ri[r, _BHI] = b_hi
+    ri[r, _ML] = ml
+    rf[r, _IMPROVEMENT] = improvement
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
+                     min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
+                     max_features, rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw,
+                     keys):
+    """Find the split of node r, a small node without histogram, on its samples sorted by bin
+    per feature (sorted here if its parent's were not). Leaves r a leaf when nothing
+    qualifies."""
     ri[r, _LEAF] = 1
     rf[r, _IMPROVEMENT] = 0.0
     if not splittable:
-        if slot >= 0:
-            _release(pool, pranges, slot, free, n_free)
-            ri[r, _SLOT] = -1
         return
     d = Xb.shape[1]
     K = rt.shape[1]
@@ -188,115 +215,128 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
     b_hi = -1
     ml = 0
     best_proxy = -np.inf
+    if ri[r, _SRT] == 0:
+        _sort_node(Xb, idx, start, end, srt, sbin, keys, gpw, pw)
+        ri[r, _SRT] = 1
+    # draw features (as scikit-learn: until n_pick non-constant ones)
+    n_take = 0
+    n_drawn = 0
+    row = cut[0]
+    while n_drawn < d and n_take < n_pick:
+        if sampling:
+            j = _rand_int(rng, n_drawn, d)
+            f = perm[j]
+            perm[j] = perm[n_drawn]
+            perm[n_drawn] = f
+        else:
+            f = n_drawn
+        n_drawn += 1
+        if not best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin,
+                                  totals, n_classes, criterion, min_samples_leaf,
+                                  min_weight_leaf, row, ws):
+            continue
+        n_take += 1
+        if row[0] > best_proxy:
+            best_proxy = row[0]
+            best_f = f
+            b_lo = np.int64(row[1])
+            b_hi = np.int64(row[2])
+            ml = np.int64(row[3])
+            for k in range(K):
+                left[k] = ws[6, k]
+    if best_f < 0:
+        return
+    _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
+            min_impurity_decrease, w_total)
+
+
+@njit(cache=True, nogil=True)
+def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
+              n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+              w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
+              ws, srt, sbin, gpw, pw, keys):
+    """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a small node without
+    one, on its sorted samples. Leaves r a leaf when nothing qualifies."""
+    slot = ri[r, _SLOT]
     if slot < 0:
-        # tiny node: draw features (as scikit-learn: until n_pick non-constant ones) and
-        # search each on its samples sorted by bin
-        if ri[r, _SRT] == 0:
-            _sort_node(Xb, idx, start, end, srt, sbin, keys, gpw, pw)
-            ri[r, _SRT] = 1
+        _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
+                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
+                         max_features, rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw,
+                         pw, keys)
+        return
+    ri[r, _LEAF] = 1
+    rf[r, _IMPROVEMENT] = 0.0
+    if not splittable:
+        _release(pool, pranges, slot, free, n_free)
+        ri[r, _SLOT] = -1
+        return
+    d = Xb.shape[1]
+    K = rt.shape[1]
+    totals = rt[r]
+    left = rl[r]
+    for k in range(K):
+        left[k] = 0.0
+    sampling = max_features < d
+    n_pick = max_features if sampling else d
+    if sampling:
+        for j in range(d):
+            perm[j] = j
+    best_proxy = -np.inf
+    hist = pool[slot]
+    ranges = pranges[slot]
+    # features to evaluate: all, or (as scikit-learn) features drawn without replacement
+    # until max_features non-constant ones are found; perm[:d] is the permutation,
+    # perm[d:] the pick
+    if not sampling:
+        feats = perm[:d]
+        for j in range(d):
+            feats[j] = j
+    else:
         n_take = 0
         n_drawn = 0
-        row = cut[0]
         while n_drawn < d and n_take < n_pick:
-            if sampling:
-                j = _rand_int(rng, n_drawn, d)
-                f = perm[j]
-                perm[j] = perm[n_drawn]
-                perm[n_drawn] = f
-            else:
-                f = n_drawn
+            j = _rand_int(rng, n_drawn, d)
+            f = perm[j]
+            perm[j] = perm[n_drawn]
+            perm[n_drawn] = f
             n_drawn += 1
-            if not best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin,
-                                      totals, n_classes, criterion, min_samples_leaf,
-                                      min_weight_leaf, row, ws):
-                continue
-            n_take += 1
-            if row[0] > best_proxy:
-                best_proxy = row[0]
-                best_f = f
-                b_lo = np.int64(row[1])
-                b_hi = np.int64(row[2])
-                ml = np.int64(row[3])
-                for k in range(K):
-                    left[k] = ws[6, k]
-        if best_f < 0:
-            return
-    else:
-        hist = pool[slot]
-        ranges = pranges[slot]
-        # features to evaluate: all, or (as scikit-learn) features drawn without replacement
-        # until max_features non-constant ones are found; perm[:d] is the permutation,
-        # perm[d:] the pick
-        if not sampling:
-            feats = perm[:d]
-            for j in range(d):
-                feats[j] = j
+            if not feature_is_constant(hist[f], ranges[f, 0], ranges[f, 1], n_bins[f],
+                                       missing_bin):
+                perm[d + n_take] = f
+                n_take += 1
+        feats = perm[d : d + n_take]
+    nf = feats.shape[0]
+    if nf > 0:
+        if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
+            best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                               criterion, min_samples_leaf, min_weight_leaf, cut)
         else:
-            n_take = 0
-            n_drawn = 0
-            while n_drawn < d and n_take < n_pick:
-                j = _rand_int(rng, n_drawn, d)
-                f = perm[j]
-                perm[j] = perm[n_drawn]
-                perm[n_drawn] = f
-                n_drawn += 1
-                if not feature_is_constant(hist[f], ranges[f, 0], ranges[f, 1], n_bins[f],
-                                           missing_bin):
-                    perm[d + n_take] = f
-                    n_take += 1
-            feats = perm[d : d + n_take]
-        nf = feats.shape[0]
-        if nf > 0:
-            if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
-                best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
-                                   criterion, min_samples_leaf, min_weight_leaf, cut)
-            else:
-                best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
-                                 criterion, min_samples_leaf, min_weight_leaf, cut)
-        best = -1
-        for j in range(nf):
-            if cut[j, 0] > best_proxy:
-                best_proxy = cut[j, 0]
-                best = j
-        if best >= 0:
-            best_f = feats[best]
-            b_lo = np.int64(cut[best, 1])
-            b_hi = np.int64(cut[best, 2])
-            ml = np.int64(cut[best, 3])
-            h = hist[best_f]
-            for b in range(ranges[best_f, 0], b_lo + 1):
-                for k in range(K):
-                    left[k] += h[b, k]
-            if ml == 1 and h[missing_bin, K - 1] > 0.0:
-                for k in range(K):
-                    left[k] += h[missing_bin, k]
-        if best < 0:
-            _release(pool, pranges, slot, free, n_free)
-            ri[r, _SLOT] = -1
-            return
-    wn = rf[r, _WN]
-    if criterion == SQUARED_ERROR:
-        improvement = (best_proxy - totals[1] * totals[1] / wn) / w_total
-    else:
-        right = np.empty(K, dtype=np.float64)
-        for k in range(K):
-            right[k] = totals[k] - left[k]
-        wl = _weight_of(left, n_classes)
-        wr = wn - wl
-        imp_l = node_impurity(left, n_classes, criterion, 0.0)
-        imp_r = node_impurity(right, n_classes, criterion, 0.0)
-        improvement = (wn / w_total) * (rf[r, _IMP] - wr / wn * imp_r - wl / wn * imp_l)
-    if improvement + _EPS < min_impurity_decrease:
-        if slot >= 0:
-            _release(pool, pranges, slot, free, n_free)
-            ri[r, _SLOT] = -1
+            best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                             criterion, min_samples_leaf, min_weight_leaf, cut)
+    best = -1
+    for j in range(nf):
+        if cut[j, 0] > best_proxy:
+            best_proxy = cut[j, 0]
+            best = j
+    if best < 0:
+        _release(pool, pranges, slot, free, n_free)
+        ri[r, _SLOT] = -1
         return
-    ri[r, _LEAF] = 0
-    ri[r, _FEAT] = best_f
-    ri[r, _BLO] = b_lo
-    ri[r, _BHI] = b_hi
-    ri[r, _ML] = ml
-    rf[r, _IMPROVEMENT] = improvement
+    best_f = feats[best]
+    b_lo = np.int64(cut[best, 1])
+    b_hi = np.int64(cut[best, 2])
+    ml = np.int64(cut[best, 3])
+    h = hist[best_f]
+    for b in range(ranges[best_f, 0], b_lo + 1):
+        for k in range(K):
+            left[k] += h[b, k]
+    if ml == 1 and h[missing_bin, K - 1] > 0.0:
+        for k in range(K):
+            left[k] += h[missing_bin, k]
+    if not _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes,
+                   criterion, min_impurity_decrease, w_total):
+        _release(pool, pranges, slot, free, n_free)
+        ri[r, _SLOT] = -1
 
 
 @njit(cache=True, nogil=True)
@@ -363,9 +403,193 @@ def _grow_float2(a, cap):
 
 
 @njit(cache=True, nogil=True)
+def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
+    """Records of node r's children: samples [start, pl) and [pl, end)."""
+    K = rt.shape[1]
+    cnt = K - 1
+    start = ri[r, _START]
+    end = ri[r, _END]
+    for c in (lc, rc):
+        ri[c, _DEPTH] = ri[r, _DEPTH] + 1
+        ri[c, _PARENT] = r
+        ri[c, _SLOT] = -1
+        ri[c, _LEFT] = -1
+        ri[c, _RIGHT] = -1
+        ri[c, _SRT] = 0
+    ri[lc, _START] = start
+    ri[lc, _END] = pl
+    ri[rc, _START] = pl
+    ri[rc, _END] = end
+    for k in range(K):
+        rt[lc, k] = rl[r, k]
+        rt[rc, k] = rt[r, k] - rl[r, k]
+    rt[lc, cnt] = pl - start
+    rt[rc, cnt] = end - pl
+    rf[lc, _SQSUM] = s2l
+    rf[rc, _SQSUM] = s2r
+    ri[r, _LEFT] = lc
+    ri[r, _RIGHT] = rc
+
+
+@njit(cache=True, nogil=True)
+def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf, bbuf,
+                  missing_bin, n_classes, criterion, max_depth, min_samples_split,
+                  min_samples_leaf, min_weight_leaf, is_clf):
+    """Split a small node r (idx holds local ids, samples sorted per feature) into records lc
+    and rc; returns whether each child may be split.
+
+    The sides come from the split feature's sorted samples (no gather from Xb); idx and every
+    feature's sorted samples are split stably, branch-free (a small node's sides are
+    unpredictable).
+    """
+    start = ri[r, _START]
+    end = ri[r, _END]
+    f = ri[r, _FEAT]
+    b_lo = ri[r, _BLO]
+    go_missing_left = ri[r, _ML] == 1
+    for i in range(start, end):
+        b = sbin[f, i]
+        if b == missing_bin:
+            left_side = go_missing_left
+        else:
+            left_side = b <= b_lo
+        side[srt[f, i]] = np.uint8(1) if left_side else np.uint8(0)
+    pl = start
+    pr = 0
+    s2l = 0.0
+    s2r = 0.0
+    for i in range(start, end):
+        s = idx[i]
+        g = side[s]
+        idx[pl] = s
+        buf[pr] = s
+        pl += g
+        pr += 1 - g
+        if not is_clf:
+            t = pw[s, 2]
+            # (adding +0.0 leaves a sum that starts at +0.0 bit for bit unchanged)
+            s2l += t if g else 0.0
+            s2r += 0.0 if g else t
+    for i in range(pr):
+        idx[pl + i] = buf[i]
+    _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl)
+    split_l = _precheck(lc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                        min_samples_leaf, min_weight_leaf)
+    split_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
+                        min_samples_leaf, min_weight_leaf)
+    if split_l or split_r:
+        # the children's sorted samples: a stable split of the parent's
+        for ff in range(srt.shape[0]):
+            ql = start
+            qr = 0
+            for i in range(start, end):
+                s = srt[ff, i]
+                b = sbin[ff, i]
+                g = side[s]
+                srt[ff, ql] = s
+                sbin[ff, ql] = b
+                sbuf[qr] = s
+                bbuf[qr] = b
+                ql += g
+                qr += 1 - g
+            for i in range(qr):
+                srt[ff, ql + i] = sbuf[i]
+                sbin[ff, ql + i] = bbuf[i]
+        ri[lc, _SRT] = 1
+        ri[rc, _SRT] = 1
+    return split_l, split_r
+
+
+@njit(cache=True, nogil=True)
+def _grow_subtree(root, split_root, rec0, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, side,
+                  missing_bin, n_classes, criterion, max_depth, min_samples_split,
+                  min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, is_clf):
+    """Grow the whole subtree of a small node (record ``root``, precheck done) on sorted
+    samples, depth-first, its nodes recorded from ``rec0`` on.
+
+    It only touches the root's sample range of idx, srt, sbin, pw, side and its own records,
+    so subtrees can be grown concurrently. Features are not sampled (no random draws).
+    """
+    d = Xb.shape[1]
+    K = rt.shape[1]
+    n_sub = ri[root, _END] - ri[root, _START]
+    perm = np.empty(2 * d, dtype=np.int64)
+    cut = np.empty((max(d, 1), 4), dtype=np.float64)
+    ws = np.empty((7, K), dtype=np.float64)
+    keys = np.empty(missing_bin + 2, dtype=np.int64)
+    rng = np.zeros(1, dtype=np.uint64)
+    buf = np.empty(n_sub, dtype=np.int64)
+    sbuf = np.empty(n_sub, dtype=np.int32)
+    bbuf = np.empty(n_sub, dtype=np.uint8)
+    stack = np.empty(n_sub + 2, dtype=np.int64)
+    _evaluate_sorted(root, split_root, ri, rf, rt, rl, missing_bin, n_classes, criterion,
+                     min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, d, rng,
+                     perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+    n_rec = rec0
+    sp = 0
+    if ri[root, _LEAF] == 0:
+        stack[0] = root
+        sp = 1
+    while sp > 0:
+        sp -= 1
+        r = stack[sp]
+        lc = n_rec
+        rc = n_rec + 1
+        n_rec += 2
+        split_l, split_r = _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side,
+                                         buf, sbuf, bbuf, missing_bin, n_classes, criterion,
+                                         max_depth, min_samples_split, min_samples_leaf,
+                                         min_weight_leaf, is_clf)
+        _evaluate_sorted(lc, split_l, ri, rf, rt, rl, missing_bin, n_classes, criterion,
+                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, d,
+                         rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+        _evaluate_sorted(rc, split_r, ri, rf, rt, rl, missing_bin, n_classes, criterion,
+                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, d,
+                         rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+        if ri[rc, _LEAF] == 0:
+            stack[sp] = rc
+            sp += 1
+        if ri[lc, _LEAF] == 0:
+            stack[sp] = lc
+            sp += 1
+    return n_rec
+
+
+@njit(cache=True, nogil=True)
+def _grow_subtrees_serial(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx, srt, sbin,
+                          gpw, pw, side, missing_bin, n_classes, criterion, max_depth,
+                          min_samples_split, min_samples_leaf, min_weight_leaf,
+                          min_impurity_decrease, w_total, is_clf):
+    for j in range(roots.shape[0]):
+        _grow_subtree(roots[j], splits[j], offsets[j], ri, rf, rt, rl, Xb, idx, srt, sbin, gpw,
+                      pw, side, missing_bin, n_classes, criterion, max_depth,
+                      min_samples_split, min_samples_leaf, min_weight_leaf,
+                      min_impurity_decrease, w_total, is_clf)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _grow_subtrees_parallel(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx, srt, sbin,
+                            gpw, pw, side, missing_bin, n_classes, criterion, max_depth,
+                            min_samples_split, min_samples_leaf, min_weight_leaf,
+                            min_impurity_decrease, w_total, is_clf):
+    """The small subtrees grown concurrently: thread t grows those with ``owner == t``.
+
+    Subtrees share no state (disjoint sample ranges and records, no random draws), so the
+    tree does not depend on the schedule."""
+    n_threads = owner.max() + 1
+    for t in prange(n_threads):
+        for j in range(roots.shape[0]):
+            if owner[j] == t:
+                _grow_subtree(roots[j], splits[j], offsets[j], ri, rf, rt, rl, Xb, idx, srt,
+                              sbin, gpw, pw, side, missing_bin, n_classes, criterion,
+                              max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+                              min_impurity_decrease, w_total, is_clf)
+
+
+@njit(cache=True, nogil=True)
 def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                  min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-                 max_leaf_nodes, max_features, seed, parallel):
+                 max_leaf_nodes, max_features, seed, parallel, n_threads):
     n, d = Xb.shape
     is_clf = n_classes > 0
     K = n_classes + 1 if is_clf else 3
@@ -502,12 +726,22 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     n_rec = 1
     split_root = _precheck(zero, ri, rf, rt, n_classes, criterion, max_depth,
                            min_samples_split, min_samples_leaf, min_weight_leaf)
-    _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
-              missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
-              min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb, idx,
-              is_clf, ws, srt, sbin, gpw, pw, keys)
-
     best_first = max_leaf_nodes > 0
+    # depth-first growth without feature sampling defers the subtrees of small nodes (no
+    # histogram, sorted samples) until the large nodes are grown: they are independent (their
+    # own samples and records, no random draws), so they can then be grown in parallel
+    defer = not best_first and max_features >= d
+    droots = np.empty(m + 1 if defer else 0, dtype=np.int64)
+    n_def = 0
+    if defer and split_root and ri[0, _SLOT] < 0:
+        ri[0, _LEAF] = 1
+        droots[0] = 0
+        n_def = 1
+    else:
+        _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
+                  missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
+                  min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
+                  idx, is_clf, ws, srt, sbin, gpw, pw, keys)
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
     fcap = 64
     fkeys = np.empty(fcap, dtype=np.float64)
@@ -540,40 +774,25 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             rt = _grow_float2(rt, cap)
             rl = _grow_float2(rl, cap)
 
-        # partition the samples (stably: each child's samples stay in row order)
-        start = ri[r, _START]
-        end = ri[r, _END]
-        f = ri[r, _FEAT]
-        b_lo = ri[r, _BLO]
-        go_missing_left = ri[r, _ML] == 1
-        pl = start
-        pr = 0
-        s2l = 0.0
-        s2r = 0.0
+        lc = np.int64(n_rec)
+        rc = np.int64(n_rec + 1)
+        n_rec += 2
         if ri[r, _SRT] == 1:
-            # a small node: idx holds local ids; the sides come from the split feature's
-            # sorted samples (no gather from Xb), and every step is branch-free (a small
-            # node's sides are unpredictable)
-            for i in range(start, end):
-                b = sbin[f, i]
-                if b == missing_bin:
-                    left_side = go_missing_left
-                else:
-                    left_side = b <= b_lo
-                side[srt[f, i]] = np.uint8(1) if left_side else np.uint8(0)
-            for i in range(start, end):
-                s = idx[i]
-                g = side[s]
-                idx[pl] = s
-                buf[pr] = s
-                pl += g
-                pr += 1 - g
-                if not is_clf:
-                    t = pw[s, 2]
-                    # (adding +0.0 leaves a sum that starts at +0.0 bit for bit unchanged)
-                    s2l += t if g else 0.0
-                    s2r += 0.0 if g else t
+            split_l, split_r = _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw,
+                                             side, buf, sbuf, bbuf, missing_bin, n_classes,
+                                             criterion, max_depth, min_samples_split,
+                                             min_samples_leaf, min_weight_leaf, is_clf)
         else:
+            # partition the samples (stably: each child's samples stay in row order)
+            start = ri[r, _START]
+            end = ri[r, _END]
+            f = ri[r, _FEAT]
+            b_lo = ri[r, _BLO]
+            go_missing_left = ri[r, _ML] == 1
+            pl = start
+            pr = 0
+            s2l = 0.0
+            s2r = 0.0
             for i in range(start, end):
                 s = idx[i]
                 b = Xb[s, f]
@@ -591,55 +810,16 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                     pr += 1
                     if not is_clf:
                         s2r += wy[s] * y[s]
-        for i in range(pr):
-            idx[pl + i] = buf[i]
-
-        lc = np.int64(n_rec)
-        rc = np.int64(n_rec + 1)
-        n_rec += 2
-        for c, cs, ce, is_left in ((lc, start, pl, 1), (rc, pl, end, 0)):
-            ri[c, _START] = cs
-            ri[c, _END] = ce
-            ri[c, _DEPTH] = ri[r, _DEPTH] + 1
-            ri[c, _PARENT] = r
-            ri[c, _SLOT] = -1
-            ri[c, _LEFT] = -1
-            ri[c, _RIGHT] = -1
-            ri[c, _SRT] = 0
-        for k in range(K):
-            rt[lc, k] = rl[r, k]
-            rt[rc, k] = rt[r, k] - rl[r, k]
-        rt[lc, cnt] = pl - start
-        rt[rc, cnt] = end - pl
-        rf[lc, _SQSUM] = s2l
-        rf[rc, _SQSUM] = s2r
-        ri[r, _LEFT] = lc
-        ri[r, _RIGHT] = rc
-
-        split_l = _precheck(lc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
-                            min_samples_leaf, min_weight_leaf)
-        split_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
-                            min_samples_leaf, min_weight_leaf)
-        if ri[r, _SRT] == 1 and (split_l or split_r):
-            # the children's sorted samples: a stable split of the parent's
-            for ff in range(d):
-                ql = start
-                qr = 0
-                for i in range(start, end):
-                    s = srt[ff, i]
-                    b = sbin[ff, i]
-                    g = side[s]
-                    srt[ff, ql] = s
-                    sbin[ff, ql] = b
-                    sbuf[qr] = s
-                    bbuf[qr] = b
-                    ql += g
-                    qr += 1 - g
-                for i in range(qr):
-                    srt[ff, ql + i] = sbuf[i]
-                    sbin[ff, ql + i] = bbuf[i]
-            ri[lc, _SRT] = 1
-            ri[rc, _SRT] = 1
+            for i in range(pr):
+                idx[pl + i] = buf[i]
+            _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl)
+            split_l = _precheck(lc, ri, rf, rt, n_classes, criterion, max_depth,
+                                min_samples_split, min_samples_leaf, min_weight_leaf)
+            split_r = _precheck(rc, ri, rf, rt, n_classes, criterion, max_depth,
+                                min_samples_split, min_samples_leaf, min_weight_leaf)
+        start = ri[r, _START]
+        end = ri[r, _END]
+        pl = ri[lc, _END]
         # small children are searched without a histogram
         ps = ri[r, _SLOT]
         # (a node without a histogram has children without: they have no parent's to subtract)
@@ -688,14 +868,18 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         elif ps >= 0:
             _release(pool, pranges, ps, free, n_free)
 
-        _evaluate(lc, split_l, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
-                  n_classes, criterion, min_samples_leaf, min_weight_leaf,
-                  min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, ws, srt, sbin, gpw, pw, keys)
-        _evaluate(rc, split_r, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
-                  n_classes, criterion, min_samples_leaf, min_weight_leaf,
-                  min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+        for c in (lc, rc):
+            split_c = split_l if c == lc else split_r
+            if defer and split_c and ri[c, _SLOT] < 0:
+                # a small subtree: grown after the large nodes (see below)
+                ri[c, _LEAF] = 1
+                droots[n_def] = c
+                n_def += 1
+            else:
+                _evaluate(c, split_c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
+                          missing_bin, n_classes, criterion, min_samples_leaf,
+                          min_weight_leaf, min_impurity_decrease, w_total, max_features, rng,
+                          perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)
@@ -715,7 +899,53 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                     frecs[fsize] = c
                     fsize += 1
 
-    # node numbering: creation order (best-first) or pre-order (depth-first)
+    if n_def > 0:
+        # each deferred subtree of n samples has at most 2 n - 2 nodes below its root: a
+        # block of records of its own; then the blocks are shared out between the threads,
+        # largest first, to the least loaded
+        roots = droots[:n_def]
+        splits = np.ones(n_def, dtype=np.bool_)
+        offsets = np.empty(n_def, dtype=np.int64)
+        sizes = np.empty(n_def, dtype=np.int64)
+        total = n_rec
+        for j in range(n_def):
+            sizes[j] = ri[roots[j], _END] - ri[roots[j], _START]
+            offsets[j] = total
+            total += 2 * sizes[j] - 2
+        if total > ri.shape[0]:
+            ri2 = np.empty((total, _NI), dtype=np.int64)
+            rf2 = np.empty((total, 4), dtype=np.float64)
+            rt2 = np.empty((total, K), dtype=np.float64)
+            rl2 = np.empty((total, K), dtype=np.float64)
+            for i in range(n_rec):
+                for k in range(_NI):
+                    ri2[i, k] = ri[i, k]
+                for k in range(4):
+                    rf2[i, k] = rf[i, k]
+                for k in range(K):
+                    rt2[i, k] = rt[i, k]
+                    rl2[i, k] = rl[i, k]
+            ri, rf, rt, rl = ri2, rf2, rt2, rl2
+        owner = np.zeros(n_def, dtype=np.int64)
+        if parallel and n_threads > 1 and n_def > 1:
+            load = np.zeros(n_threads, dtype=np.int64)
+            for j in np.argsort(-sizes, kind="mergesort"):
+                t = np.argmin(load)
+                owner[j] = t
+                load[t] += sizes[j]
+            _grow_subtrees_parallel(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx,
+                                    srt, sbin, gpw, pw, side, missing_bin, n_classes,
+                                    criterion, max_depth, min_samples_split, min_samples_leaf,
+                                    min_weight_leaf, min_impurity_decrease, w_total, is_clf)
+        else:
+            _grow_subtrees_serial(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx, srt,
+                                  sbin, gpw, pw, side, missing_bin, n_classes, criterion,
+                                  max_depth, min_samples_split, min_samples_leaf,
+                                  min_weight_leaf, min_impurity_decrease, w_total, is_clf)
+        n_rec = total
+
+    # node numbering: creation order (best-first) or pre-order (depth-first); deferred
+    # subtrees leave unused records in their blocks, which no link reaches
     order = np.empty(n_rec, dtype=np.int64)
     if best_first:
         for i in range(n_rec):
@@ -734,6 +964,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 stack[sp] = ri[r, _RIGHT]
                 stack[sp + 1] = ri[r, _LEFT]
                 sp += 2
+        order = order[:k]
     return ri[:n_rec], rf[:n_rec], rt[:n_rec], order
 
 
@@ -803,12 +1034,14 @@ def grow_tree(
         int(bin_mapper.missing_bin_), max_depth, min_samples_split, min_samples_leaf,
         min_weight_leaf, float(min_impurity_decrease),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf, int(seed), bool(parallel),
+        get_num_threads() if parallel else 1,
     )
+    # (records of deferred subtrees have gaps: ``order`` lists the nodes)
+    new_id = np.zeros(ri.shape[0], dtype=np.int64)
+    new_id[order] = np.arange(order.shape[0])
     ri = ri[order]
     rf = rf[order]
     rt = rt[order]
-    new_id = np.empty(order.shape[0], dtype=np.int64)
-    new_id[order] = np.arange(order.shape[0])
     leaf = ri[:, _LEAF] == 1
     left = np.where(leaf, -1, new_id[np.maximum(ri[:, _LEFT], 0)])
     right = np.where(leaf, -1, new_id[np.maximum(ri[:, _RIGHT], 0)])

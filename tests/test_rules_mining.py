@@ -194,7 +194,9 @@ def test_string_factorize_matches_pandas(seed):
 
     rng = np.random.RandomState(seed)
     n = rng.randint(1, 300)
-    pool = ["a", "bb", "", "é", "ü€", "a ", "x" * 20] + [f"v{i}" for i in range(rng.randint(1, 100))]
+    # keys are the first 8 bytes: lengths 7-9 and strings alike in those 8 bytes included
+    pool = ["a", "bb", "", "é", "ü€", "a ", "x" * 20, "abcdefg", "abcdefgh", "abcdefgh1",
+            "abcdefgh2", "abcdefgh\x00", "a\x00"] + [f"v{i}" for i in range(rng.randint(1, 100))]
     col = [pool[i] for i in rng.randint(0, len(pool), n)]
     if seed % 3 == 0:
         for i in rng.randint(0, n, n // 5):

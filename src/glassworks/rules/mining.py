@@ -119,11 +119,13 @@ def _small_dictionary(ch, max_unique=64):
     if off_type is np.int32:
         offsets = offsets.astype(np.int64)
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    words = np.zeros((data.size + 23) // 8, dtype=np.uint64)  # zero-padded: 8-byte reads
+    words.view(np.uint8)[: data.size] = data
     has_nulls = ch.null_count > 0
     validity = (np.frombuffer(validity, dtype=np.uint8) if has_nulls
                 else np.zeros(1, dtype=np.uint8))
     codes, starts, lengths, nu = small_dictionary_kernel(
-        offsets, data, validity, has_nulls, ch.offset, n, max_unique
+        offsets, words, data, validity, has_nulls, ch.offset, n, max_unique
     )
     if nu < 0:
         return None

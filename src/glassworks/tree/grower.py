@@ -587,9 +587,67 @@ def _grow_subtrees_parallel(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, i
 
 
 @njit(cache=True, nogil=True)
+def _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact):
+    """The Tree's arrays from the records, in the order ``order``: thresholds in feature units
+    between the observed bins of each split (the midpoint of the two values for an exact
+    feature, as scikit-learn; of the two bin edges otherwise; +inf for "NaN right" cuts)."""
+    nn = order.shape[0]
+    K = rt.shape[1]
+    n_out = n_classes if n_classes > 0 else 1
+    new_id = np.zeros(ri.shape[0], dtype=np.int64)
+    for i in range(nn):
+        new_id[order[i]] = i
+    left = np.empty(nn, dtype=np.int64)
+    right = np.empty(nn, dtype=np.int64)
+    feature = np.empty(nn, dtype=np.int64)
+    threshold = np.empty(nn, dtype=np.float64)
+    missing_left = np.empty(nn, dtype=np.uint8)
+    value = np.empty((nn, n_out), dtype=np.float64)
+    n_samples = np.empty(nn, dtype=np.int64)
+    wn = np.empty(nn, dtype=np.float64)
+    impurity = np.empty(nn, dtype=np.float64)
+    for i in range(nn):
+        r = order[i]
+        w_r = rf[r, _WN]
+        wn[i] = w_r
+        impurity[i] = rf[r, _IMP]
+        n_samples[i] = np.int64(rt[r, K - 1])
+        if n_classes > 0:
+            for c in range(n_classes):
+                value[i, c] = rt[r, c] / w_r
+        else:
+            value[i, 0] = rt[r, 1] / w_r
+        if ri[r, _LEAF] == 1:
+            left[i] = -1
+            right[i] = -1
+            feature[i] = -2
+            threshold[i] = -2.0
+            missing_left[i] = 0
+            continue
+        f = ri[r, _FEAT]
+        lo = ri[r, _BLO]
+        hi = ri[r, _BHI]
+        left[i] = new_id[ri[r, _LEFT]]
+        right[i] = new_id[ri[r, _RIGHT]]
+        feature[i] = f
+        missing_left[i] = ri[r, _ML]
+        if hi < 0:
+            threshold[i] = np.inf
+        elif is_exact[f]:
+            a = values[f, lo]
+            b = values[f, hi]
+            mid = a / 2.0 + b / 2.0
+            threshold[i] = a if (mid >= b or np.isinf(mid)) else mid
+        else:
+            threshold[i] = edges[f, lo] / 2.0 + edges[f, hi - 1] / 2.0
+    return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity
+
+
+@njit(cache=True, nogil=True)
 def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                  min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-                 max_leaf_nodes, max_features, seed, parallel, n_threads):
+                 max_leaf_nodes, max_features, seed, parallel, n_threads, values, edges,
+                 is_exact):
     n, d = Xb.shape
     is_clf = n_classes > 0
     K = n_classes + 1 if is_clf else 3
@@ -965,29 +1023,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 stack[sp + 1] = ri[r, _LEFT]
                 sp += 2
         order = order[:k]
-    return ri[:n_rec], rf[:n_rec], rt[:n_rec], order
-
-
-def _thresholds(feature, b_lo, b_hi, mapper):
-    """Thresholds in feature units between the observed bins ``b_lo`` and ``b_hi``."""
-    thr = np.full(feature.shape[0], -2.0)
-    split = feature >= 0
-    f = feature[split]
-    lo = b_lo[split]
-    hi = b_hi[split]
-    out = np.full(f.shape[0], np.inf)
-    has_hi = hi >= 0
-    exact = mapper.is_exact_[f] & has_hi
-    a = mapper.values_[f[exact], lo[exact]]
-    b = mapper.values_[f[exact], hi[exact]]
-    mid = a / 2.0 + b / 2.0
-    out[exact] = np.where((mid >= b) | np.isinf(mid), a, mid)
-    quant = ~mapper.is_exact_[f] & has_hi
-    e_lo = mapper.edges_[f[quant], lo[quant]]
-    e_hi = mapper.edges_[f[quant], hi[quant] - 1]
-    out[quant] = e_lo / 2.0 + e_hi / 2.0
-    thr[split] = out
-    return thr
+    return _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact)
 
 
 def grow_tree(
@@ -1029,30 +1065,17 @@ def grow_tree(
     min_samples_split = max(int(min_samples_split), 2 * min_samples_leaf)
     min_weight_leaf = float(min_weight_fraction_leaf) * float(w.sum())
     mf = d if max_features is None else int(max_features)
-    ri, rf, rt, order = _grow_kernel(
-        X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
-        int(bin_mapper.missing_bin_), max_depth, min_samples_split, min_samples_leaf,
-        min_weight_leaf, float(min_impurity_decrease),
-        -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf, int(seed), bool(parallel),
-        get_num_threads() if parallel else 1,
+    left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
+        _grow_kernel(
+            X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
+            int(bin_mapper.missing_bin_), max_depth, min_samples_split, min_samples_leaf,
+            min_weight_leaf, float(min_impurity_decrease),
+            -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf, int(seed),
+            bool(parallel), get_num_threads() if parallel else 1,
+            np.ascontiguousarray(bin_mapper.values_), np.ascontiguousarray(bin_mapper.edges_),
+            np.ascontiguousarray(bin_mapper.is_exact_),
+        )
     )
-    # (records of deferred subtrees have gaps: ``order`` lists the nodes)
-    new_id = np.zeros(ri.shape[0], dtype=np.int64)
-    new_id[order] = np.arange(order.shape[0])
-    ri = ri[order]
-    rf = rf[order]
-    rt = rt[order]
-    leaf = ri[:, _LEAF] == 1
-    left = np.where(leaf, -1, new_id[np.maximum(ri[:, _LEFT], 0)])
-    right = np.where(leaf, -1, new_id[np.maximum(ri[:, _RIGHT], 0)])
-    feature = np.where(leaf, -2, ri[:, _FEAT])
-    threshold = _thresholds(feature, ri[:, _BLO], ri[:, _BHI], bin_mapper)
-    missing_left = np.where(leaf, 0, ri[:, _ML]).astype(np.uint8)
-    wn = rf[:, _WN]
-    if n_classes > 0:
-        value = rt[:, :n_classes] / wn[:, None]
-    else:
-        value = (rt[:, 1] / wn)[:, None]
     return Tree(
         children_left=left,
         children_right=right,
@@ -1060,8 +1083,8 @@ def grow_tree(
         threshold=threshold,
         missing_go_to_left=missing_left,
         value=value,
-        n_node_samples=rt[:, -1].astype(np.int64),
+        n_node_samples=n_samples,
         weighted_n_node_samples=wn,
-        impurity=rf[:, _IMP],
+        impurity=impurity,
         n_features=d,
     )

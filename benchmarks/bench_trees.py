@@ -19,7 +19,10 @@ a cold Numba cache (a temporary NUMBA_CACHE_DIR) and then with the warm cache.
 Usage::
 
     python benchmarks/bench_trees.py [--quick] [--repeats 3] [--skip-compile]
-                                     [--task regression] [--n 1000000]
+                                     [--task regression] [--n 1000000] [--skip-hgb]
+
+It prints the machine's load average with every table: timings on a busy machine are only
+comparable within one table (ratios), not across runs.
 """
 
 import argparse
@@ -53,7 +56,14 @@ def _data(task, n, seed=0):
     return X[:n], y[:n], X[n:], y[n:]
 
 
-def _models(task, depth):
+def _models(task, depth, hgb=True):
+    models = _all_models(task, depth)
+    if not hgb:
+        del models["hgb(max_iter=1)"]
+    return models
+
+
+def _all_models(task, depth):
     if task == "classification":
         return {
             "glassworks": lambda: DecisionTreeClassifier(max_depth=depth, random_state=0),
@@ -82,17 +92,18 @@ def _time(fn, repeats):
     return statistics.median(times), out
 
 
-def run_case(task, n, depth, repeats):
+def run_case(task, n, depth, repeats, hgb=True):
     X, y, Xt, yt = _data(task, n)
     rows = {}
-    for name, make in _models(task, depth).items():
+    for name, make in _models(task, depth, hgb).items():
         fit_s, model = _time(lambda: make().fit(X, y), repeats)
         pred_s, _ = _time(lambda: model.predict(Xt), max(3, repeats))
         rows[name] = (fit_s, pred_s, model.score(Xt, yt))
     sk_fit, sk_pred, _ = rows["sklearn"]
     metric = "accuracy" if task == "classification" else "R2"
     print(f"\n{task}, n={n:,} x {N_FEATURES}, max_depth={depth}, fit repeats={repeats} "
-          f"(predict on {N_TEST:,} rows, repeats={max(3, repeats)})")
+          f"(predict on {N_TEST:,} rows, repeats={max(3, repeats)}); load average "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"  {'model':<16}{'fit s':>9}{'x sklearn':>11}{'predict s':>11}{'x sklearn':>11}"
           f"{metric:>10}")
     for name, (fit_s, pred_s, score) in rows.items():
@@ -140,6 +151,8 @@ def main(argv=None):
     ap.add_argument("--task", choices=("classification", "regression"), default=None,
                     help="one task only (default: both)")
     ap.add_argument("--n", type=int, default=None, help="one size only (overrides --quick)")
+    ap.add_argument("--skip-hgb", action="store_true",
+                    help="skip HistGradientBoosting (slow when unbounded at 1M)")
     args = ap.parse_args(argv)
     print(f"glassworks trees vs scikit-learn; {os.cpu_count()} CPUs; medians of repeats; "
           "'x sklearn' = sklearn time / model time")
@@ -161,7 +174,7 @@ def main(argv=None):
                     repeats = 3 if depth is not None else 1
                 else:
                     repeats = args.repeats
-                run_case(task, n, depth, repeats)
+                run_case(task, n, depth, repeats, hgb=not args.skip_hgb)
 
 
 if __name__ == "__main__":

@@ -231,11 +231,9 @@ def row_weights(A, w, unit):
 
 
 @njit(cache=True, nogil=True)
-def first_unique_rows(A, cand):
-    """Among the rows ``cand`` of ``A``, True for the first of each set of identical rows.
-
-    Rows are grouped by a hash (two independent sums, so the loop vectorises) and only rows
-    of equal hash are compared word by word."""
+def row_hashes(A, cand):
+    """A 64-bit hash of each row ``cand[i]`` of ``A`` (two independent sums, so the loop
+    vectorises)."""
     m = cand.shape[0]
     nw = A.shape[1]
     h = np.empty(m, dtype=np.uint64)
@@ -247,7 +245,13 @@ def first_unique_rows(A, cand):
             s1 += row[j] * (np.uint64(2 * j + 1) * np.uint64(0x9E3779B97F4A7C15))
             s2 ^= row[j] + np.uint64(j)
         h[i] = s1 ^ (s2 * np.uint64(0xC2B2AE3D27D4EB4F))
-    order = np.argsort(h, kind="mergesort")  # stable: equal hashes stay in index order
+    return h
+
+
+@njit(cache=True, nogil=True)
+def _first_in_groups(A, cand, h, order):
+    m = cand.shape[0]
+    nw = A.shape[1]
     keep = np.ones(m, dtype=np.bool_)
     g = 0
     while g < m:
@@ -270,6 +274,17 @@ def first_unique_rows(A, cand):
                     break
         g = e
     return keep
+
+
+def first_unique_rows(A, cand):
+    """Among the rows ``cand`` of ``A``, True for the first of each set of identical rows.
+
+    Rows are grouped by a hash and only rows of equal hash are compared word by word (the
+    stable sort by hash is numpy's: a sort inside a kernel costs seconds of compilation)."""
+    cand = np.ascontiguousarray(cand, dtype=np.int64)
+    h = row_hashes(A, cand)
+    order = np.argsort(h, kind="stable")  # equal hashes stay in index order
+    return _first_in_groups(A, cand, h, order.astype(np.int64))
 
 
 @njit(cache=True, nogil=True)

@@ -259,17 +259,41 @@ def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, 
     longer list could win (objective below the best so far + 2e-12): a list cut short this
     way is one that would not have been kept, so the result is the same as growing each to
     its own end."""
-    if criterion >= 0:
-        return _greedy_one(
-            A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner, np.inf
-        )[0]
-    r0, o0 = _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, 0, partner, np.inf)
-    r2, o2 = _greedy_one(
-        A, Y, w, unit, lam, W, max_card, limit, min_count, 2, partner, o0 + 2e-12
-    )
-    r1, o1 = _greedy_one(
-        A, Y, w, unit, lam, W, max_card, limit, min_count, 1, partner, min(o0, o2) + 2e-12
-    )
+    # one call site of _greedy_one (LLVM inlines it at each site: four sites had made this
+    # kernel's first compilation several times slower)
+    r0 = np.full((0, max_card), -1, dtype=np.int64)
+    r1 = r0
+    r2 = r0
+    o0 = np.inf
+    o1 = np.inf
+    o2 = np.inf
+    for step in range(1 if criterion >= 0 else 3):
+        if criterion >= 0:
+            crit = criterion
+            cutoff = np.inf
+        elif step == 0:
+            crit = 0
+            cutoff = np.inf
+        elif step == 1:
+            crit = 2
+            cutoff = o0 + 2e-12
+        else:
+            crit = 1
+            cutoff = min(o0, o2) + 2e-12
+        rules, obj = _greedy_one(
+            A, Y, w, unit, lam, W, max_card, limit, min_count, crit, partner, cutoff
+        )
+        if criterion >= 0:
+            return rules
+        if crit == 0:
+            r0 = rules
+            o0 = obj
+        elif crit == 2:
+            r2 = rules
+            o2 = obj
+        else:
+            r1 = rules
+            o1 = obj
     best = r0
     best_obj = o0
     if o1 < best_obj - 1e-12:

@@ -26,6 +26,7 @@ from ._packed import (
     apply_packed_kernel,
     block_rows,
     oob_kernel,
+    pack_tree,
     pack_trees,
     packed_walk_args,
     predict_packed_kernel,
@@ -265,7 +266,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         n_jobs = min(_resolve_n_jobs(self.n_jobs), self.n_estimators)
 
         def grow(t, parallel):
-            return grow_tree(
+            tree = grow_tree(
                 Xb, codes, sw * inbag[t], mapper,
                 n_classes=n_classes, criterion=self.criterion, max_depth=self.max_depth,
                 min_samples_split=mss, min_samples_leaf=msl,
@@ -274,28 +275,31 @@ class _BaseForest(InterpretMixin, BaseEstimator):
                 max_leaf_nodes=self.max_leaf_nodes,
                 max_features=None if mf == d else mf, seed=int(seeds[t]), parallel=parallel,
             )
+            # packed here, in the growing thread, rather than all at once at the end
+            return tree, pack_tree(tree)
 
         if n_jobs == 1:
-            trees = [grow(t, True) for t in range(self.n_estimators)]
+            grown = [grow(t, True) for t in range(self.n_estimators)]
         else:
             # the grower releases the GIL; serial kernels inside each thread. Trees go to the
             # threads in runs (about four per thread) rather than one task each: a small
             # tree grows in about the time a task takes to hand over
-            trees = [None] * self.n_estimators
+            grown = [None] * self.n_estimators
             step = max(1, self.n_estimators // (4 * n_jobs))
 
             def grow_run(t0):
                 for t in range(t0, min(t0 + step, self.n_estimators)):
-                    trees[t] = grow(t, False)
+                    grown[t] = grow(t, False)
 
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 list(pool.map(grow_run, range(0, self.n_estimators, step)))
 
+        trees, packed = [g[0] for g in grown], [g[1] for g in grown]
         classes = self.classes_ if self._is_clf else None
         self.estimators_ = [
             ForestTree(tree, d, int(s), classes) for tree, s in zip(trees, seeds)
         ]
-        self._packed = pack_trees(trees)
+        self._packed = pack_trees(trees, packed)
         self.n_outputs_ = 1
         if self.oob_score:
             self._set_oob(X, y, inbag)

@@ -1,13 +1,15 @@
 """A list of flat trees packed into one node array, and the kernels that walk it.
 
 Walking 200 small trees one kernel call at a time costs more in call overhead than in work;
-packing them (child indices made global, one root offset per tree) lets a single parallel
-kernel find every row's leaf in every tree.
+packing them (one root offset per tree) lets a single parallel kernel find every row's leaf in
+every tree.
 
 Layout: one row of four int64 per node, ``left, right, feature | missing-left << 32,
-threshold bits`` (the threshold is read through a float64 view of the same array). A walk step
-reads one cache line, and ``nodes[node, go_right]`` picks the child by index rather than by a
-branch on the (unpredictable) direction.
+threshold bits`` (the threshold is read through a float64 view of the same array); child
+indices are local to their tree (each tree is packed on its own, by the thread that grew it)
+and the walk adds the tree's root offset. A walk step reads one cache line, and
+``nodes[node, go_right]`` picks the child by index rather than by a branch on the
+(unpredictable) direction.
 
 The walks are latency-bound on deep trees (each step waits for the node it needs), so rows are
 walked four at a time, interleaved: the four independent chains of loads overlap. Rows are cut
@@ -28,30 +30,44 @@ _GROUP = 4
 _MAX_BLOCK = 16384
 
 
-def pack_trees(trees):
-    """Concatenate ``trees`` (a list of :class:`glassworks.tree._tree.Tree`) into one array.
+def pack_tree(tree):
+    """One tree's node rows (int64 (n_nodes, 4), child indices local to the tree).
+
+    A forest packs each tree in the thread that grew it; :func:`pack_trees` joins them.
+    """
+    return _pack_kernel(
+        np.ascontiguousarray(tree.children_left, dtype=np.int64),
+        np.ascontiguousarray(tree.children_right, dtype=np.int64),
+        np.ascontiguousarray(tree.feature, dtype=np.int64),
+        np.ascontiguousarray(tree.threshold, dtype=np.float64),
+        np.ascontiguousarray(tree.missing_go_to_left, dtype=np.uint8),
+    )
+
+
+def pack_trees(trees, packed=None):
+    """Join ``trees`` (a list of :class:`glassworks.tree._tree.Tree`) into one node array.
+
+    Parameters
+    ----------
+    trees : list of Tree
+    packed : list of ndarray, optional
+        :func:`pack_tree` of each tree, when already computed.
 
     Returns
     -------
-    dict with keys ``nodes`` (int64 (n_nodes, 4): global left and right child (-1 at a
-    leaf), ``feature | missing_go_to_left << 32``, the threshold's float64 bits),
-    ``value`` ((n_nodes, n_outputs)),
-    ``node_offset`` (int64 (n_trees + 1,): tree ``t`` owns global nodes
-    ``node_offset[t]:node_offset[t+1]``, its root first) and ``n_nodes``.
+    dict with keys ``nodes`` (int64 (n_nodes, 4): left and right child, -1 at a leaf, as
+    indices local to the node's tree; ``feature | missing_go_to_left << 32``; the threshold's
+    float64 bits), ``value`` ((n_nodes, n_outputs)), ``node_offset`` (int64 (n_trees + 1,):
+    tree ``t`` owns global nodes ``node_offset[t]:node_offset[t+1]``, its root first; the
+    kernels add it to the local child indices) and ``n_nodes``.
     """
-    counts = np.array([t.node_count for t in trees], dtype=np.int64)
-    node_offset = np.zeros(len(trees) + 1, dtype=np.int64)
+    if packed is None:
+        packed = [pack_tree(t) for t in trees]
+    counts = np.array([p.shape[0] for p in packed], dtype=np.int64)
+    node_offset = np.zeros(len(packed) + 1, dtype=np.int64)
     np.cumsum(counts, out=node_offset[1:])
-    nodes = _pack_kernel(
-        np.concatenate([t.children_left for t in trees]).astype(np.int64, copy=False),
-        np.concatenate([t.children_right for t in trees]).astype(np.int64, copy=False),
-        np.concatenate([t.feature for t in trees]).astype(np.int64, copy=False),
-        np.concatenate([t.threshold for t in trees]).astype(np.float64, copy=False),
-        np.concatenate([t.missing_go_to_left for t in trees]).astype(np.uint8, copy=False),
-        node_offset,
-    )
     return {
-        "nodes": nodes,
+        "nodes": np.concatenate(packed),
         "node_offset": node_offset,
         "value": np.ascontiguousarray(np.concatenate([t.value2d for t in trees])),
         "n_nodes": int(node_offset[-1]),
@@ -59,22 +75,20 @@ def pack_trees(trees):
 
 
 @njit(cache=True, nogil=True)
-def _pack_kernel(left, right, feature, threshold, missing, node_offset):
+def _pack_kernel(left, right, feature, threshold, missing):
     n = left.shape[0]
     nodes = np.empty((n, 4), dtype=np.int64)
     thr = nodes.view(np.float64)
-    for t in range(node_offset.shape[0] - 1):
-        shift = node_offset[t]
-        for j in range(node_offset[t], node_offset[t + 1]):
-            if left[j] == -1:
-                nodes[j, 0] = -1
-                nodes[j, 1] = -1
-                nodes[j, 2] = 0
-            else:
-                nodes[j, 0] = left[j] + shift
-                nodes[j, 1] = right[j] + shift
-                nodes[j, 2] = max(feature[j], 0) | (np.int64(missing[j] != 0) << 32)
-            thr[j, 3] = threshold[j]
+    for j in range(n):
+        if left[j] == -1:
+            nodes[j, 0] = -1
+            nodes[j, 1] = -1
+            nodes[j, 2] = 0
+        else:
+            nodes[j, 0] = left[j]
+            nodes[j, 1] = right[j]
+            nodes[j, 2] = max(feature[j], 0) | (np.int64(missing[j] != 0) << 32)
+        thr[j, 3] = threshold[j]
     return nodes
 
 
@@ -105,7 +119,7 @@ def _walk_group(nodes, thresholds, root, X, g0, m, cur):
                 go_right = not (v <= thresholds[node, 3])
                 if np.isnan(v):
                     go_right = (packed >> 32) == 0
-                cur[j] = nodes[node, np.int64(go_right)]
+                cur[j] = root + nodes[node, np.int64(go_right)]
                 active = True
 
 
@@ -118,7 +132,7 @@ def _leaf_packed(nodes, thresholds, root, x):
         go_right = not (v <= thresholds[node, 3])
         if np.isnan(v):
             go_right = (packed >> 32) == 0
-        node = nodes[node, np.int64(go_right)]
+        node = root + nodes[node, np.int64(go_right)]
     return node
 
 

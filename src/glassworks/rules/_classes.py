@@ -92,7 +92,8 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         ``"text"``, ``"class"`` (the predicted label), ``"support"`` (training weight the rule
         captures, i.e. that reaches it and satisfies it), ``"confidence"`` (fraction of that
         weight of the predicted class), ``"proba"`` (the smoothed class frequencies
-        ``predict_proba`` returns), ``"is_default"``.
+        ``predict_proba`` returns), ``"is_default"``. Built on first access (a fit computes
+        the counts, not the text).
     objective_ : float
         The objective of the fitted list on the training data.
     lower_bound_ : float

@@ -9,9 +9,15 @@ list can have a smaller objective. Prune: keep the prefix with the smallest obje
 ``lam`` per rule, the objective the optimal search minimises), so ``lam`` means the same for
 both algorithms.
 
-Three scores are tried and the list with the smallest objective is kept: 0, the Gini gain of the split captured / uncaptured; 1, the rule's
-Laplace-corrected precision; 2, the Gini gain counting the captured side's (final) errors
-twice instead of its impurity.
+Three scores are tried and the list with the smallest objective is kept: 0, the Gini gain of
+the split captured / uncaptured; 1, the rule's Laplace-corrected precision; 2, the Gini gain
+counting the captured side's (final) errors twice instead of its impurity. They run in the
+order 0, 2, 1, the later ones growing only while a longer list could still beat the best
+objective so far, which cannot change the list kept.
+
+With unit weights, ``x > t`` is counted as the rule so far minus ``x <= t`` (exact integers)
+when the two bit vectors are complements, so only half the bit vectors of numeric data are
+read per scan.
 
 The whole search (the three scores, growing, the lookahead bound and the pruning) is one
 compiled call, :func:`greedy_kernel`: on small data the per-step Python overhead of driving

@@ -14,10 +14,12 @@ its fail mask ``R``:
   masks at that leaf (see :mod:`glassworks.shapley.interventional`).
 
 So each leaf gets a table of its per-unit-value Shapley values for all 2^m fail masks, built
-once per call; a sample then costs one top-down pass over the nodes (which yields every
-leaf's fail mask) and m table reads per leaf, whatever the background size. Building a path
+once per call (two sibling leaves share one value-weighted table, see :func:`leaf_patterns`);
+a sample then costs one top-down pass over the splits (which yields every leaf's fail mask)
+and m table reads per leaf or sibling pair, whatever the background size. Building a path
 table costs O(2^m m ceil(m/2)) per leaf, so this pays for shallow trees (depth <= ~10)
-explained on many rows; :func:`leaf_patterns` gives what the cost models need.
+explained on many rows; :func:`tree_table_stats` gives what the cost models need. Exact in
+float64: tested against brute-force enumeration and against the other kernels.
 """
 
 import numpy as np

@@ -33,8 +33,10 @@ Python threads (with ``parallel=False``; a parallel kernel launched from several
 once is not supported by every Numba threading layer).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, njit
 
 from ._tree import Tree
 from .histogram import (
@@ -57,6 +59,7 @@ from .splitting import (
 CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY, "squared_error": SQUARED_ERROR}
 
 _EPS = np.finfo(np.float64).eps
+_INT32_MAX = 2**31 - 1
 # a node's histogram is built in parallel (over features) from this many (samples x features)
 # and its cuts searched in parallel from this many (features x bins x channels): every
 # parallel launch ends on a barrier, which on a busy machine can cost more than it saves
@@ -73,6 +76,8 @@ _TINY = 2048
 # levels left to grow (max_depth), nodes above _TINIEST samples keep histograms
 _SORT_LEVELS = 6
 _TINIEST = 48
+# the deferred small subtrees are grown on threads (parallel=True) from this many samples
+_PARALLEL_SUBTREES = 20_000
 
 # integer record fields
 _START, _END, _DEPTH, _PARENT, _LEFT, _RIGHT, _SLOT, _FEAT, _BLO, _BHI, _ML, _LEAF, _SRT = range(13)
@@ -556,34 +561,45 @@ def _grow_subtree(root, split_root, rec0, ri, rf, rt, rl, Xb, idx, srt, sbin, gp
 
 
 @njit(cache=True, nogil=True)
-def _grow_subtrees_serial(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx, srt, sbin,
-                          gpw, pw, side, missing_bin, n_classes, criterion, max_depth,
-                          min_samples_split, min_samples_leaf, min_weight_leaf,
-                          min_impurity_decrease, w_total, is_clf):
+def _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, side,
+                   missing_bin, n_classes, criterion, max_depth, min_samples_split,
+                   min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total):
+    """Grow the deferred small subtrees ``roots`` (their records from ``offsets``).
+
+    Subtrees share no state (disjoint sample ranges and records, no random draws): threads
+    may grow disjoint lists of them at once, and the tree does not depend on how."""
+    is_clf = n_classes > 0
     for j in range(roots.shape[0]):
-        _grow_subtree(roots[j], splits[j], offsets[j], ri, rf, rt, rl, Xb, idx, srt, sbin, gpw,
-                      pw, side, missing_bin, n_classes, criterion, max_depth,
-                      min_samples_split, min_samples_leaf, min_weight_leaf,
-                      min_impurity_decrease, w_total, is_clf)
+        _grow_subtree(roots[j], True, offsets[j], ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw,
+                      side, missing_bin, n_classes, criterion, max_depth, min_samples_split,
+                      min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, is_clf)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _grow_subtrees_parallel(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx, srt, sbin,
-                            gpw, pw, side, missing_bin, n_classes, criterion, max_depth,
-                            min_samples_split, min_samples_leaf, min_weight_leaf,
-                            min_impurity_decrease, w_total, is_clf):
-    """The small subtrees grown concurrently: thread t grows those with ``owner == t``.
-
-    Subtrees share no state (disjoint sample ranges and records, no random draws), so the
-    tree does not depend on the schedule."""
-    n_threads = owner.max() + 1
-    for t in prange(n_threads):
-        for j in range(roots.shape[0]):
-            if owner[j] == t:
-                _grow_subtree(roots[j], splits[j], offsets[j], ri, rf, rt, rl, Xb, idx, srt,
-                              sbin, gpw, pw, side, missing_bin, n_classes, criterion,
-                              max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-                              min_impurity_decrease, w_total, is_clf)
+@njit(cache=True, nogil=True)
+def _finish(ri, rf, rt, n_rec, best_first, n_classes, values, edges, is_exact):
+    """The Tree's arrays: nodes numbered in creation order (best-first) or pre-order
+    (depth-first); deferred subtrees leave unused records in their blocks, which no link
+    reaches."""
+    order = np.empty(n_rec, dtype=np.int64)
+    if best_first:
+        for i in range(n_rec):
+            order[i] = i
+    else:
+        stack = np.empty(n_rec, dtype=np.int64)
+        sp = 1
+        stack[0] = 0
+        k = 0
+        while sp > 0:
+            sp -= 1
+            r = stack[sp]
+            order[k] = r
+            k += 1
+            if ri[r, _LEAF] == 0:
+                stack[sp] = ri[r, _RIGHT]
+                stack[sp + 1] = ri[r, _LEFT]
+                sp += 2
+        order = order[:k]
+    return _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact)
 
 
 @njit(cache=True, nogil=True)
@@ -646,8 +662,7 @@ def _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact):
 @njit(cache=True, nogil=True)
 def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                  min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-                 max_leaf_nodes, max_features, seed, parallel, n_threads, values, edges,
-                 is_exact):
+                 max_leaf_nodes, max_features, seed, parallel):
     n, d = Xb.shape
     is_clf = n_classes > 0
     K = n_classes + 1 if is_clf else 3
@@ -959,10 +974,8 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
 
     if n_def > 0:
         # each deferred subtree of n samples has at most 2 n - 2 nodes below its root: a
-        # block of records of its own; then the blocks are shared out between the threads,
-        # largest first, to the least loaded
+        # block of records of its own (grown by _grow_subtrees, called by grow_tree)
         roots = droots[:n_def]
-        splits = np.ones(n_def, dtype=np.bool_)
         offsets = np.empty(n_def, dtype=np.int64)
         sizes = np.empty(n_def, dtype=np.int64)
         total = n_rec
@@ -984,46 +997,11 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                     rt2[i, k] = rt[i, k]
                     rl2[i, k] = rl[i, k]
             ri, rf, rt, rl = ri2, rf2, rt2, rl2
-        owner = np.zeros(n_def, dtype=np.int64)
-        if parallel and n_threads > 1 and n_def > 1:
-            load = np.zeros(n_threads, dtype=np.int64)
-            for j in np.argsort(-sizes, kind="mergesort"):
-                t = np.argmin(load)
-                owner[j] = t
-                load[t] += sizes[j]
-            _grow_subtrees_parallel(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx,
-                                    srt, sbin, gpw, pw, side, missing_bin, n_classes,
-                                    criterion, max_depth, min_samples_split, min_samples_leaf,
-                                    min_weight_leaf, min_impurity_decrease, w_total, is_clf)
-        else:
-            _grow_subtrees_serial(roots, splits, offsets, owner, ri, rf, rt, rl, Xb, idx, srt,
-                                  sbin, gpw, pw, side, missing_bin, n_classes, criterion,
-                                  max_depth, min_samples_split, min_samples_leaf,
-                                  min_weight_leaf, min_impurity_decrease, w_total, is_clf)
         n_rec = total
-
-    # node numbering: creation order (best-first) or pre-order (depth-first); deferred
-    # subtrees leave unused records in their blocks, which no link reaches
-    order = np.empty(n_rec, dtype=np.int64)
-    if best_first:
-        for i in range(n_rec):
-            order[i] = i
     else:
-        stack = np.empty(n_rec, dtype=np.int64)
-        sp = 1
-        stack[0] = 0
-        k = 0
-        while sp > 0:
-            sp -= 1
-            r = stack[sp]
-            order[k] = r
-            k += 1
-            if ri[r, _LEAF] == 0:
-                stack[sp] = ri[r, _RIGHT]
-                stack[sp + 1] = ri[r, _LEFT]
-                sp += 2
-        order = order[:k]
-    return _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact)
+        roots = droots[:0]
+        offsets = droots[:0]
+    return ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total
 
 
 def grow_tree(
@@ -1052,7 +1030,7 @@ def grow_tree(
     """
     X_binned = np.asfortranarray(X_binned, dtype=np.uint8)
     n, d = X_binned.shape
-    if n > np.iinfo(np.int32).max:
+    if n > _INT32_MAX:
         # small nodes keep their sorted samples as int32 row numbers
         raise ValueError(f"grow_tree supports at most 2**31 - 1 samples, got {n}.")
     y = np.ascontiguousarray(y, dtype=np.float64)
@@ -1060,21 +1038,44 @@ def grow_tree(
     crit = CRITERIA[criterion]
     if (n_classes > 0) == (crit == SQUARED_ERROR):
         raise ValueError(f"criterion {criterion!r} does not fit n_classes={n_classes}.")
-    max_depth = np.iinfo(np.int32).max if max_depth is None else int(max_depth)
+    max_depth = _INT32_MAX if max_depth is None else int(max_depth)
     min_samples_leaf = int(min_samples_leaf)
     min_samples_split = max(int(min_samples_split), 2 * min_samples_leaf)
     min_weight_leaf = float(min_weight_fraction_leaf) * float(w.sum())
     mf = d if max_features is None else int(max_features)
-    left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
-        _grow_kernel(
-            X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
-            int(bin_mapper.missing_bin_), max_depth, min_samples_split, min_samples_leaf,
-            min_weight_leaf, float(min_impurity_decrease),
-            -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf, int(seed),
-            bool(parallel), get_num_threads() if parallel else 1,
-            np.ascontiguousarray(bin_mapper.values_), np.ascontiguousarray(bin_mapper.edges_),
-            np.ascontiguousarray(bin_mapper.is_exact_),
-        )
+    missing_bin = int(bin_mapper.missing_bin_)
+    ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = _grow_kernel(
+        X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
+        missing_bin, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+        float(min_impurity_decrease), -1 if max_leaf_nodes is None else int(max_leaf_nodes),
+        mf, int(seed), bool(parallel),
+    )
+    if roots.shape[0] > 0:
+        # the small subtrees, deferred by the kernel: on threads when parallel
+        def grow(sel):
+            _grow_subtrees(roots[sel], offsets[sel], ri, rf, rt, rl, X_binned, idx, srt, sbin,
+                           gpw, pw, side, missing_bin, int(n_classes), crit, max_depth,
+                           min_samples_split, min_samples_leaf, min_weight_leaf,
+                           float(min_impurity_decrease), w_total)
+
+        n_threads = get_num_threads() if parallel else 1
+        if n_threads > 1 and roots.shape[0] > 1 and rt[0, -1] >= _PARALLEL_SUBTREES:
+            # largest first, to the least loaded thread
+            sizes = ri[roots, _END] - ri[roots, _START]
+            load = np.zeros(n_threads)
+            owner = np.empty(roots.shape[0], dtype=np.int64)
+            for j in np.argsort(-sizes, kind="stable"):
+                t = int(np.argmin(load))
+                owner[j] = t
+                load[t] += sizes[j]
+            with ThreadPoolExecutor(max_workers=n_threads) as ex:
+                list(ex.map(grow, [owner == t for t in range(n_threads)]))
+        else:
+            grow(slice(None))
+    left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = _finish(
+        ri, rf, rt, n_rec, max_leaf_nodes is not None, int(n_classes),
+        np.ascontiguousarray(bin_mapper.values_), np.ascontiguousarray(bin_mapper.edges_),
+        np.ascontiguousarray(bin_mapper.is_exact_),
     )
     return Tree(
         children_left=left,

@@ -28,9 +28,19 @@ API (stable; a forest calls it once per tree on data binned once)::
   order), thresholds in feature units, ``value`` = class probabilities or the mean, and
   ``missing_go_to_left`` learnt per split.
 
-The whole growth runs in one Numba function that releases the GIL, so trees can be grown in
-Python threads (with ``parallel=False``; a parallel kernel launched from several threads at
-once is not supported by every Numba threading layer).
+The growth runs in Numba functions that release the GIL, so trees can be grown in Python
+threads (with ``parallel=False``; a parallel kernel launched from several threads at once is
+not supported by every Numba threading layer).
+
+How: large nodes are searched on histograms (the smaller child's built, the larger's by
+subtraction from the parent's). A node of at most ``_TINY`` samples gets no histogram: its
+samples get local ids (a block of weights and targets in cache) and are sorted by bin for
+every feature, then each search is one pass over the sorted samples
+(:func:`~glassworks.tree.splitting.best_cut_of_sorted`) and each split a stable, branch-free
+partition of the sorted lists. A depth-first tree without feature sampling grows its large
+nodes first and then the subtrees of its small nodes, which share nothing (their own sample
+ranges and records, no random draws): with ``parallel=True`` they are grown on threads, and
+the tree is the same whatever the schedule.
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -67,10 +77,10 @@ _PARALLEL_WORK = 1_000_000
 _PARALLEL_CUTS = 200_000
 # nodes of at most this many samples are searched without histograms: on their samples kept
 # sorted by bin per feature (sorted once when a node first gets this small, then split stably
-# into the children), whose runs of equal bins form compressed histograms (the node's distinct
-# bins only) at a cost proportional to the node's size rather than to the number of bins; a
-# deep tree's many small nodes would otherwise pay for clearing, subtracting and scanning full
-# histograms
+# into the children), in one pass at a cost proportional to the node's size rather than to the
+# number of bins; a deep tree's many small nodes would otherwise pay for clearing, subtracting
+# and scanning full histograms. (Changing it changes which nodes' sums come from histogram
+# subtraction, hence the last bits of some sums: keep it fixed for reproducible trees.)
 _TINY = 2048
 # ... but sorting a node pays off only over the levels below it: with fewer than this many
 # levels left to grow (max_depth), nodes above _TINIEST samples keep histograms

@@ -234,7 +234,7 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
 
     ``srt[f, start:end]`` are the node's samples sorted by (bin, row) and ``sbin[f, start:end]``
     their bins (the NaN bin, the highest, last); ``pw[s]`` is (weight, class code) or
-    (weight, weight * y) of sample s. One pass, no histogram: each bin's sums are accumulated
+    (weight, weight * y) of sample (local id) s. One pass, no histogram: each bin's sums are accumulated
     in row order and added to the running left sums at the bin's end, so every candidate's
     sums, proxy and the winner (first strict maximum: the "NaN right" cuts in bin order, then
     the "NaN left" ones) are bit for bit those of :func:`best_cut_of_feature` on the node's

@@ -268,7 +268,7 @@ def test_greedy_cutoff_keeps_the_list_of_full_runs(seed):
     """Scores 2 and 1 stop growing once they cannot win; the kept list is the one the three
     scores grown to their own ends would give (smallest objective, ties to the first)."""
     from glassworks.rules.bitvec import pack_labels
-    from glassworks.rules.greedy import _greedy_one, greedy_kernel
+    from glassworks.rules.greedy import _greedy_one, greedy_best
 
     rng = np.random.RandomState(seed)
     n = rng.randint(40, 600)
@@ -291,7 +291,7 @@ def test_greedy_cutoff_keeps_the_list_of_full_runs(seed):
         for rules, obj in full[1:]:
             if obj < best_obj - 1e-12:
                 best, best_obj = rules, obj
-        got = greedy_kernel(A, Y, w, unit, lam, W, max_card, -1, 0.01 * W, -1, partner)
+        got = greedy_best(A, Y, w, unit, lam, W, max_card, -1, 0.01 * W, -1, partner)
         np.testing.assert_array_equal(got, best)
 
 

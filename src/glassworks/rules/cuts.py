@@ -41,9 +41,16 @@ def few_distinct_cuts_kernel(Zt, w, n_cuts):
         if n_seen > limit:
             needs[r] = True
         elif n_seen >= 2:
-            u = np.sort(seen[:n_seen])
+            # insertion sort of the few distinct values (np.sort would link a quicksort in)
+            for i in range(1, n_seen):
+                v = seen[i]
+                j = i
+                while j > 0 and seen[j - 1] > v:
+                    seen[j] = seen[j - 1]
+                    j -= 1
+                seen[j] = v
             for t in range(n_seen - 1):
-                out[r, t] = u[t] + (u[t + 1] - u[t]) / 2.0
+                out[r, t] = seen[t] + (seen[t + 1] - seen[t]) / 2.0
             counts[r] = n_seen - 1
     return out, counts, needs
 

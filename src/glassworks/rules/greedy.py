@@ -19,9 +19,9 @@ With unit weights, ``x > t`` is counted as the rule so far minus ``x <= t`` (exa
 when the two bit vectors are complements, so only half the bit vectors of numeric data are
 read per scan.
 
-The whole search (the three scores, growing, the lookahead bound and the pruning) is one
-compiled call, :func:`greedy_kernel`: on small data the per-step Python overhead of driving
-the kernels from Python cost more than the counting itself.
+Growing, the lookahead bound and the pruning for one score are one compiled call,
+:func:`_greedy_one` (on small data the per-step Python overhead of driving the kernels from
+Python cost more than the counting itself); :func:`greedy_best` calls it for the three scores.
 """
 
 import numpy as np
@@ -200,28 +200,25 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
         if bound >= best or bound >= cutoff * W:
             break
         skip[:] = False
-        a, score = best_condition_kernel(
-            A, UY, ones, w, unit, skip, min_count, criterion, partner, needed, cnt
-        )
-        if a < 0:
-            break
-        conj[0] = a
-        nc = 1
-        for j in range(nw):
-            C[j] = A[a, j]
-        skip[a] = True
+        # one call site of best_condition_kernel (LLVM inlines it at each site): the first
+        # condition is the best conjunction with the all-ones vector
+        C[:] = ones
+        nc = 0
+        score = -np.inf
         while nc < max_card:
-            a2, s2 = best_condition_kernel(
+            a, s2 = best_condition_kernel(
                 A, UY, C, w, unit, skip, min_count, criterion, partner, needed, cnt
             )
-            if a2 < 0 or s2 <= score + 1e-12 * abs(score) + 1e-300:
+            if a < 0 or (nc > 0 and s2 <= score + 1e-12 * abs(score) + 1e-300):
                 break
-            conj[nc] = a2
+            conj[nc] = a
             nc += 1
-            skip[a2] = True
+            skip[a] = True
             for j in range(nw):
-                C[j] &= A[a2, j]
+                C[j] &= A[a, j]
             score = s2
+        if nc == 0:
+            break
         s = 0.0
         for c in range(k):
             cap[c] = masked_count(C, UY[c], w, unit)
@@ -235,7 +232,14 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
             biggerR = np.zeros((2 * n_rules, nw), dtype=np.uint64)
             biggerR[:n_rules] = R
             R = biggerR
-        rules[n_rules, :nc] = np.sort(conj[:nc])
+        # insertion sort of the few conditions (np.sort would compile a quicksort for int64)
+        for i in range(nc):
+            v = conj[i]
+            j = i
+            while j > 0 and rules[n_rules, j - 1] > v:
+                rules[n_rules, j] = rules[n_rules, j - 1]
+                j -= 1
+            rules[n_rules, j] = v
         R[n_rules] = C
         n_rules += 1
         for c in range(k):
@@ -254,8 +258,7 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
     return rules[:keep].copy(), objs[keep]
 
 
-@njit(cache=True, nogil=True)
-def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner):
+def greedy_best(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner):
     """The greedy list for one score (``criterion`` >= 0) or, with ``criterion = -1``, for
     each of the three, keeping the smallest objective (ties within 1e-12: the first in the
     order 0, 1, 2). ``limit < 0`` means no limit on the number of rules. Returns rules as
@@ -264,50 +267,27 @@ def greedy_kernel(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, 
     Scores 2 and then 1 (the costliest: many small precise rules) stop growing once no
     longer list could win (objective below the best so far + 2e-12): a list cut short this
     way is one that would not have been kept, so the result is the same as growing each to
-    its own end."""
-    # one call site of _greedy_one (LLVM inlines it at each site: four sites had made this
-    # kernel's first compilation several times slower)
-    r0 = np.full((0, max_card), -1, dtype=np.int64)
-    r1 = r0
-    r2 = r0
-    o0 = np.inf
-    o1 = np.inf
-    o2 = np.inf
-    for step in range(1 if criterion >= 0 else 3):
-        if criterion >= 0:
-            crit = criterion
-            cutoff = np.inf
-        elif step == 0:
-            crit = 0
-            cutoff = np.inf
-        elif step == 1:
-            crit = 2
-            cutoff = o0 + 2e-12
-        else:
-            crit = 1
-            cutoff = min(o0, o2) + 2e-12
-        rules, obj = _greedy_one(
-            A, Y, w, unit, lam, W, max_card, limit, min_count, crit, partner, cutoff
-        )
-        if criterion >= 0:
-            return rules
-        if crit == 0:
-            r0 = rules
-            o0 = obj
-        elif crit == 2:
-            r2 = rules
-            o2 = obj
-        else:
-            r1 = rules
-            o1 = obj
-    best = r0
-    best_obj = o0
+    its own end.
+
+    Plain Python around three calls of the compiled :func:`_greedy_one` (a compiled wrapper
+    re-optimised and re-generated the machine code of everything it calls: seconds of first
+    compilation for microseconds of call overhead saved)."""
+    if criterion >= 0:
+        return _greedy_one(
+            A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, partner, np.inf
+        )[0]
+    r0, o0 = _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, 0, partner, np.inf)
+    r2, o2 = _greedy_one(
+        A, Y, w, unit, lam, W, max_card, limit, min_count, 2, partner, o0 + 2e-12
+    )
+    r1, o1 = _greedy_one(
+        A, Y, w, unit, lam, W, max_card, limit, min_count, 1, partner, min(o0, o2) + 2e-12
+    )
+    best, best_obj = r0, o0
     if o1 < best_obj - 1e-12:
-        best = r1
-        best_obj = o1
+        best, best_obj = r1, o1
     if o2 < best_obj - 1e-12:
-        best = r2
-        best_obj = o2
+        best, best_obj = r2, o2
     return best
 
 
@@ -341,7 +321,7 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_coun
     list of tuple of int
         The rules, each a tuple of indices into ``A``.
     """
-    rules = greedy_kernel(
+    rules = greedy_best(
         np.ascontiguousarray(A, dtype=np.uint64), np.ascontiguousarray(Y, dtype=np.uint64),
         np.ascontiguousarray(w, dtype=np.float64), bool(unit), float(lam), float(w.sum()),
         int(max_card), -1 if max_rules is None else int(max_rules), float(min_count),

@@ -23,6 +23,7 @@ from .._validation import check_random_state_seed, check_sample_weight
 from ..integrations.interpret import InterpretMixin
 from .._validation import reject_non_numeric as _reject_non_numeric
 from ._packed import (
+    PACK_IN_THREAD,
     apply_packed_kernel,
     block_rows,
     oob_kernel,
@@ -275,8 +276,8 @@ class _BaseForest(InterpretMixin, BaseEstimator):
                 max_leaf_nodes=self.max_leaf_nodes,
                 max_features=None if mf == d else mf, seed=int(seeds[t]), parallel=parallel,
             )
-            # packed here, in the growing thread, rather than all at once at the end
-            return tree, pack_tree(tree)
+            # a large tree is packed here, in its growing thread, rather than at the end
+            return tree, pack_tree(tree) if tree.node_count >= PACK_IN_THREAD else None
 
         if n_jobs == 1:
             grown = [grow(t, True) for t in range(self.n_estimators)]

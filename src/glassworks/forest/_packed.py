@@ -30,18 +30,25 @@ _GROUP = 4
 _MAX_BLOCK = 16384
 
 
+_FIELDS = (
+    ("children_left", np.int64),
+    ("children_right", np.int64),
+    ("feature", np.int64),
+    ("threshold", np.float64),
+    ("missing_go_to_left", np.uint8),
+)
+#: a forest packs a tree of at least this many nodes in the thread that grew it
+PACK_IN_THREAD = 4096
+
+
 def pack_tree(tree):
     """One tree's node rows (int64 (n_nodes, 4), child indices local to the tree).
 
-    A forest packs each tree in the thread that grew it; :func:`pack_trees` joins them.
+    A forest packs each large tree in the thread that grew it; :func:`pack_trees` joins them.
     """
-    return _pack_kernel(
-        np.ascontiguousarray(tree.children_left, dtype=np.int64),
-        np.ascontiguousarray(tree.children_right, dtype=np.int64),
-        np.ascontiguousarray(tree.feature, dtype=np.int64),
-        np.ascontiguousarray(tree.threshold, dtype=np.float64),
-        np.ascontiguousarray(tree.missing_go_to_left, dtype=np.uint8),
-    )
+    return _pack_kernel(*(
+        np.ascontiguousarray(getattr(tree, name), dtype=dtype) for name, dtype in _FIELDS
+    ))
 
 
 def pack_trees(trees, packed=None):
@@ -50,8 +57,8 @@ def pack_trees(trees, packed=None):
     Parameters
     ----------
     trees : list of Tree
-    packed : list of ndarray, optional
-        :func:`pack_tree` of each tree, when already computed.
+    packed : list of (ndarray or None), optional
+        :func:`pack_tree` of each tree when already computed (None: packed here).
 
     Returns
     -------
@@ -61,13 +68,22 @@ def pack_trees(trees, packed=None):
     tree ``t`` owns global nodes ``node_offset[t]:node_offset[t+1]``, its root first; the
     kernels add it to the local child indices) and ``n_nodes``.
     """
-    if packed is None:
-        packed = [pack_tree(t) for t in trees]
-    counts = np.array([p.shape[0] for p in packed], dtype=np.int64)
-    node_offset = np.zeros(len(packed) + 1, dtype=np.int64)
+    counts = np.array([t.node_count for t in trees], dtype=np.int64)
+    node_offset = np.zeros(len(trees) + 1, dtype=np.int64)
     np.cumsum(counts, out=node_offset[1:])
+    if packed is None or all(p is None for p in packed):
+        # one kernel call over all the trees (local indices need no shift): for hundreds of
+        # small trees a call per tree would cost more than the packing
+        nodes = _pack_kernel(*(
+            np.concatenate([getattr(t, name) for t in trees]).astype(dtype, copy=False)
+            for name, dtype in _FIELDS
+        ))
+    else:
+        nodes = np.concatenate(
+            [pack_tree(t) if p is None else p for t, p in zip(trees, packed)]
+        )
     return {
-        "nodes": np.concatenate(packed),
+        "nodes": nodes,
         "node_offset": node_offset,
         "value": np.ascontiguousarray(np.concatenate([t.value2d for t in trees])),
         "n_nodes": int(node_offset[-1]),

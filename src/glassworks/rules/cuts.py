@@ -179,98 +179,122 @@ def _order_stats(xv, pos, hist):
 
 
 @njit(cache=True, nogil=True)
-def quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts, S, srow):
-    """Fill ``out`` / ``counts`` for the columns flagged in ``needs``: cuts just above the
-    weighted quantiles ``levels`` (inverted CDF among the data values), each the midpoint up
-    to the next distinct value; the top value is never a cut (nothing above it). Unit
-    weights need no full sort (see :func:`_order_stats`); one pass finds the values above.
+def presorted_cuts_kernel(needs, levels, out, counts, S, srow):
+    """Fill ``out`` / ``counts`` for the columns flagged in ``needs`` (unit weights): cuts
+    just above the quantiles ``levels`` (inverted CDF among the data values), each the
+    midpoint up to the next distinct value; the top value is never a cut (nothing above it).
+    Row ``srow[r]`` of ``S`` is column ``r`` sorted (NaN last), sorted by numpy beforehand
+    (several times faster than Numba's sort on small columns).
 
-    ``S``: when not empty, unit weights only, row ``srow[r]`` is column ``r`` sorted (NaN
-    last), sorted by numpy beforehand (several times faster than Numba's sort on small
-    columns)."""
-    c, n = Zt.shape
-    hist = np.zeros(65536 if n > 8192 else 1, dtype=np.int64)  # buckets only for large n
-    presorted = S.shape[0] > 0
-    for r in range(c):
+    The three cases (presorted, unit weights, weights) are three kernels: a fit compiles
+    only the one its data needs (the weighted one alone links an argsort and np.unique)."""
+    n = S.shape[1]
+    for r in range(needs.shape[0]):
         if not needs[r]:
             continue
-        if unit and presorted:
-            xs = S[srow[r]]
-            nv = n
-            while nv > 0 and np.isnan(xs[nv - 1]):
-                nv -= 1
-            xs = xs[:nv]
-            pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
-            pos = np.minimum(np.maximum(pos, 0), nv - 1)
-            stats, above = _stats_from_sorted(xs, pos)
-            m = 1
-            for q in range(1, stats.shape[0]):
-                if stats[q] != stats[m - 1]:
-                    stats[m] = stats[q]
-                    above[m] = above[q]
-                    m += 1
-            if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
-                top = stats[m - 1]
-                t = np.searchsorted(xs, top, side="left")
-                below = xs[t - 1] if t > 0 else -np.inf
-                if m >= 2 and stats[m - 2] == below:
-                    m -= 1
-                else:
-                    stats[m - 1] = below
-                    above[m - 1] = top
-            for q in range(m):
-                out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
-            counts[r] = m
+        xs = S[srow[r]]
+        nv = n
+        while nv > 0 and np.isnan(xs[nv - 1]):
+            nv -= 1
+        xs = xs[:nv]
+        pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
+        pos = np.minimum(np.maximum(pos, 0), nv - 1)
+        stats, above = _stats_from_sorted(xs, pos)
+        m = 1
+        for q in range(1, stats.shape[0]):
+            if stats[q] != stats[m - 1]:
+                stats[m] = stats[q]
+                above[m] = above[q]
+                m += 1
+        if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
+            top = stats[m - 1]
+            t = np.searchsorted(xs, top, side="left")
+            below = xs[t - 1] if t > 0 else -np.inf
+            if m >= 2 and stats[m - 2] == below:
+                m -= 1
+            else:
+                stats[m - 1] = below
+                above[m - 1] = top
+        for q in range(m):
+            out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
+        counts[r] = m
+
+
+@njit(cache=True, nogil=True)
+def unit_quantile_cuts_kernel(Zt, w, needs, levels, out, counts):
+    """:func:`presorted_cuts_kernel` on large data (n > 8192, unit weights, NaN and
+    zero-weight rows left out): no full sort (see :func:`_order_stats`)."""
+    c, n = Zt.shape
+    hist = np.zeros(65536 if n > 8192 else 1, dtype=np.int64)  # buckets only for large n
+    for r in range(c):
+        if not needs[r]:
             continue
         x = Zt[r]
         nv = 0
         for i in range(n):
             nv += (not np.isnan(x[i])) and w[i] > 0.0
-        if unit and nv == n:
+        if nv == n:
             xv = x  # nothing to leave out: no copy
-            wv = w
         else:
             xv = np.empty(nv)
-            wv = np.empty(nv)
             t = 0
             for i in range(n):
                 if not np.isnan(x[i]) and w[i] > 0.0:
                     xv[t] = x[i]
-                    wv[t] = w[i]
                     t += 1
-        if unit:
-            pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
-            pos = np.minimum(np.maximum(pos, 0), nv - 1)
-            stats, above = _order_stats(xv, pos, hist)
-            # stats is sorted: keep the first of each run of equal values
-            m = 1
-            for q in range(1, stats.shape[0]):
-                if stats[q] != stats[m - 1]:
-                    stats[m] = stats[q]
-                    above[m] = above[q]
-                    m += 1
-            if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
-                below = -np.inf
-                for i in range(nv):
-                    x = xv[i]
-                    below = max(below, x if x < stats[m - 1] else -np.inf)
-                top = stats[m - 1]
-                if m >= 2 and stats[m - 2] == below:
-                    m -= 1
-                else:
-                    stats[m - 1] = below
-                    above[m - 1] = top
-            for q in range(m):
-                out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
-            counts[r] = m
+        pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
+        pos = np.minimum(np.maximum(pos, 0), nv - 1)
+        stats, above = _order_stats(xv, pos, hist)
+        # stats is sorted: keep the first of each run of equal values
+        m = 1
+        for q in range(1, stats.shape[0]):
+            if stats[q] != stats[m - 1]:
+                stats[m] = stats[q]
+                above[m] = above[q]
+                m += 1
+        if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
+            below = -np.inf
+            for i in range(nv):
+                x = xv[i]
+                below = max(below, x if x < stats[m - 1] else -np.inf)
+            top = stats[m - 1]
+            if m >= 2 and stats[m - 2] == below:
+                m -= 1
+            else:
+                stats[m - 1] = below
+                above[m - 1] = top
+        for q in range(m):
+            out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
+        counts[r] = m
+
+
+@njit(cache=True, nogil=True)
+def weighted_quantile_cuts_kernel(Zt, w, needs, levels, out, counts):
+    """:func:`presorted_cuts_kernel` for weighted data: cuts just above the weighted
+    quantiles ``levels`` (inverted CDF among the data values); one pass finds the values
+    above."""
+    c, n = Zt.shape
+    for r in range(c):
+        if not needs[r]:
             continue
-        else:
-            order = np.argsort(xv)
-            cum = np.cumsum(wv[order])
-            total = cum[-1]
-            pos = np.searchsorted(cum, levels * total - 1e-9 * total)
-            pos = np.minimum(np.maximum(pos, 0), nv - 1)
-            vals = np.unique(xv[order][pos])
+        x = Zt[r]
+        nv = 0
+        for i in range(n):
+            nv += (not np.isnan(x[i])) and w[i] > 0.0
+        xv = np.empty(nv)
+        wv = np.empty(nv)
+        t = 0
+        for i in range(n):
+            if not np.isnan(x[i]) and w[i] > 0.0:
+                xv[t] = x[i]
+                wv[t] = w[i]
+                t += 1
+        order = np.argsort(xv)
+        cum = np.cumsum(wv[order])
+        total = cum[-1]
+        pos = np.searchsorted(cum, levels * total - 1e-9 * total)
+        pos = np.minimum(np.maximum(pos, 0), nv - 1)
+        vals = np.unique(xv[order][pos])
         xmax = xv.max()
         if vals[-1] == xmax:  # nothing above the top cut: use the next value down
             below = -np.inf
@@ -346,10 +370,11 @@ def column_cuts_padded(Z, w, columns, n_cuts, Zt=None):
             S = np.sort(Zt[idx], axis=1)
             srow = np.zeros(Zt.shape[0], dtype=np.int64)
             srow[idx] = np.arange(idx.size)
+            presorted_cuts_kernel(needs, levels, out, counts, S, srow)
+        elif unit:
+            unit_quantile_cuts_kernel(Zt, w, needs, levels, out, counts)
         else:
-            S = np.zeros((0, 0))
-            srow = np.zeros(0, dtype=np.int64)
-        quantile_cuts_kernel(Zt, w, needs, levels, unit, out, counts, S, srow)
+            weighted_quantile_cuts_kernel(Zt, w, needs, levels, out, counts)
     return out, counts
 
 

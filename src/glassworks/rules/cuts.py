@@ -114,7 +114,8 @@ def _order_stats(xv, pos, hist):
     keys = xv.view(np.uint64)
     sign = np.uint64(1) << np.uint64(63)
     shift = np.uint64(48)
-    hist[:] = 0
+    for b in range(hist.shape[0]):  # a loop: a slice setitem compiles far more
+        hist[b] = 0
     for i in range(n):
         b = keys[i]
         b ^= (np.uint64(0) - (b >> np.uint64(63))) | sign  # branchless: ~b if negative

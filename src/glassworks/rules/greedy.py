@@ -199,10 +199,14 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
         bound = mistakes + lam_w * (n_rules + 1)
         if bound >= best or bound >= cutoff * W:
             break
-        skip[:] = False
+        # element loops, not slice assignments: each slice setitem compiles Numba's generic
+        # broadcasting machinery (half of this kernel's first compilation)
+        for a in range(m):
+            skip[a] = False
         # one call site of best_condition_kernel (LLVM inlines it at each site): the first
         # condition is the best conjunction with the all-ones vector
-        C[:] = ones
+        for j in range(nw):
+            C[j] = ones[j]
         nc = 0
         score = -np.inf
         while nc < max_card:
@@ -227,10 +231,13 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
             break
         if n_rules == rules.shape[0]:  # grow the buffers
             bigger = np.full((2 * n_rules, max_card), -1, dtype=np.int64)
-            bigger[:n_rules] = rules
-            rules = bigger
             biggerR = np.zeros((2 * n_rules, nw), dtype=np.uint64)
-            biggerR[:n_rules] = R
+            for i in range(n_rules):
+                for j in range(max_card):
+                    bigger[i, j] = rules[i, j]
+                for j in range(nw):
+                    biggerR[i, j] = R[i, j]
+            rules = bigger
             R = biggerR
         # insertion sort of the few conditions (np.sort would compile a quicksort for int64)
         for i in range(nc):
@@ -240,7 +247,8 @@ def _greedy_one(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
                 rules[n_rules, j] = rules[n_rules, j - 1]
                 j -= 1
             rules[n_rules, j] = v
-        R[n_rules] = C
+        for j in range(nw):
+            R[n_rules, j] = C[j]
         n_rules += 1
         for c in range(k):
             for j in range(nw):

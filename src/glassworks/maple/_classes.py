@@ -53,6 +53,13 @@ def _reject_frame_non_numeric(X):
 _FORESTS = ("rf", "gbrt")
 
 
+#: the local-ridge kernels run in parallel from this much work (``_solve_work``, which counts
+#: every training row in every neighbourhood: the real work is a fraction of it); below it,
+#: waking the pool and pinning BLAS cost more than they save, far more on a busy machine
+_RIDGE_PARALLEL_WORK = 4 * PARALLEL_WORK
+_blas_controller = None
+
+
 @contextmanager
 def _kernel_threads(work):
     """Threads for the local-ridge kernels: Numba's over the queries, BLAS's pinned to one.
@@ -60,15 +67,19 @@ def _kernel_threads(work):
     The kernels call BLAS (gemm) once per query from inside ``prange``; a threaded BLAS there
     would start its own threads on cores the other queries already use.
     """
-    with threads_for(work):
-        if work < PARALLEL_WORK:
+    if work < _RIDGE_PARALLEL_WORK:
+        with threads_for(0):
             yield
-            return
+        return
+    global _blas_controller
+    if _blas_controller is None:
         import scipy.linalg.cython_blas  # noqa: F401  (the BLAS Numba calls: load it to pin it)
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
 
-        with threadpool_limits(limits=1, user_api="blas"):
-            yield
+        # found once: threadpool_limits scans the loaded libraries on every call (~2 ms)
+        _blas_controller = ThreadpoolController()
+    with _blas_controller.limit(limits=1, user_api="blas"):
+        yield
 
 
 def _trees_of(fitted):

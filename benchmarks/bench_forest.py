@@ -36,7 +36,7 @@ def timed(fn, repeats):
     return float(np.median(times)), out
 
 
-def bench_fit(task, n, d, trees, n_jobs, repeats, seed=0):
+def bench_fit(task, n, d, trees, n_jobs, repeats, seed=0, fit=True):
     if task == "regression":
         X, y = make_regression(n_samples=n + n // 5, n_features=d, n_informative=d // 2,
                                noise=10.0, random_state=seed)
@@ -47,6 +47,8 @@ def bench_fit(task, n, d, trees, n_jobs, repeats, seed=0):
         ours_cls, ref_cls, metric = RandomForestClassifier, SkRFC, "accuracy"
     X = X.astype(np.float64)
     Xtr, ytr, Xte, yte = X[:n], y[:n], X[n:], y[n:]
+    if not fit:
+        return Xtr, ytr, Xte
     params = dict(n_estimators=trees, n_jobs=n_jobs, random_state=seed)
     # warm-up: Numba compiles (or loads its cache) once per process; not what is compared
     ours_cls(n_estimators=2, random_state=0).fit(Xtr[:500], ytr[:500]).predict(Xte[:10])
@@ -69,8 +71,10 @@ def bench_shap(Xtr, ytr, Xte, trees, depth, rows, n_background, repeats):
                               n_jobs=2).fit(Xtr, ytr)
     X = Xte[:rows]
     bg = Xtr[:n_background]
-    f.explain(X[:5])  # warm-up (compile / cache load)
-    f.explain(X[:5], background=bg[:5])
+    # warm-up on the timed calls themselves: the kernel (leaf tables, quadrature or traversal)
+    # is chosen by the job's size, so a few rows would warm up a different one
+    f.explain(X)
+    f.explain(X, background=bg)
     model = f.to_shap_model()
 
     t_ours, ours = timed(lambda: f.explain(X), repeats)
@@ -103,6 +107,7 @@ def main(argv=None):
     ap.add_argument("--regression-only", action="store_true",
                     help="skip the classification fit (it takes as long again)")
     ap.add_argument("--no-shap", action="store_true", help="skip the TreeSHAP comparison")
+    ap.add_argument("--shap-only", action="store_true", help="only the TreeSHAP comparison")
     args = ap.parse_args(argv)
 
     print(f"== Random forest, {args.n} x {args.d}, {args.trees} trees, n_jobs={args.n_jobs}, "
@@ -110,9 +115,10 @@ def main(argv=None):
     print(f"{'task':<15}{'':<9}{'glassworks':>10}{'sklearn':>10}{'speed-up':>10}")
     data = None
     for task in ("regression", "classification"):
-        if args.regression_only and task == "classification":
+        if (args.regression_only or args.shap_only) and task == "classification":
             continue
-        out = bench_fit(task, args.n, args.d, args.trees, args.n_jobs, args.repeats)
+        out = bench_fit(task, args.n, args.d, args.trees, args.n_jobs, args.repeats,
+                        fit=not args.shap_only)
         if task == "regression":
             data = out
     if args.no_shap:

@@ -180,6 +180,39 @@ def _order_stats(xv, pos, hist):
 
 
 @njit(cache=True, nogil=True)
+def _distinct_stats(stats, above):
+    """Keep the first of each run of equal values of the sorted ``stats`` (and its
+    ``above``) at the front; returns how many."""
+    m = 1
+    for q in range(1, stats.shape[0]):
+        if stats[q] != stats[m - 1]:
+            stats[m] = stats[q]
+            above[m] = above[q]
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _top_to_below(stats, above, m, below):
+    """The top value has nothing above it, so it cannot be a cut: cut below it instead
+    (at ``below``, the next value down), unless that is already the previous cut."""
+    if m >= 2 and stats[m - 2] == below:
+        return m - 1
+    top = stats[m - 1]
+    stats[m - 1] = below
+    above[m - 1] = top
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _write_cuts(out, counts, r, stats, above, m):
+    # each cut is the midpoint between a quantile value and the next distinct value up
+    for q in range(m):
+        out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
+    counts[r] = m
+
+
+@njit(cache=True, nogil=True)
 def presorted_cuts_kernel(needs, levels, out, counts, S, srow):
     """Fill ``out`` / ``counts`` for the columns flagged in ``needs`` (unit weights): cuts
     just above the quantiles ``levels`` (inverted CDF among the data values), each the
@@ -201,24 +234,11 @@ def presorted_cuts_kernel(needs, levels, out, counts, S, srow):
         pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
         pos = np.minimum(np.maximum(pos, 0), nv - 1)
         stats, above = _stats_from_sorted(xs, pos)
-        m = 1
-        for q in range(1, stats.shape[0]):
-            if stats[q] != stats[m - 1]:
-                stats[m] = stats[q]
-                above[m] = above[q]
-                m += 1
+        m = _distinct_stats(stats, above)
         if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
-            top = stats[m - 1]
-            t = np.searchsorted(xs, top, side="left")
-            below = xs[t - 1] if t > 0 else -np.inf
-            if m >= 2 and stats[m - 2] == below:
-                m -= 1
-            else:
-                stats[m - 1] = below
-                above[m - 1] = top
-        for q in range(m):
-            out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
-        counts[r] = m
+            t = np.searchsorted(xs, stats[m - 1], side="left")
+            m = _top_to_below(stats, above, m, xs[t - 1] if t > 0 else -np.inf)
+        _write_cuts(out, counts, r, stats, above, m)
 
 
 @njit(cache=True, nogil=True)
@@ -246,27 +266,14 @@ def unit_quantile_cuts_kernel(Zt, w, needs, levels, out, counts):
         pos = np.ceil(levels * nv - 1e-9 * nv).astype(np.int64) - 1
         pos = np.minimum(np.maximum(pos, 0), nv - 1)
         stats, above = _order_stats(xv, pos, hist)
-        # stats is sorted: keep the first of each run of equal values
-        m = 1
-        for q in range(1, stats.shape[0]):
-            if stats[q] != stats[m - 1]:
-                stats[m] = stats[q]
-                above[m] = above[q]
-                m += 1
+        m = _distinct_stats(stats, above)
         if above[m - 1] == np.inf:  # nothing above the top cut: use the next value down
             below = -np.inf
             for i in range(nv):
                 x = xv[i]
                 below = max(below, x if x < stats[m - 1] else -np.inf)
-            top = stats[m - 1]
-            if m >= 2 and stats[m - 2] == below:
-                m -= 1
-            else:
-                stats[m - 1] = below
-                above[m - 1] = top
-        for q in range(m):
-            out[r, q] = stats[q] + (above[q] - stats[q]) / 2.0
-        counts[r] = m
+            m = _top_to_below(stats, above, m, below)
+        _write_cuts(out, counts, r, stats, above, m)
 
 
 @njit(cache=True, nogil=True)

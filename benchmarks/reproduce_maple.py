@@ -197,7 +197,7 @@ def speed(data_dir, sets, repeats=3, original_seconds=None):
             m = MapleRegressor(random_state=r, feature_ranking="root_impurity").fit(
                 Xtr, ytr, Xva, yva)
             t1 = time.perf_counter()
-            p = m.predict(Xte)
+            m.predict(Xte)
             t2 = time.perf_counter()
             ours.append((t2 - t0, t1 - t0))
         if name in original_seconds:

@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from . import metrics as M
-from .explainers import BaseExplainer, make_explainer
+from .explainers import make_explainer
 from .ground_truth import MAX_ENUMERATION_FEATURES, compute_truth, resolve
 
 #: Shapley-type estimands: their attributions add up to f(x) minus a reference.

@@ -344,12 +344,6 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     return f[order], np.concatenate(ops)[order], np.concatenate(vals)[order]
 
 
-def base_conditions(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
-    """The single conditions each column offers (before the support filter), as tuples."""
-    f, o, v = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
-    return list(zip(f.tolist(), o.tolist(), v.tolist()))
-
-
 class Antecedents(Sequence):
     """The mined antecedents as a read-only sequence of tuples of conditions, built on
     access (a fit reads only the few its rules use; building thousands of tuples cost as

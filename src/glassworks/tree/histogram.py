@@ -15,7 +15,6 @@ Each kernel comes in a serial and a parallel (over features) flavour: the grower
 parallel one for large nodes only, and a forest growing trees in threads uses serial ones.
 """
 
-import numpy as np
 from numba import njit, prange
 
 

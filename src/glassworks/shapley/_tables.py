@@ -385,7 +385,8 @@ def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, int
         max_nodes = max(max_nodes, tree_hi[t] - tree_lo[t])
     table = np.empty(table_off[n_units])
     no_value = np.empty(0)
-    W, popc = _weights_and_popcounts(max_m if interventional else 0)
+    # (max_m - max_m, not 0: a literal would compile a second specialisation)
+    W, popc = _weights_and_popcounts(max_m if interventional else max_m - max_m)
     hist_off = np.zeros(n_units + 1, dtype=np.int64)
     inv_bg = 1.0
     if interventional:

@@ -255,3 +255,84 @@ def test_interventional_explanation_is_exact_shapley_of_predict_proba():
     values, base = exact_interventional_shapley(clf.predict_proba, X[:15], X[20:60])
     np.testing.assert_allclose(e.values, values, atol=1e-10)
     np.testing.assert_allclose(e.base_values[0], base, atol=1e-10)
+
+
+def _string_frame(n, seed):
+    rng = np.random.RandomState(seed)
+    pool = ["a", "Felony", "Misdemeanor", "", "é", "26-45", "abcdefgh", "abcdefgh1", "x" * 12]
+    X = pd.DataFrame({
+        "s1": pd.Series(rng.choice(pool, n), dtype="str"),
+        "num": rng.randn(n).round(1),
+        "s2": pd.Series(rng.choice(pool[:4] + [None], n), dtype="str"),
+        "ints": rng.randint(-3, 4, n),
+    })
+    X.loc[rng.rand(n) < 0.1, "num"] = np.nan
+    y = ((X["s1"].str.len() > 2) ^ (X["num"] > 0)).to_numpy().astype(int)
+    y[rng.rand(n) < 0.1] ^= 1
+    return X, y
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_frame_fast_encoding_matches_general_path(seed):
+    """Numeric and pyarrow string columns are encoded straight from their buffers at fit;
+    the same frame with object columns takes the general path: same encoding, same model."""
+    X, y = _string_frame(300 + 50 * seed, seed)
+    if seed % 2:
+        X, y = X.iloc[7:], y[7:]  # Arrow arrays with an offset
+    Xo = X.astype({"s1": object, "s2": object})
+    kw = (dict(lam=0.002, max_card=2) if seed < 4
+          else dict(algorithm="optimal", lam=0.02, max_card=1))
+    fast = RuleListClassifier(**kw).fit(X, y)
+    slow = RuleListClassifier(**kw).fit(Xo, y)
+    assert fast._categories == slow._categories and fast._kinds == slow._kinds
+    assert [r["text"] for r in fast.rules_] == [r["text"] for r in slow.rules_]
+    np.testing.assert_array_equal(fast.predict_proba(X), slow.predict_proba(Xo))
+    np.testing.assert_array_equal(fast.explain(X[:5]).data, slow.explain(Xo[:5]).data)
+    assert list(fast.feature_names_in_) == list(X.columns) and fast.n_features_in_ == 4
+
+
+def test_frame_with_many_strings_falls_back():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"id": pd.Series([f"v{i}" for i in rng.randint(0, 70, 1000)], dtype="str"),
+                      "x": rng.rand(1000)})
+    y = (X["x"] > 0.5).to_numpy().astype(int)
+    y[X["id"].isin(["v3", "v10", "v77"]).to_numpy()] ^= 1
+    clf = RuleListClassifier(lam=0.001).fit(X, y)
+    assert clf._categories[0] == sorted(set(X["id"]))
+    ref = RuleListClassifier(lam=0.001).fit(X.astype({"id": object}), y)
+    assert [r["text"] for r in clf.rules_] == [r["text"] for r in ref.rules_]
+    assert any("id ==" in r["text"] for r in clf.rules_)
+
+
+def test_fit_validation_matches_validate_data():
+    """The fast checks at fit set what validate_data sets (and leave it the errors)."""
+    from sklearn.base import BaseEstimator
+    from sklearn.utils.validation import validate_data
+
+    rng = np.random.RandomState(0)
+    y = np.arange(40) % 2
+    inputs = [rng.rand(40, 3), pd.DataFrame(rng.rand(40, 2), columns=["a", "b"]),
+              pd.DataFrame({"a": ["u", "v"] * 20, "b": rng.rand(40)}),
+              pd.DataFrame({0: ["u", "v"] * 20, 1: rng.rand(40)})]
+    clf = RuleListClassifier()
+    for X in inputs + inputs[::-1]:  # refits: names set, then removed
+        est = BaseEstimator()
+        validate_data(est, X, skip_check_array=True, reset=True)
+        clf.fit(X, y)
+        assert clf.n_features_in_ == est.n_features_in_
+        assert hasattr(clf, "feature_names_in_") == hasattr(est, "feature_names_in_")
+        if hasattr(est, "feature_names_in_"):
+            np.testing.assert_array_equal(clf.feature_names_in_, est.feature_names_in_)
+            assert clf.feature_names_in_.dtype == object
+    with pytest.raises(TypeError, match="string names"):
+        RuleListClassifier().fit(pd.DataFrame({"a": ["u", "v"] * 20, 1: rng.rand(40)}), y)
+    with pytest.raises(Exception, match="unique"):
+        RuleListClassifier().fit(pd.DataFrame([["u", 1.0]] * 40, columns=["a", "a"]), y)
+    for bad in (np.zeros((0, 3)), np.zeros((40, 0)), np.full((40, 2), np.inf)):
+        with pytest.raises(ValueError):
+            RuleListClassifier().fit(bad, y[: bad.shape[0]])
+    with pytest.raises(ValueError, match="infinity"):
+        RuleListClassifier().fit(pd.DataFrame({"a": ["u", "v"] * 20, "b": [np.inf] * 40}), y)
+    X = rng.rand(40, 2)
+    X[3, 1] = np.nan  # NaN allowed (missing)
+    assert RuleListClassifier().fit(X, y).n_features_in_ == 2

@@ -18,65 +18,101 @@ def _same(data, a, b, length):
     return True
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _less(data, a, la, b, lb):
+    """Bytes ``data[a: a + la]`` before ``data[b: b + lb]`` (UTF-8 byte order is code point
+    order, Python's order of str)."""
+    for t in range(min(la, lb)):
+        x = data[a + t]
+        y = data[b + t]
+        if x != y:
+            return x < y
+    return la < lb
+
+
 @njit(cache=True, nogil=True)
-def small_dictionary_kernel(offsets, words, data, validity, has_nulls, start, n, max_unique):
-    """Codes (first-appearance order, -1 for null) of the ``n`` strings from position
-    ``start`` of an Arrow string array (``offsets`` int64, ``data`` uint8 and the same bytes
-    as ``words``, uint64 zero-padded by two words, ``validity`` the null bitmap as uint8,
-    read only when ``has_nulls``).
+def string_codes_kernel(offsets, words, data, validity, has_nulls, start, n, max_unique, out):
+    """Write to ``out`` (float64, n) the rank of each of the ``n`` strings from position
+    ``start`` of an Arrow string array among its distinct values sorted (NaN for null):
+    ``offsets`` int64 from that position on (``n + 1`` of them), ``data`` uint8 and the same bytes as ``words``, uint64 zero-padded by
+    two words, ``validity`` the null bitmap as uint8, read only when ``has_nulls``.
 
     Each string's first 8 bytes (fewer: zero-masked) form an integer key, read from two
-    aligned words without a byte loop; a 256-slot table maps (key, length) to its code, the
-    bytes past the eighth compared only for longer strings. Returns ``(codes, starts,
-    lengths, n_unique)``: unique ``u`` is ``data[starts[u]: starts[u] + lengths[u]]``;
-    ``n_unique`` is -1 when the column has more than ``max_unique`` distinct values (the
-    caller then uses a hash table)."""
-    codes = np.empty(n, dtype=np.int64)
+    aligned words without a byte loop; a 256-slot table maps (key, length) to its
+    code (open addressing), the bytes past the eighth compared only for longer strings. The few distinct values
+    are then sorted by their bytes and the codes replaced by their ranks. Returns
+    ``(starts, lengths, n_unique)``: sorted unique ``u`` is ``data[starts[u]: starts[u] +
+    lengths[u]]``; ``n_unique`` is -1 when the column has more than ``max_unique`` distinct
+    values (``out`` is then unspecified and the caller uses a hash table)."""
     starts = np.empty(max_unique, dtype=np.int64)
     lengths = np.empty(max_unique, dtype=np.int64)
     keys = np.empty(max_unique, dtype=np.uint64)
+    # open addressing (linear probing) over 256 slots: at most max_unique (<= 64) are used,
+    # so a probe always ends at a match or an empty slot
     table = np.full(256, -1, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int64)  # -1: null
     nu = 0
+    too_many = False
     for i in range(n):
-        p = start + i
-        if has_nulls and ((validity[p >> 3] >> (p & 7)) & 1) == 0:
-            codes[i] = -1
-            continue
-        a = offsets[p]
-        length = offsets[p + 1] - a
+        if has_nulls:
+            p = start + i
+            if ((validity[p >> 3] >> (p & 7)) & 1) == 0:
+                codes[i] = -1
+                continue
+        # offsets[i], not offsets[start + i]: the shifted index cost a fifth of the loop
+        a = offsets[i]
+        length = offsets[i + 1] - a
         q = a >> 3
         sh = np.uint64((a & 7) * 8)
-        key = words[q] >> sh
-        if sh != 0:
-            key |= words[q + 1] << (np.uint64(64) - sh)
+        # the high part shifted in two steps: one shift by 64 - sh would be by 64 when
+        # sh = 0 (undefined); in two it is zero
+        key = (words[q] >> sh) | ((words[q + 1] << (np.uint64(63) - sh)) << np.uint64(1))
         if length < 8:
             key &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
         h = ((key ^ np.uint64(length)) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(56)
-        u = table[h]
-        if u >= 0 and keys[u] == key and lengths[u] == length and (
-            length <= 8 or _same(data, starts[u], a, length)
-        ):
-            codes[i] = u
-            continue
-        found = -1
-        for v in range(nu):
-            if keys[v] == key and lengths[v] == length and (
-                length <= 8 or _same(data, starts[v], a, length)
-            ):
-                found = v
+        while True:
+            u = table[h]
+            if u < 0:
+                if nu == max_unique:
+                    too_many = True
+                    break
+                starts[nu] = a
+                lengths[nu] = length
+                keys[nu] = key
+                table[h] = nu
+                u = nu
+                nu += 1
                 break
-        if found < 0:
-            if nu == max_unique:
-                return codes, starts, lengths, -1
-            starts[nu] = a
-            lengths[nu] = length
-            keys[nu] = key
-            found = nu
-            nu += 1
-        if table[h] < 0:
-            table[h] = found
-        codes[i] = found
-    return codes, starts, lengths, nu
+            if keys[u] == key and lengths[u] == length and (
+                length <= 8 or _same(data, starts[u], a, length)
+            ):
+                break
+            h = (h + np.uint64(1)) & np.uint64(255)
+        if too_many:
+            break
+        codes[i] = u
+    if too_many:
+        return starts, lengths, -1
+    # sort the distinct values (insertion sort: a few), then codes -> ranks
+    order = np.empty(nu, dtype=np.int64)
+    for u in range(nu):
+        j = u
+        while j > 0 and _less(data, starts[u], lengths[u], starts[order[j - 1]],
+                              lengths[order[j - 1]]):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = u
+    rank = np.empty(nu + 1)  # the last: NaN for null (code -1)
+    rank[nu] = np.nan
+    s_starts = np.empty(nu, dtype=np.int64)
+    s_lengths = np.empty(nu, dtype=np.int64)
+    for r in range(nu):
+        rank[order[r]] = r
+        s_starts[r] = starts[order[r]]
+        s_lengths[r] = lengths[order[r]]
+    for i in range(n):
+        out[i] = rank[codes[i]]  # -1 wraps to the NaN
+    return s_starts, s_lengths, nu
 
 
 @njit(cache=True, nogil=True)

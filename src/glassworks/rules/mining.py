@@ -72,50 +72,64 @@ def _sorted_values(uniq):
         return list(sorted(uniq, key=lambda v: (type(v).__name__, str(v))))
 
 
+def _arrow_strings(arr):
+    """The single-chunk pyarrow (large_)string array behind a pandas string array (pandas'
+    default ``str`` columns), or None."""
+    import pandas as pd
+
+    if not (hasattr(arr, "__arrow_array__") and isinstance(arr.dtype, pd.StringDtype)):
+        return None
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - string[pyarrow] implies pyarrow
+        return None
+    ca = arr.__arrow_array__()
+    if isinstance(ca, pa.ChunkedArray) and (
+        pa.types.is_string(ca.type) or pa.types.is_large_string(ca.type)
+    ):
+        return ca.chunk(0) if ca.num_chunks == 1 else ca.combine_chunks()
+    return None
+
+
 def _factorize(s):
     """``(codes, uniques)`` of a Series: codes index ``uniques`` (a list), -1 for missing.
 
-    A pyarrow-backed string column (pandas' default ``str``) is dictionary-encoded by pyarrow
-    directly: pandas' factorize on it builds an Index of the uniques and copies the codes,
-    about twice the cost."""
+    A pyarrow-backed string column (pandas' default ``str``) is dictionary-encoded from its
+    Arrow buffers (:func:`_string_ranks`; pandas' factorize builds an Index of the uniques and
+    copies the codes, about twice the cost), by pyarrow above 64 distinct values."""
     import pandas as pd
 
-    arr = s.array
-    if hasattr(arr, "__arrow_array__") and isinstance(s.dtype, pd.StringDtype):
-        try:
-            import pyarrow as pa
-            import pyarrow.compute as pc
+    ch = _arrow_strings(s.array)
+    if ch is not None:
+        ranks = np.empty(len(ch))
+        uniques = _string_ranks(ch, ranks)
+        if uniques is not None:
+            codes = np.where(np.isnan(ranks), -1.0, ranks).astype(np.int64)
+            return codes, uniques
+        import pyarrow.compute as pc
 
-            ca = arr.__arrow_array__()
-            if isinstance(ca, pa.ChunkedArray) and (
-                pa.types.is_string(ca.type) or pa.types.is_large_string(ca.type)
-            ):
-                ch = ca.chunk(0) if ca.num_chunks == 1 else ca.combine_chunks()
-                out = _small_dictionary(ch)
-                if out is not None:
-                    return out
-                de = ch.dictionary_encode()
-                idx = de.indices
-                if idx.null_count:
-                    idx = pc.fill_null(idx, -1)
-                return idx.to_numpy(zero_copy_only=False), de.dictionary.to_pylist()
-        except ImportError:  # pragma: no cover - string[pyarrow] implies pyarrow
-            pass
+        de = ch.dictionary_encode()
+        idx = de.indices
+        if idx.null_count:
+            idx = pc.fill_null(idx, -1)
+        return idx.to_numpy(zero_copy_only=False), de.dictionary.to_pylist()
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     return codes, list(uniques)
 
 
-def _small_dictionary(ch, max_unique=64):
-    """``(codes, uniques)`` of an Arrow (large_)string array with at most ``max_unique``
-    distinct values, by :func:`.encoding.small_dictionary_kernel`; None for more."""
+def _string_ranks(ch, out, max_unique=64):
+    """Fill ``out`` (float64) with each string's rank among the sorted distinct values of
+    the Arrow (large_)string array ``ch`` (NaN for null) and return those values (a sorted
+    list), by :func:`.encoding.string_codes_kernel`; None when there are more than
+    ``max_unique``."""
     import pyarrow as pa
 
-    from .encoding import small_dictionary_kernel
+    from .encoding import string_codes_kernel
 
     n = len(ch)
     validity, offsets, data = ch.buffers()[:3]
     off_type = np.int64 if pa.types.is_large_string(ch.type) else np.int32
-    offsets = np.frombuffer(offsets, dtype=off_type)
+    offsets = np.frombuffer(offsets, dtype=off_type)[ch.offset: ch.offset + n + 1]
     if off_type is np.int32:
         offsets = offsets.astype(np.int64)
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
@@ -124,14 +138,51 @@ def _small_dictionary(ch, max_unique=64):
     has_nulls = ch.null_count > 0
     validity = (np.frombuffer(validity, dtype=np.uint8) if has_nulls
                 else np.zeros(1, dtype=np.uint8))
-    codes, starts, lengths, nu = small_dictionary_kernel(
-        offsets, words, data, validity, has_nulls, ch.offset, n, max_unique
+    starts, lengths, nu = string_codes_kernel(
+        offsets, words, data, validity, has_nulls, ch.offset, n, max_unique, out
     )
     if nu < 0:
         return None
-    uniques = [data[a: a + b].tobytes().decode("utf-8")
-               for a, b in zip(starts[:nu].tolist(), lengths[:nu].tolist())]
-    return codes, uniques
+    return [data[a: a + b].tobytes().decode("utf-8")
+            for a, b in zip(starts.tolist(), lengths.tolist())]
+
+
+def encode_frame_columns(X):
+    """Fit-time fast path of :func:`analyse_columns` + :func:`encode` for a DataFrame whose
+    columns are all numpy numeric (not boolean) or pyarrow strings with at most 64 distinct
+    values (e.g. a CSV read by pandas): ``(Zt, kinds, categories)``, ``Zt`` the encoded
+    matrix transposed (n_features, n_samples), C-contiguous, the same values :func:`encode`
+    gives. None for any other frame (the caller then takes the general path).
+
+    The column arrays are read once, without building a Series per column (that cost more
+    than encoding a column)."""
+    try:
+        arrays = list(X._iter_column_arrays())
+    except AttributeError:  # pragma: no cover - a pandas without it
+        arrays = [s.array for _, s in X.items()]
+    n = X.shape[0]
+    d = len(arrays)
+    Zt = np.empty((d, n))
+    kinds, categories = [], []
+    for j, arr in enumerate(arrays):
+        if isinstance(arr, np.ndarray):
+            if arr.dtype.kind not in "iuf":
+                return None
+            Zt[j] = arr
+            if arr.dtype.kind == "f" and np.isinf(Zt[j]).any():
+                raise ValueError(f"Column {j} contains infinity; only NaN (missing) is allowed.")
+            kinds.append("num")
+            categories.append(None)
+            continue
+        ch = _arrow_strings(arr)
+        if ch is None:
+            return None
+        uniques = _string_ranks(ch, Zt[j])
+        if uniques is None:
+            return None
+        kinds.append("cat")
+        categories.append(uniques)
+    return Zt, kinds, categories
 
 
 def _codes_to_float(codes, uniques, categories):

@@ -415,13 +415,14 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         pos = s > 0
         cls = np.where(pos, counts.argmax(axis=1), int(np.argmax(prior)))
         right = counts[np.arange(n_r), cls]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            proba = (counts + prior) / (s + 1.0)[:, None]
-            # smoothing must not change the predicted class: then the raw frequencies
-            flip = pos & (proba.argmax(axis=1) != cls)
-            proba[flip] = counts[flip] / s[flip, None]
-            proba[~pos] = prior
-            conf = np.where(pos, right / np.where(pos, s, 1.0), np.nan)
+        # no division by zero below (s + 1 >= 1; flip implies pos, s > 0): no np.errstate,
+        # whose set-up cost a third of this method
+        proba = (counts + prior) / (s + 1.0)[:, None]
+        # smoothing must not change the predicted class: then the raw frequencies
+        flip = pos & (proba.argmax(axis=1) != cls)
+        proba[flip] = counts[flip] / s[flip, None]
+        proba[~pos] = prior
+        conf = np.where(pos, right / np.where(pos, s, 1.0), np.nan)
         mistakes = 0.0
         for m in np.where(pos, s - right, 0.0).tolist():
             mistakes += m

@@ -231,60 +231,53 @@ def row_weights(A, w, unit):
 
 
 @njit(cache=True, nogil=True)
-def row_hashes(A, cand):
-    """A 64-bit hash of each row ``cand[i]`` of ``A`` (two independent sums, so the loop
-    vectorises)."""
+def first_unique_rows_kernel(A, cand):
+    """Among the rows ``cand`` of ``A``, True for the first of each set of identical rows:
+    rows hashed into an open-addressing table (linear probing), compared word by word only
+    on equal hashes. Identical rows share a probe path on which the first one was inserted,
+    so a later copy meets it before any empty slot."""
     m = cand.shape[0]
     nw = A.shape[1]
-    h = np.empty(m, dtype=np.uint64)
+    bits = 1
+    while (1 << bits) < 2 * m:
+        bits += 1
+    size = 1 << bits
+    slots = np.full(size, -1, dtype=np.int64)
+    hashes = np.empty(m, dtype=np.uint64)
+    keep = np.ones(m, dtype=np.bool_)
     for i in range(m):
-        row = A[cand[i]]
+        row = cand[i]
         s1 = np.uint64(0)
         s2 = np.uint64(0)
         for j in range(nw):
-            s1 += row[j] * (np.uint64(2 * j + 1) * np.uint64(0x9E3779B97F4A7C15))
-            s2 ^= row[j] + np.uint64(j)
-        h[i] = s1 ^ (s2 * np.uint64(0xC2B2AE3D27D4EB4F))
-    return h
-
-
-@njit(cache=True, nogil=True)
-def _first_in_groups(A, cand, h, order):
-    m = cand.shape[0]
-    nw = A.shape[1]
-    keep = np.ones(m, dtype=np.bool_)
-    g = 0
-    while g < m:
-        e = g + 1
-        while e < m and h[order[e]] == h[order[g]]:
-            e += 1
-        for p in range(g + 1, e):
-            ip = cand[order[p]]
-            for q in range(g, p):
-                if not keep[order[q]]:
-                    continue
-                iq = cand[order[q]]
+            s1 += A[row, j] * (np.uint64(2 * j + 1) * np.uint64(0x9E3779B97F4A7C15))
+            s2 ^= A[row, j] + np.uint64(j)
+        h = s1 ^ (s2 * np.uint64(0xC2B2AE3D27D4EB4F))
+        hashes[i] = h
+        s = np.int64((h * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+        while True:
+            t = slots[s]
+            if t < 0:
+                slots[s] = i
+                break
+            if hashes[t] == h:
+                other = cand[t]
                 same = True
                 for j in range(nw):
-                    if A[ip, j] != A[iq, j]:
+                    if A[row, j] != A[other, j]:
                         same = False
                         break
                 if same:
-                    keep[order[p]] = False
+                    keep[i] = False
                     break
-        g = e
+            s = (s + 1) & (size - 1)
     return keep
 
 
 def first_unique_rows(A, cand):
-    """Among the rows ``cand`` of ``A``, True for the first of each set of identical rows.
-
-    Rows are grouped by a hash and only rows of equal hash are compared word by word (the
-    stable sort by hash is numpy's: a sort inside a kernel costs seconds of compilation)."""
-    cand = np.ascontiguousarray(cand, dtype=np.int64)
-    h = row_hashes(A, cand)
-    order = np.argsort(h, kind="stable")  # equal hashes stay in index order
-    return _first_in_groups(A, cand, h, order.astype(np.int64))
+    """Among the rows ``cand`` of ``A``, True for the first of each set of identical rows
+    (:func:`first_unique_rows_kernel`)."""
+    return first_unique_rows_kernel(A, np.ascontiguousarray(cand, dtype=np.int64))
 
 
 @njit(cache=True, nogil=True)
@@ -308,3 +301,33 @@ def complements(A, rows, others, n):
                 break
         out[i] = ok
     return out
+
+
+@njit(cache=True, nogil=True)
+def complement_partners_kernel(A, combos, feature, op, value, n):
+    """``partner[a] = a - 1`` when row ``a`` of ``A`` is the single condition ``x > t``
+    (op 1 of ``combos[a, 0]``), row ``a - 1`` is ``x <= t`` (op 0, same feature and value)
+    and the two are complements over the ``n`` samples, else -1."""
+    m, mc = combos.shape
+    nw = A.shape[1]
+    partner = np.full(m, -1, dtype=np.int64)
+    full = ~np.uint64(0)
+    tail = n - (nw - 1) * 64
+    last = full if tail == 64 else (np.uint64(1) << np.uint64(tail)) - np.uint64(1)
+    for a in range(1, m):
+        if mc > 1 and (combos[a, 1] >= 0 or combos[a - 1, 1] >= 0):
+            continue
+        x = combos[a, 0]
+        y = combos[a - 1, 0]
+        if not (op[x] == 1 and op[y] == 0 and feature[x] == feature[y]
+                and value[x] == value[y]):
+            continue
+        ok = True
+        for j in range(nw):
+            mask = last if j == nw - 1 else full
+            if (A[a, j] & A[a - 1, j]) != 0 or (A[a, j] | A[a - 1, j]) != mask:
+                ok = False
+                break
+        if ok:
+            partner[a] = a - 1
+    return partner

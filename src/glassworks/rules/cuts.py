@@ -363,10 +363,13 @@ def column_cuts_padded(Z, w, columns, n_cuts, Zt=None):
     row ``r`` of ``cuts`` holding ``counts[r]`` cuts then NaN padding.
 
     ``Zt``: ``Z`` transposed and C-contiguous when the caller has it (the transpose of a
-    large matrix costs more than the cuts)."""
+    large matrix costs more than the cuts); with ``columns=None``, ``Zt`` holds exactly the
+    columns wanted (``Z`` is not read)."""
     if Zt is None:
         Zt = np.ascontiguousarray(Z[:, columns].T)
-    elif len(columns) != Zt.shape[0] or np.any(columns != np.arange(Zt.shape[0])):
+    elif columns is not None and (
+        len(columns) != Zt.shape[0] or np.any(columns != np.arange(Zt.shape[0]))
+    ):
         Zt = Zt[columns]
     out, counts, needs = few_distinct_cuts_kernel(Zt, w, int(n_cuts))
     if needs.any():
@@ -390,3 +393,54 @@ def column_cuts(Z, w, columns, n_cuts, Zt=None):
     """Cuts of each listed column of ``Z`` (see the module docstring); a list of arrays."""
     out, counts = column_cuts_padded(Z, w, columns, n_cuts, Zt=Zt)
     return [out[r, : counts[r]] for r in range(len(columns))]
+
+
+@njit(cache=True, nogil=True)
+def condition_arrays_kernel(is_cat, cuts, counts, present, has_nan, ready_made):
+    """The single conditions as arrays ``(feature, op, value)``, per column in order: a
+    numeric column's cuts (``<=`` (op 0) then ``>`` (op 1) for each; row ``r`` of ``cuts`` /
+    ``counts`` is the ``r``-th numeric column), a categorical column's present codes (op 2;
+    a column with a single value and no missing offers none; ``ready_made``: code 1 only),
+    then "is missing" (op 3) when the column has missing values (not ``ready_made``)."""
+    d = is_cat.shape[0]
+    n_cat = present.shape[1]
+    total = 0
+    r = 0
+    for j in range(d):
+        if not is_cat[j]:
+            total += 2 * counts[r]
+            r += 1
+        else:
+            total += n_cat
+        total += 1
+    feat = np.empty(total, dtype=np.int64)
+    op = np.empty(total, dtype=np.int64)
+    val = np.empty(total)
+    m = 0
+    r = 0
+    for j in range(d):
+        if not is_cat[j]:
+            for q in range(counts[r]):
+                for o in range(2):
+                    feat[m] = j
+                    op[m] = o
+                    val[m] = cuts[r, q]
+                    m += 1
+            r += 1
+        else:
+            n_present = 0
+            for c in range(n_cat):
+                n_present += present[j, c]
+            if ready_made or n_present + has_nan[j] > 1:
+                for c in range(n_cat):
+                    if present[j, c] and (not ready_made or c == 1):
+                        feat[m] = j
+                        op[m] = 2
+                        val[m] = c
+                        m += 1
+        if has_nan[j] and not ready_made:
+            feat[m] = j
+            op[m] = 3
+            val[m] = np.nan
+            m += 1
+    return feat[:m], op[:m], val[:m]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .bitvec import (
     and_conjunctions,
-    complements,
+    complement_partners_kernel,
     first_unique_rows,
     pack_conditions,
     row_weights,
@@ -352,7 +352,7 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     ``(feature, op, value)``: per column in order, a numeric column's cuts (``<=`` then
     ``>`` for each), a categorical column's present categories, then "is missing" when
     the column has missing values."""
-    from .cuts import column_cuts_padded, column_summary_kernel
+    from .cuts import column_cuts_padded, column_summary_kernel, condition_arrays_kernel
 
     if Zt is None:
         Zt = transposed(Z)
@@ -360,39 +360,14 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     is_cat = np.array([kind != "num" for kind in kinds], dtype=np.bool_)
     n_cat = max([len(categories[j]) for j in range(d) if is_cat[j]], default=0)
     has_nan, present = column_summary_kernel(Zt, w, is_cat, n_cat)
-    # every condition gets (feature, rank within its feature); one stable sort orders them
-    feats, ranks, ops, vals = [], [], [], []
     num_cols = np.flatnonzero(~is_cat)
     if num_cols.size:
-        cuts, counts = column_cuts_padded(Z, w, num_cols, int(n_cuts), Zt=Zt)
-        r, q = np.nonzero(np.arange(cuts.shape[1])[None, :] < counts[:, None])
-        feats.append(np.repeat(num_cols[r], 2))
-        ranks.append((2 * np.repeat(q, 2) + np.tile([0, 1], r.size)).astype(np.int64))
-        ops.append(np.tile(np.array([LE, GT], dtype=np.int64), r.size))
-        vals.append(np.repeat(cuts[r, q], 2))
-    cat_cols = np.flatnonzero(is_cat)
-    if cat_cols.size:
-        P = present[cat_cols]
-        if ready_made:  # a column is one antecedent: "col is true"
-            P = P & (np.arange(P.shape[1]) == 1)[None, :]
-        else:  # a column with a single value (and no missing) offers nothing
-            P = P & ((P.sum(axis=1) + has_nan[cat_cols]) > 1)[:, None]
-        r, code = np.nonzero(P)
-        feats.append(cat_cols[r])
-        ranks.append(code.astype(np.int64))
-        ops.append(np.full(r.size, EQ, dtype=np.int64))
-        vals.append(code.astype(np.float64))
-    if not ready_made:
-        nan_cols = np.flatnonzero(has_nan)
-        feats.append(nan_cols)
-        ranks.append(np.full(nan_cols.size, 1 << 40, dtype=np.int64))
-        ops.append(np.full(nan_cols.size, ISNAN, dtype=np.int64))
-        vals.append(np.full(nan_cols.size, np.nan))
-    if not feats:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    f = np.concatenate(feats).astype(np.int64)
-    order = np.lexsort((np.concatenate(ranks), f))
-    return f[order], np.concatenate(ops)[order], np.concatenate(vals)[order]
+        cuts, counts = column_cuts_padded(
+            None, w, None, int(n_cuts), Zt=Zt if num_cols.size == d else Zt[num_cols]
+        )
+    else:
+        cuts, counts = np.zeros((0, 1)), np.zeros(0, dtype=np.int64)
+    return condition_arrays_kernel(is_cat, cuts, counts, present, has_nan, bool(ready_made))
 
 
 class Antecedents(Sequence):
@@ -427,40 +402,8 @@ class Antecedents(Sequence):
         ``a - 1`` is ``x <= t`` (their order in the mined list) and their captures are
         complements over the ``n`` samples (the column has no missing value), else -1; see
         :func:`.greedy.greedy_rule_list`."""
-        m = len(self)
-        partner = np.full(m, -1, dtype=np.int64)
         f, o, v = self._arrays
-        if m < 2 or not (o == GT).any():
-            return partner
-        combos = self._combos
-        single = combos[:, 1] < 0 if combos.shape[1] > 1 else np.ones(m, dtype=bool)
-        base = combos[:, 0]
-        f, o, v = f[base], o[base], v[base]
-        ok = (single[1:] & single[:-1] & (o[1:] == GT) & (o[:-1] == LE)
-              & (f[1:] == f[:-1]) & (v[1:] == v[:-1]))
-        rows = np.flatnonzero(ok) + 1
-        if rows.size:
-            rows = rows[complements(captures, rows, rows - 1, int(n))]
-            partner[rows] = rows - 1
-        return partner
-        combos = self._combos
-        single = np.flatnonzero(combos[:, 1] < 0) if combos.shape[1] > 1 else np.arange(m)
-        base = combos[single, 0]
-        f, o, v = (a[base] for a in self._arrays)
-        le = {(fi, vi): a for fi, vi, a in zip(f[o == LE].tolist(), v[o == LE].tolist(),
-                                               single[o == LE].tolist())}
-        rows, others = [], []
-        for fi, vi, a in zip(f[o == GT].tolist(), v[o == GT].tolist(), single[o == GT].tolist()):
-            b = le.get((fi, vi))
-            if b is not None and b < a:
-                rows.append(a)
-                others.append(b)
-        if rows:
-            rows = np.array(rows, dtype=np.int64)
-            others = np.array(others, dtype=np.int64)
-            ok = complements(captures, rows, others, int(n))
-            partner[rows[ok]] = others[ok]
-        return partner
+        return complement_partners_kernel(captures, self._combos, f, o, v, int(n))
 
     def __repr__(self):
         return repr(list(self))

@@ -154,3 +154,35 @@ def test_criterion_must_fit_the_task():
     mapper = BinMapper().fit(X)
     with pytest.raises(ValueError, match="criterion"):
         grow_tree(mapper.transform(X), y, np.ones(50), mapper, n_classes=0, criterion="gini")
+
+
+@pytest.mark.parametrize("criterion", ["gini", "squared_error"])
+def test_sampled_features_search_like_the_full_search(criterion):
+    # one non-constant feature (with NaN) among constant ones: drawing features until
+    # max_features=1 non-constant one is found always finds it, so the sampled search (drawn
+    # features only: a histogram for large nodes, sorted samples for small ones) must grow
+    # the tree the search over every feature grows
+    rng = np.random.default_rng(9)
+    n = 3000
+    X = np.zeros((n, 6))
+    X[:, 1] = 2.0
+    X[:, 4] = rng.normal(size=n)
+    X[rng.random(n) < 0.1, 4] = np.nan
+    score = np.nan_to_num(X[:, 4], nan=0.5) ** 2 + rng.normal(size=n)
+    if criterion == "gini":
+        y, n_classes = np.digitize(score, [0.5, 1.5]), 3
+    else:
+        y, n_classes = score, 0
+    w = rng.random(n) * 2
+    mapper = BinMapper().fit(X)
+    Xb = mapper.transform(X)
+    kw = dict(n_classes=n_classes, criterion=criterion, parallel=False)
+    full = grow_tree(Xb, y, w, mapper, **kw)
+    sampled = grow_tree(Xb, y, w, mapper, max_features=1, seed=3, **kw)
+    assert full.node_count > 400
+    for f in ("children_left", "children_right", "feature", "threshold", "missing_go_to_left",
+              "n_node_samples"):
+        np.testing.assert_array_equal(getattr(sampled, f), getattr(full, f))
+    for f in ("weighted_n_node_samples", "impurity", "value"):
+        np.testing.assert_allclose(getattr(sampled, f), getattr(full, f), rtol=1e-9,
+                                   atol=1e-12)

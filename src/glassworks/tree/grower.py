@@ -53,12 +53,14 @@ from .histogram import (
     build_histogram_parallel,
     build_histogram_serial,
     clear_histogram,
+    one_feature_histogram,
     subtract_histogram,
 )
 from .splitting import (
     ENTROPY,
     GINI,
     SQUARED_ERROR,
+    best_cut_of_feature,
     best_cut_of_sorted,
     best_cuts_parallel,
     best_cuts_serial,
@@ -86,6 +88,9 @@ _TINY = 2048
 # levels left to grow (max_depth), nodes above _TINIEST samples keep histograms
 _SORT_LEVELS = 6
 _TINIEST = 48
+# with sampled features, a node of at most this many samples sorts a drawn feature's samples
+# (insertion sort) rather than building its histogram (which costs a pass over its bins)
+_SAMPLED_SORT = 48
 # the deferred small subtrees are grown on threads (parallel=True) from this many samples
 _PARALLEL_SUBTREES = 20_000
 
@@ -266,12 +271,121 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
 
 
 @njit(cache=True, nogil=True)
+def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
+                      criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+                      w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
+                      gpw, ws, hs, hrange, tsrt, tsbin):
+    """Find node r's split when features are sampled: only the drawn features are looked at,
+    each on the node's samples (``idx[start:end]``, rows in row order) when drawn.
+
+    A small node sorts the drawn feature's samples by (bin, row) (an insertion sort: stable,
+    the samples are in row order) and scans them with
+    :func:`~glassworks.tree.splitting.best_cut_of_sorted`; a larger one builds that feature's
+    histogram (``hs``, all-zero between calls) and scans it. Both give, bit for bit, the sums
+    and the cut the node's full histogram would, so the tree does not depend on which path a
+    node takes. Leaves r a leaf when nothing qualifies."""
+    ri[r, _LEAF] = 1
+    rf[r, _IMPROVEMENT] = 0.0
+    if not splittable:
+        return
+    d = Xb.shape[1]
+    K = rt.shape[1]
+    totals = rt[r]
+    left = rl[r]
+    for k in range(K):
+        left[k] = 0.0
+    start = ri[r, _START]
+    end = ri[r, _END]
+    n_node = end - start
+    small = n_node <= tsrt.shape[1]
+    for j in range(d):
+        perm[j] = j
+    best_f = -1
+    b_lo = -1
+    b_hi = -1
+    ml = 0
+    best_proxy = -np.inf
+    row = cut[0]
+    srow = tsrt[0]
+    brow = tsbin[0]
+    # draw features (as scikit-learn: until max_features non-constant ones)
+    n_take = 0
+    n_drawn = 0
+    while n_drawn < d and n_take < max_features:
+        j = _rand_int(rng, n_drawn, d)
+        f = perm[j]
+        perm[j] = perm[n_drawn]
+        perm[n_drawn] = f
+        n_drawn += 1
+        if small:
+            for i in range(n_node):
+                s = idx[start + i]
+                b = Xb[s, f]
+                q = i
+                while q > 0 and brow[q - 1] > b:
+                    brow[q] = brow[q - 1]
+                    srow[q] = srow[q - 1]
+                    q -= 1
+                brow[q] = b
+                srow[q] = s
+            if not best_cut_of_sorted(tsrt, tsbin, 0, 0, n_node, gpw, is_clf, missing_bin,
+                                      totals, n_classes, criterion, min_samples_leaf,
+                                      min_weight_leaf, row, ws):
+                continue
+            n_take += 1
+            if row[0] > best_proxy:
+                best_proxy = row[0]
+                best_f = f
+                b_lo = np.int64(row[1])
+                b_hi = np.int64(row[2])
+                ml = np.int64(row[3])
+                for k in range(K):
+                    left[k] = ws[6, k]
+        else:
+            one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hs, hrange)
+            lo = hrange[0]
+            hi = hrange[1]
+            if not feature_is_constant(hs, lo, hi, n_bins[f], missing_bin):
+                n_take += 1
+                best_cut_of_feature(hs, lo, hi, n_bins[f], missing_bin, totals, n_classes,
+                                    criterion, min_samples_leaf, min_weight_leaf, row, ws[0])
+                if row[0] > best_proxy:
+                    best_proxy = row[0]
+                    best_f = f
+                    b_lo = np.int64(row[1])
+                    b_hi = np.int64(row[2])
+                    ml = np.int64(row[3])
+                    for k in range(K):
+                        left[k] = 0.0
+                    for b in range(lo, b_lo + 1):
+                        for k in range(K):
+                            left[k] += hs[b, k]
+                    if ml == 1 and hs[missing_bin, K - 1] > 0.0:
+                        for k in range(K):
+                            left[k] += hs[missing_bin, k]
+            for b in range(lo, hi + 1):
+                for k in range(K):
+                    hs[b, k] = 0.0
+    if best_f < 0:
+        return
+    _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
+            min_impurity_decrease, w_total)
+
+
+@njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
               w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
-              ws, srt, sbin, gpw, pw, keys):
-    """Find node r's split: on its histogram (slot ri[r, _SLOT]) or, for a small node without
-    one, on its sorted samples. Leaves r a leaf when nothing qualifies."""
+              ws, srt, sbin, gpw, pw, keys, codes, w, wy, hs, hrange, tsrt, tsbin):
+    """Find node r's split: with sampled features, on the drawn features only; else on its
+    histogram (slot ri[r, _SLOT]) or, for a small node without one, on its sorted samples.
+    Leaves r a leaf when nothing qualifies."""
+    if max_features < Xb.shape[1]:
+        _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
+                          criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+                          w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
+                          gpw, ws, hs, hrange, tsrt, tsbin)
+        return
     slot = ri[r, _SLOT]
     if slot < 0:
         _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
@@ -706,6 +820,9 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # node below it: no pool at all (a tree on a few hundred rows, as MAPLE and small
     # forests grow by the hundred, would pay more for allocating it than for its growth)
     root_tiny = m <= _TINY and not (max_depth < _SORT_LEVELS and m > _TINIEST)
+    # with sampled features, each node looks at its drawn features only (_evaluate_sampled):
+    # no pool of histograms of every feature, no sorted samples of every feature
+    sampling = max_features < d
     # records: as many as the tree can have (every leaf holds a sample), left uninitialised
     # (every field read is written first): pages of records never used are never touched,
     # and a deep tree is not copied over as it grows
@@ -721,7 +838,7 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     for k in range(K):
         rt[0, k] = 0.0
     rf[0, _SQSUM] = 0.0
-    pcap = 0 if root_tiny else 4
+    pcap = 0 if root_tiny or sampling else 4
     pool = np.zeros((pcap, d, NB, K), dtype=np.float64)
     pranges = np.zeros((pcap, d, 2), dtype=np.int64)
     free = np.empty(pcap, dtype=np.int64)
@@ -732,8 +849,14 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     perm = np.empty(2 * d, dtype=np.int64)
     ws = np.empty((7, K), dtype=np.float64)
     # small nodes' samples sorted per feature (pages are only touched once nodes get small)
-    srt = np.empty((d, m), dtype=np.int32)
-    sbin = np.empty((d, m), dtype=np.uint8)
+    srt = np.empty((d, 0 if sampling else m), dtype=np.int32)
+    sbin = np.empty((d, 0 if sampling else m), dtype=np.uint8)
+    # sampled features: one feature's histogram (all-zero between uses), one node's samples
+    # sorted by one feature's bins
+    hs = np.zeros((NB if sampling else 0, K), dtype=np.float64)
+    hrange = np.empty(2, dtype=np.int64)
+    tsrt = np.empty((1, _SAMPLED_SORT if sampling else 0), dtype=np.int32)
+    tsbin = np.empty((1, _SAMPLED_SORT if sampling else 0), dtype=np.uint8)
     # (weight, class code or weight * y, weight * y**2) of each row, and of each local id
     gpw = np.empty((n, 3), dtype=np.float64)
     for i in range(n):
@@ -761,7 +884,18 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     ri[0, _PARENT] = -1
     ri[0, _LEFT] = -1
     ri[0, _RIGHT] = -1
-    if root_tiny:
+    if sampling:
+        ri[0, _SLOT] = -1
+        ri[0, _SRT] = 0
+        if d > 0:
+            # the totals as the histogram path sums them (each bin of feature 0 in row order,
+            # the bins in increasing order)
+            one_feature_histogram(Xb, zero, idx, zero, m, codes, w, wy, is_clf, hs, hrange)
+            for b in range(NB):
+                for k in range(K):
+                    rt[0, k] += hs[b, k]
+                    hs[b, k] = 0.0
+    elif root_tiny:
         ri[0, _SLOT] = -1
         ri[0, _SRT] = 1
         _sort_node(Xb, idx, zero, m, srt, sbin, keys, gpw, pw)
@@ -824,7 +958,8 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                   missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+                  idx, is_clf, ws, srt, sbin, gpw, pw, keys, codes, w, wy, hs, hrange,
+                  tsrt, tsbin)
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
     fcap = 64
     fkeys = np.empty(fcap, dtype=np.float64)
@@ -962,7 +1097,8 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 _evaluate(c, split_c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                           missing_bin, n_classes, criterion, min_samples_leaf,
                           min_weight_leaf, min_impurity_decrease, w_total, max_features, rng,
-                          perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+                          perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys,
+                          codes, w, wy, hs, hrange, tsrt, tsbin)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)

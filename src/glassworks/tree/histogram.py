@@ -19,7 +19,9 @@ from numba import njit, prange
 
 
 @njit(cache=True, nogil=True)
-def _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
+def one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
+    """Add the sums of samples ``idx[start:end]`` for feature f to ``h`` (n_bins_total,
+    n_channels); ``bin_range`` gets the smallest and largest bin seen."""
     cnt = h.shape[1] - 1
     lo = 255
     hi = 0
@@ -53,14 +55,14 @@ def build_histogram_parallel(Xb, idx, start, end, codes, w, wy, is_clf, hist, bi
     """Fill ``hist`` with the sums of samples ``idx[start:end]``; ``bin_ranges[f]`` gets the
     smallest and largest bin seen (the NaN bin included)."""
     for f in prange(Xb.shape[1]):
-        _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
+        one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
 
 
 @njit(cache=True, nogil=True)
 def build_histogram_serial(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_ranges):
     """Serial twin of :func:`build_histogram_parallel`."""
     for f in range(Xb.shape[1]):
-        _one_feature(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
+        one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
 
 
 @njit(cache=True, nogil=True)

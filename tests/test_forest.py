@@ -218,3 +218,40 @@ def test_packed_walks_match_a_plain_walk_with_missing_values(clf_data, n_rows):
     np.testing.assert_array_equal(one, f.predict_proba(Xq))
     for t, est in enumerate(f.estimators_):
         np.testing.assert_array_equal(est.apply(Xq), leaves[:, t])
+
+
+@pytest.mark.parametrize("cls", [RandomForestRegressor, RandomForestClassifier])
+@pytest.mark.parametrize("params", [
+    dict(max_features=0.5, min_samples_leaf=3),
+    dict(max_features=None, max_leaf_nodes=9, min_weight_fraction_leaf=0.02),
+])
+def test_batched_growth_equals_one_grow_tree_call_per_tree(cls, params, reg_data, clf_data,
+                                                           monkeypatch):
+    # small data: all trees grow in one kernel call per run (_batch); large data: one
+    # grow_tree call per tree. Same trees, predictions and leaves either way, any n_jobs
+    import pickle
+
+    from glassworks.forest import _classes
+
+    X, y, Xt, _ = reg_data if cls is RandomForestRegressor else clf_data
+    X = X.copy()
+    X[::7, 2] = np.nan
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    batched = [cls(n_estimators=9, random_state=3, n_jobs=j, **params).fit(X, y, sw)
+               for j in (1, 2)]
+    assert batched[0]._flat is not None
+    monkeypatch.setattr(_classes, "_BATCH_ROWS", 0)
+    each = cls(n_estimators=9, random_state=3, **params).fit(X, y, sw)
+    assert each._flat is None
+    # pickled before the trees were ever built: they are rebuilt from the flat arrays
+    restored = pickle.loads(pickle.dumps(batched[1]))
+    for f in batched + [restored]:
+        for ta, tb in zip(_tree_arrays(f), _tree_arrays(each)):
+            for fa, fb in zip(ta, tb):
+                np.testing.assert_array_equal(fa, fb)
+        np.testing.assert_array_equal(f.apply(Xt), each.apply(Xt))
+        out = "predict" if cls is RandomForestRegressor else "predict_proba"
+        np.testing.assert_array_equal(getattr(f, out)(Xt), getattr(each, out)(Xt))
+        assert [e.random_state for e in f.estimators_] == [
+            e.random_state for e in each.estimators_]
+    np.testing.assert_array_equal(batched[0].feature_importances_, each.feature_importances_)

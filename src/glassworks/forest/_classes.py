@@ -139,6 +139,101 @@ def _bootstrap_counts(rng, n_trees, n, n_boot, bootstrap):
     return inbag
 
 
+#: forests on at most this many rows (and rows x features) grow their trees in batches
+#: (:mod:`._batch`): one kernel call per run of trees, no Python per tree. Above it a tree's
+#: growth may use threads of its own (``grow_tree(parallel=True)``) and the per-tree Python
+#: cost is negligible. The trees are the same either way.
+_BATCH_ROWS = 20_000
+_BATCH_CELLS = 500_000
+
+_FLAT_FIELDS = (
+    "children_left", "children_right", "feature", "threshold", "missing_go_to_left", "value",
+    "n_node_samples", "weighted_n_node_samples", "impurity",
+)
+
+
+def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
+    """Every tree with :func:`._batch.grow_forest_kernel`, in runs on ``n_jobs`` threads.
+
+    Returns the flat node arrays (``_FLAT_FIELDS``, ``node_offset`` and the packed ``nodes``).
+    """
+    from ..tree.grower import CRITERIA
+    from ._batch import grow_forest_kernel
+
+    n, d = Xb.shape
+    n_trees = inbag.shape[0]
+    msl = int(grow_args["min_samples_leaf"])
+    max_depth = grow_args["max_depth"]
+    max_leaf_nodes = grow_args["max_leaf_nodes"]
+    mf = grow_args["max_features"]
+    mwf = float(grow_args["min_weight_fraction_leaf"])
+    # as grow_tree: a fraction of each tree's total weight (numpy's sum, as it does)
+    if mwf > 0:
+        mwl = np.array([mwf * float((sw * inbag[t]).sum()) for t in range(n_trees)])
+    else:
+        mwl = np.zeros(n_trees)
+    args = (
+        int(grow_args["n_classes"]), CRITERIA[grow_args["criterion"]],
+        np.ascontiguousarray(mapper.n_bins_), int(mapper.missing_bin_),
+        2**31 - 1 if max_depth is None else int(max_depth),
+        max(int(grow_args["min_samples_split"]), 2 * msl), msl, mwl,
+        float(grow_args["min_impurity_decrease"]),
+        -1 if max_leaf_nodes is None else int(max_leaf_nodes), d if mf is None else int(mf),
+        np.ascontiguousarray(mapper.values_), np.ascontiguousarray(mapper.edges_),
+        np.ascontiguousarray(mapper.is_exact_), False,
+    )
+    Xb = np.asfortranarray(Xb, dtype=np.uint8)
+    y = np.ascontiguousarray(codes, dtype=np.float64)
+    sw = np.ascontiguousarray(sw, dtype=np.float64)
+    seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+
+    def run(bounds):
+        return grow_forest_kernel(Xb, y, sw, inbag, seeds, bounds[0], bounds[1], *args)
+
+    if n_jobs == 1:
+        parts = [run((0, n_trees))]
+    else:
+        # contiguous runs, a few per thread (trees on the same data take about as long)
+        cuts = np.linspace(0, n_trees, min(n_trees, 2 * n_jobs) + 1).astype(np.int64)
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            parts = list(pool.map(run, [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]))
+    if len(parts) == 1:
+        cols = list(parts[0])
+    else:
+        cols = [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
+    counts = cols[9]
+    node_offset = np.zeros(n_trees + 1, dtype=np.int64)
+    np.cumsum(counts, out=node_offset[1:])
+    flat = dict(zip(_FLAT_FIELDS, cols[:9]))
+    flat["node_offset"] = node_offset
+    flat["nodes"] = cols[10]
+    return flat
+
+
+def _flat_trees(flat, n_features):
+    """The :class:`Tree` of each tree of a flat forest (views of its arrays)."""
+    from ..tree._tree import Tree
+
+    off = flat["node_offset"]
+    return [
+        Tree(**{k: flat[k][a:b] for k in _FLAT_FIELDS}, n_features=n_features)
+        for a, b in zip(off[:-1].tolist(), off[1:].tolist())
+    ]
+
+
+def _concat_trees(trees):
+    """The flat arrays of a list of :class:`Tree` (as the batch grower returns them)."""
+    counts = np.array([t.node_count for t in trees], dtype=np.int64)
+    node_offset = np.zeros(len(trees) + 1, dtype=np.int64)
+    np.cumsum(counts, out=node_offset[1:])
+    flat = {
+        k: np.concatenate([t.value2d if k == "value" else getattr(t, k) for t in trees])
+        for k in _FLAT_FIELDS
+    }
+    flat["node_offset"] = node_offset
+    return flat
+
+
 class _BaseForest(InterpretMixin, BaseEstimator):
     _criteria = ()
 
@@ -258,23 +353,45 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         rng = np.random.RandomState(check_random_state_seed(self.random_state))
         seeds = rng.randint(0, np.iinfo(np.int32).max, size=self.n_estimators)
         from ..tree.binning import BinMapper
-        from ..tree.grower import grow_tree
 
         mapper = BinMapper(max_bins=self.max_bins, random_state=int(seeds[0])).fit(X)
         Xb = mapper.transform(X)
         inbag = _bootstrap_counts(rng, self.n_estimators, n, n_boot, self.bootstrap)
         n_classes = len(self.classes_) if self._is_clf else 0
         n_jobs = min(_resolve_n_jobs(self.n_jobs), self.n_estimators)
+        grow_args = dict(
+            n_classes=n_classes, criterion=self.criterion, max_depth=self.max_depth,
+            min_samples_split=mss, min_samples_leaf=msl,
+            min_weight_fraction_leaf=self.min_weight_fraction_leaf,
+            min_impurity_decrease=self.min_impurity_decrease,
+            max_leaf_nodes=self.max_leaf_nodes, max_features=None if mf == d else mf,
+        )
+        self._seeds = seeds
+        self._estimators = None
+        if n <= _BATCH_ROWS and n * d <= _BATCH_CELLS:
+            self._flat = _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args)
+            self._packed = {
+                "nodes": self._flat.pop("nodes"),
+                "node_offset": self._flat["node_offset"],
+                "value": self._flat["value"],
+                "n_nodes": int(self._flat["node_offset"][-1]),
+            }
+        else:
+            self._flat = None
+            self._grow_each(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args, d)
+        self.n_outputs_ = 1
+        if self.oob_score:
+            self._set_oob(X, y, inbag)
+        return self
+
+    def _grow_each(self, Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args, d):
+        """One :func:`grow_tree` call per tree (large data: each tree's growth may use threads)."""
+        from ..tree.grower import grow_tree
 
         def grow(t, parallel):
             tree = grow_tree(
-                Xb, codes, sw * inbag[t], mapper,
-                n_classes=n_classes, criterion=self.criterion, max_depth=self.max_depth,
-                min_samples_split=mss, min_samples_leaf=msl,
-                min_weight_fraction_leaf=self.min_weight_fraction_leaf,
-                min_impurity_decrease=self.min_impurity_decrease,
-                max_leaf_nodes=self.max_leaf_nodes,
-                max_features=None if mf == d else mf, seed=int(seeds[t]), parallel=parallel,
+                Xb, codes, sw * inbag[t], mapper, seed=int(seeds[t]), parallel=parallel,
+                **grow_args,
             )
             # a large tree is packed here, in its growing thread, rather than at the end
             return tree, pack_tree(tree) if tree.node_count >= PACK_IN_THREAD else None
@@ -297,14 +414,47 @@ class _BaseForest(InterpretMixin, BaseEstimator):
 
         trees, packed = [g[0] for g in grown], [g[1] for g in grown]
         classes = self.classes_ if self._is_clf else None
-        self.estimators_ = [
+        self._estimators = [
             ForestTree(tree, d, int(s), classes) for tree, s in zip(trees, seeds)
         ]
         self._packed = pack_trees(trees, packed)
-        self.n_outputs_ = 1
-        if self.oob_score:
-            self._set_oob(X, y, inbag)
-        return self
+
+    @property
+    def estimators_(self):
+        """The fitted trees as :class:`ForestTree` (built on first access when the forest was
+        grown in batches: see :mod:`._batch`)."""
+        est = self.__dict__.get("_estimators")
+        if est is None:
+            flat = self.__dict__.get("_flat")
+            if flat is None:
+                raise AttributeError(
+                    f"This {type(self).__name__} instance is not fitted yet: no estimators_."
+                )
+            classes = self.classes_ if self._is_clf else None
+            est = self._estimators = [
+                ForestTree(tree, self.n_features_in_, int(s), classes)
+                for tree, s in zip(_flat_trees(flat, self.n_features_in_), self._seeds)
+            ]
+        return est
+
+    @estimators_.setter
+    def estimators_(self, value):
+        self._estimators = value
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if state.get("_flat") is not None:
+            # the trees are views of the flat arrays: pickle those once, rebuild the views
+            state["_estimators"] = None
+        return state
+
+    def _node_arrays(self):
+        """All trees' node arrays concatenated (child indices local to each tree) and
+        ``node_offset``: a dict with the :class:`Tree` field names (``value`` 2-D)."""
+        check_is_fitted(self, "_packed")
+        if self._flat is not None:
+            return self._flat
+        return _concat_trees(self.trees_)
 
     @property
     def trees_(self):
@@ -313,7 +463,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         return [e.tree_ for e in self.estimators_]
 
     def _check_X(self, X):
-        check_is_fitted(self, "estimators_")
+        check_is_fitted(self, "_packed")
         _reject_frame_non_numeric(X)
         return validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
@@ -322,7 +472,8 @@ class _BaseForest(InterpretMixin, BaseEstimator):
     def _mean_value(self, X):
         X = self._check_X(X)
         p = self._packed
-        w = np.full(len(self.estimators_), 1.0 / len(self.estimators_))
+        n_trees = p["node_offset"].shape[0] - 1
+        w = np.full(n_trees, 1.0 / n_trees)
         with threads_for(X.shape[0] * len(w) * 16):
             return predict_packed_kernel(
                 *packed_walk_args(p), p["value"], w, X, block_rows(X.shape[0])
@@ -341,7 +492,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         """Leaf index of each row in each tree, shape (n_samples, n_estimators)."""
         X = self._check_X(X)
         p = self._packed
-        with threads_for(X.shape[0] * len(self.estimators_) * 16):
+        with threads_for(X.shape[0] * (p["node_offset"].shape[0] - 1) * 16):
             leaves = apply_packed_kernel(*packed_walk_args(p), X, block_rows(X.shape[0]))
         return leaves - p["node_offset"][:-1][None, :]
 

@@ -32,7 +32,7 @@ from ..forest._packed import (
     threads_for,
 )
 from ..tree._tree import Tree
-from .dstump import RANKINGS, dstump_scores, impurity_importance, rank_features
+from .dstump import RANKINGS, dstump_scores, flat_nodes, impurity_importance, rank_features
 from .neighbourhood import (
     build_leaf_index,
     chunk_bounds,
@@ -199,19 +199,24 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         """Fit the forest on (X, y_forest) and index its leaves; returns the state dict."""
         est = self._make_forest(seed)
         est.fit(X, y_forest)
-        trees = _trees_of(est)
         from ..forest._classes import _BaseForest
 
-        # a glassworks forest has packed its trees already
-        packed = getattr(est, "_packed", None) if isinstance(est, _BaseForest) else None
-        if packed is None:
+        if isinstance(est, _BaseForest):
+            # a glassworks forest has packed its trees already, and keeps their node arrays
+            # flat: no Tree object is needed
+            packed = est._packed
+            nodes = est._node_arrays()
+        else:
+            trees = _trees_of(est)
             packed = pack_trees(trees)
-        with threads_for(X.shape[0] * len(trees) * 16):
+            nodes = flat_nodes(trees)
+        n_trees = packed["node_offset"].shape[0] - 1
+        with threads_for(X.shape[0] * n_trees * 16):
             leaves = apply_packed_kernel(*packed_walk_args(packed), X, block_rows(X.shape[0]))
         leaf_ptr, leaf_rows = build_leaf_index(leaves, packed["n_nodes"])
         return {
             "forest": est,
-            "trees": trees,
+            "nodes": nodes,
             "packed": packed,
             "leaf_ptr": leaf_ptr,
             "leaf_rows": leaf_rows,
@@ -269,8 +274,8 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             X_fit, yf_fit, Y_fit = X, y_forest, Y
 
         state = self._fit_neighbourhoods(X_fit, yf_fit, seed_forest)
-        scores = dstump_scores(state["trees"], d, self.feature_ranking)
-        ranking = rank_features(scores, impurity_importance(state["trees"], d))
+        scores = dstump_scores(state["nodes"], d, self.feature_ranking)
+        ranking = rank_features(scores, impurity_importance(state["nodes"], d))
 
         self.validation_rmse_ = None
         if self.n_features_to_keep is not None:
@@ -300,12 +305,17 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         self.n_features_kept_ = k
         self.kept_features_ = np.sort(ranking[:k])
         self.forest_ = state["forest"]
-        self.trees_ = state["trees"]
         self._state_ = state
         self.X_train_ = X_fit
         self._Y_train = Y_fit
         self._Xk_train = np.ascontiguousarray(X_fit[:, self.kept_features_])
         return self
+
+    @property
+    def trees_(self):
+        """The neighbourhood forest's trees as flat :class:`Tree` (built on first access)."""
+        check_is_fitted(self, "_state_")
+        return _trees_of(self.forest_)
 
     # -- local models ------------------------------------------------------------------
     def _local_models(self, X):

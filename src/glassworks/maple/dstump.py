@@ -12,12 +12,27 @@ import numpy as np
 RANKINGS = ("impurity_reduction", "root_impurity")
 
 
+def flat_nodes(trees):
+    """The node arrays of ``trees`` concatenated (child indices local to each tree), with
+    ``node_offset`` (int64 (n_trees + 1,)): the layout a glassworks forest keeps."""
+    counts = np.array([t.node_count for t in trees], dtype=np.int64)
+    node_offset = np.zeros(len(trees) + 1, dtype=np.int64)
+    np.cumsum(counts, out=node_offset[1:])
+    out = {"node_offset": node_offset}
+    for name in ("children_left", "children_right", "feature", "weighted_n_node_samples",
+                 "impurity"):
+        out[name] = (np.concatenate([getattr(t, name) for t in trees]) if trees
+                     else np.empty(0))
+    return out
+
+
 def dstump_scores(trees, n_features, method="impurity_reduction"):
     """Per-feature DStump scores from the root splits of ``trees``.
 
     Parameters
     ----------
-    trees : list of :class:`glassworks.tree._tree.Tree`
+    trees : list of :class:`glassworks.tree._tree.Tree`, or dict
+        The trees, or their concatenated node arrays (:func:`flat_nodes`).
     n_features : int
     method : {"impurity_reduction", "root_impurity"}
 
@@ -27,19 +42,23 @@ def dstump_scores(trees, n_features, method="impurity_reduction"):
     """
     if method not in RANKINGS:
         raise ValueError(f"feature_ranking must be one of {RANKINGS}, got {method!r}.")
+    nodes = trees if isinstance(trees, dict) else flat_nodes(trees)
     scores = np.zeros(n_features)
-    for tree in trees:
-        left = tree.children_left[0]
-        if left == -1:
-            continue
-        right = tree.children_right[0]
-        imp = tree.impurity
-        if method == "root_impurity":
-            gain = imp[0]
-        else:
-            w = tree.weighted_n_node_samples
-            gain = imp[0] - (w[left] * imp[left] + w[right] * imp[right]) / w[0]
-        scores[tree.feature[0]] += gain
+    root = nodes["node_offset"][:-1]
+    left = nodes["children_left"][root]
+    split = left != -1
+    root, left = root[split], left[split] + root[split]
+    if root.size == 0:
+        return scores
+    right = nodes["children_right"][root] + root
+    imp = nodes["impurity"]
+    if method == "root_impurity":
+        gain = imp[root]
+    else:
+        w = nodes["weighted_n_node_samples"]
+        gain = imp[root] - (w[left] * imp[left] + w[right] * imp[right]) / w[root]
+    # in tree order, one tree at a time (unbuffered), as a loop over the trees would add
+    np.add.at(scores, nodes["feature"][root], gain)
     return scores
 
 
@@ -49,19 +68,21 @@ def impurity_importance(trees, n_features):
     Breaks DStump's ties: a forest with a few dominant features puts only those at its roots,
     leaving every other feature with a DStump score of 0; their order (and so which of them a
     model keeping ``k`` features gets) then follows how much they do further down the trees
-    instead of their column index.
+    instead of their column index. ``trees``: as :func:`dstump_scores`.
     """
     total = np.zeros(n_features)
-    if not trees:
+    nodes = trees if isinstance(trees, dict) else flat_nodes(trees)
+    node_offset = nodes["node_offset"]
+    if node_offset.shape[0] < 2:
         return total
     # all trees at once (one pass over concatenated node arrays, not a loop of small ones)
-    counts = np.array([t.node_count for t in trees], dtype=np.int64)
-    offset = np.repeat(np.cumsum(counts) - counts, counts)
-    left = np.concatenate([t.children_left for t in trees])
-    right = np.concatenate([t.children_right for t in trees])
-    feature = np.concatenate([t.feature for t in trees])
-    w = np.concatenate([t.weighted_n_node_samples for t in trees])
-    imp = np.concatenate([t.impurity for t in trees])
+    counts = np.diff(node_offset)
+    offset = np.repeat(node_offset[:-1], counts)
+    left = nodes["children_left"]
+    right = nodes["children_right"]
+    feature = nodes["feature"]
+    w = nodes["weighted_n_node_samples"]
+    imp = nodes["impurity"]
     split = np.flatnonzero(left != -1)
     if split.size == 0:
         return total

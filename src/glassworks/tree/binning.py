@@ -113,10 +113,16 @@ def _n_threads():
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _run_threaded(fn, items):
-    """``[fn(i) for i in items]`` on a thread pool (the kernels release the GIL)."""
+#: below this many values (rows x features) binning runs on the calling thread: starting a
+#: pool costs more than sorting a few thousand values (MAPLE bins a few hundred rows per fit)
+_THREADED_VALUES = 200_000
+
+
+def _run_threaded(fn, items, work=None):
+    """``[fn(i) for i in items]`` on a thread pool (the kernels release the GIL); serially
+    when ``work`` (values processed) is below ``_THREADED_VALUES``."""
     n = _n_threads()
-    if n == 1 or len(items) <= 1:
+    if n == 1 or len(items) <= 1 or (work is not None and work < _THREADED_VALUES):
         return [fn(i) for i in items]
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(fn, items))
@@ -192,7 +198,7 @@ class BinMapper:
             n_bins[f] = nb
             exact[f] = ex
 
-        _run_threaded(fit_feature, list(range(d)))
+        _run_threaded(fit_feature, list(range(d)), work=n * d)
         values[~exact] = np.nan
         self.edges_ = edges
         self.values_ = values

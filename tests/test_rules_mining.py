@@ -161,7 +161,7 @@ def _reference_cuts(x, w, n_cuts):
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("n", [500, 8193, 20_000])  # > 8192: unit weights take the buckets
+@pytest.mark.parametrize("n", [60, 500, 3000, 8193, 20_000])
 def test_cut_kernel_matches_reference(seed, n):
     from glassworks.rules.cuts import column_cuts
 
@@ -176,6 +176,9 @@ def test_cut_kernel_matches_reference(seed, n):
         rng.standard_cauchy(n),  # heavy tails: quantiles in buckets far apart
         np.round(rng.randn(n), 2),  # many ties inside one bucket
         -rng.exponential(size=n) * 1e-3,  # negative, small magnitudes
+        np.r_[rng.randn(n - 2), [-1.7e308, 1.7e308]],  # max - min overflows
+        rng.randn(n) * 1e-310,  # subnormal
+        np.exp(rng.randn(n) * 8),  # most values in the lowest value bucket
     ]
     Z = np.column_stack(cols)
     Z[rng.rand(n, Z.shape[1]) < 0.1] = np.nan

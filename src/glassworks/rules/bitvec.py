@@ -331,3 +331,36 @@ def complement_partners_kernel(A, combos, feature, op, value, n):
         if ok:
             partner[a] = a - 1
     return partner
+
+
+@njit(cache=True, nogil=True)
+def int_labels_kernel(y):
+    """``np.unique(y, return_inverse=True)`` of int64 labels spanning fewer than 65536
+    values, by counting: ``(classes, codes, True)``; ``(_, _, False)`` for a wider span."""
+    n = y.shape[0]
+    lo = y[0]
+    hi = y[0]
+    for i in range(n):
+        lo = min(lo, y[i])
+        hi = max(hi, y[i])
+    codes = np.empty(n, dtype=np.int64)
+    # hi - lo computed only when it cannot overflow
+    if lo < -(2 ** 62) or hi > 2 ** 62 or hi - lo >= 65536:
+        return np.empty(0, dtype=np.int64), codes, False
+    span = hi - lo + 1
+    lut = np.zeros(span, dtype=np.int64)
+    for i in range(n):
+        lut[y[i] - lo] = 1
+    k = 0
+    for v in range(span):
+        k += lut[v]
+    classes = np.empty(k, dtype=np.int64)
+    k = 0
+    for v in range(span):
+        if lut[v]:
+            lut[v] = k
+            classes[k] = lo + v
+            k += 1
+    for i in range(n):
+        codes[i] = lut[y[i] - lo]
+    return classes, codes, True

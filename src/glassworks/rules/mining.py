@@ -152,7 +152,8 @@ def encode_frame_columns(X):
     columns are all numpy numeric (not boolean) or pyarrow strings with at most 64 distinct
     values (e.g. a CSV read by pandas): ``(Zt, kinds, categories)``, ``Zt`` the encoded
     matrix transposed (n_features, n_samples), C-contiguous, the same values :func:`encode`
-    gives. None for any other frame (the caller then takes the general path).
+    gives, and ``has_nan`` (bool per column: a missing value). None for any other frame
+    (the caller then takes the general path).
 
     The column arrays are read once, without building a Series per column (that cost more
     than encoding a column)."""
@@ -163,14 +164,19 @@ def encode_frame_columns(X):
     n = X.shape[0]
     d = len(arrays)
     Zt = np.empty((d, n))
+    has_nan = np.zeros(d, dtype=np.bool_)
     kinds, categories = [], []
     for j, arr in enumerate(arrays):
         if isinstance(arr, np.ndarray):
             if arr.dtype.kind not in "iuf":
                 return None
             Zt[j] = arr
-            if arr.dtype.kind == "f" and np.isinf(Zt[j]).any():
-                raise ValueError(f"Column {j} contains infinity; only NaN (missing) is allowed.")
+            if arr.dtype.kind == "f":
+                if np.isinf(Zt[j]).any():
+                    raise ValueError(
+                        f"Column {j} contains infinity; only NaN (missing) is allowed."
+                    )
+                has_nan[j] = np.isnan(Zt[j]).any()
             kinds.append("num")
             categories.append(None)
             continue
@@ -180,9 +186,10 @@ def encode_frame_columns(X):
         uniques = _string_ranks(ch, Zt[j])
         if uniques is None:
             return None
+        has_nan[j] = ch.null_count > 0
         kinds.append("cat")
         categories.append(uniques)
-    return Zt, kinds, categories
+    return Zt, kinds, categories, has_nan
 
 
 def _codes_to_float(codes, uniques, categories):
@@ -347,11 +354,15 @@ def antecedent_text(antecedent, names, categories, ready_made=False):
     return " and ".join(condition_text(c, names, categories, ready_made) for c in antecedent)
 
 
-def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
+def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None, has_nan=None):
     """The single conditions each column offers (before the support filter), as arrays
     ``(feature, op, value)``: per column in order, a numeric column's cuts (``<=`` then
     ``>`` for each), a categorical column's present categories, then "is missing" when
-    the column has missing values."""
+    the column has missing values.
+
+    ``has_nan``: which columns have missing values, when the caller knows it and every
+    row has a positive weight and every category occurs (categories found in these very
+    rows): the per-value summary pass is then skipped."""
     from .cuts import column_cuts_padded, column_summary_kernel, condition_arrays_kernel
 
     if Zt is None:
@@ -359,7 +370,12 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None):
     d = len(kinds)
     is_cat = np.array([kind != "num" for kind in kinds], dtype=np.bool_)
     n_cat = max([len(categories[j]) for j in range(d) if is_cat[j]], default=0)
-    has_nan, present = column_summary_kernel(Zt, w, is_cat, n_cat)
+    if has_nan is None:
+        has_nan, present = column_summary_kernel(Zt, w, is_cat, n_cat)
+    else:
+        present = np.zeros((d, max(n_cat, 1)), dtype=np.bool_)
+        for j in np.flatnonzero(is_cat).tolist():
+            present[j, : len(categories[j])] = True
     num_cols = np.flatnonzero(~is_cat)
     if num_cols.size:
         cuts, counts = column_cuts_padded(
@@ -447,7 +463,7 @@ def transposed(Z):
 
 
 def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, ready_made,
-                     Zt=None):
+                     Zt=None, has_nan=None):
     """Mine antecedents (conjunctions of up to ``max_card`` conditions).
 
     Kept: support (weighted fraction of the rows captured) at least ``min_support``, above
@@ -465,7 +481,8 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     W = float(w.sum())
     if Zt is None:  # one transpose, for the cuts and the packing (the caller may have it)
         Zt = transposed(Z)
-    feat, op, val = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt)
+    feat, op, val = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt,
+                                          has_nan=has_nan)
     n = Z.shape[0]
     if feat.size == 0:
         empty = np.zeros((0, 1), dtype=np.int64)

@@ -11,6 +11,7 @@ parallel kernel over the packed node arrays (:mod:`._packed`).
 
 import numbers
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -193,10 +194,27 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
     if n_jobs == 1:
         parts = [run((0, n_trees))]
     else:
-        # contiguous runs, a few per thread (trees on the same data take about as long)
-        cuts = np.linspace(0, n_trees, min(n_trees, 2 * n_jobs) + 1).astype(np.int64)
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            parts = list(pool.map(run, [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:])]))
+        # one contiguous run per thread (trees on the same data take about as long), the
+        # first on the calling thread: a whole forest may take a few milliseconds, so a
+        # thread pool's start-up and hand-overs would show
+        cuts = np.linspace(0, n_trees, n_jobs + 1).astype(np.int64).tolist()
+        parts = [None] * n_jobs
+        errors = []
+
+        def work(k):
+            try:
+                parts[k] = run((cuts[k], cuts[k + 1]))
+            except BaseException as exc:  # re-raised in the calling thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(1, n_jobs)]
+        for th in threads:
+            th.start()
+        work(0)
+        for th in threads:
+            th.join()
+        if errors:
+            raise errors[0]
     if len(parts) == 1:
         cols = list(parts[0])
     else:
@@ -345,8 +363,12 @@ class _BaseForest(InterpretMixin, BaseEstimator):
             self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", order="C",
             y_numeric=not self._is_clf, multi_output=False,
         )
+        return self._fit_validated(X, y, check_sample_weight(sample_weight, X))
+
+    def _fit_validated(self, X, y, sw):
+        """``fit`` on arrays already validated (X float64 C-ordered, ``n_features_in_`` set,
+        ``sw`` checked): MAPLE fits its forest on data it has validated itself."""
         n, d = X.shape
-        sw = check_sample_weight(sample_weight, X)
         codes = self._encode_y(y)
         msl, mss, mf, n_boot = self._check_params(n, d)
 

@@ -197,10 +197,15 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
     def _fit_neighbourhoods(self, X, y_forest, seed):
         """Fit the forest on (X, y_forest) and index its leaves; returns the state dict."""
-        est = self._make_forest(seed)
-        est.fit(X, y_forest)
         from ..forest._classes import _BaseForest
 
+        est = self._make_forest(seed)
+        if isinstance(est, _BaseForest):
+            # X and y are validated already: skip the forest's own checks
+            est.n_features_in_ = X.shape[1]
+            est._fit_validated(X, y_forest, np.ones(X.shape[0]))
+        else:
+            est.fit(X, y_forest)
         if isinstance(est, _BaseForest):
             # a glassworks forest has packed its trees already, and keeps their node arrays
             # flat: no Tree object is needed

@@ -54,6 +54,75 @@ def _score(cap, tot, k, criterion, parent):
 
 
 @njit(cache=True, nogil=True)
+def _best_condition_binary(A, UY, C, skip, min_count, criterion, partner, needed, cnt):
+    """:func:`best_condition_kernel` for two classes and unit weights: counts and scores in
+    scalars (no per-candidate class loops or scratch arrays: a third of the call). The
+    same score as :func:`_score`, operation for operation (the counts are integers)."""
+    m, nw = A.shape
+    t0 = np.uint64(0)
+    t1 = np.uint64(0)
+    tc0 = np.uint64(0)
+    tc1 = np.uint64(0)
+    for j in range(nw):
+        t0 += popcount64(UY[0, j])
+        t1 += popcount64(UY[1, j])
+        tc0 += popcount64(UY[0, j] & C[j])
+        tc1 += popcount64(UY[1, j] & C[j])
+    tot0 = float(t0)
+    tot1 = float(t1)
+    tot_c0 = float(tc0)
+    tot_c1 = float(tc1)
+    n_tot = 0.0 + tot0 + tot1
+    best = -1
+    best_score = -np.inf
+    if n_tot <= 0.0:
+        return best, best_score
+    parent = n_tot - (0.0 + tot0 * tot0 + tot1 * tot1) / n_tot
+    for a in range(m):
+        sk = skip[a]
+        nd = needed[a]
+        if sk and not nd:
+            continue
+        p = partner[a]
+        if p >= 0:
+            c0 = tot_c0 - cnt[p, 0]
+            c1 = tot_c1 - cnt[p, 1]
+        else:
+            # one read of A[a] and C per word for both classes
+            n0 = np.uint64(0)
+            n1 = np.uint64(0)
+            for j in range(nw):
+                x = A[a, j] & C[j]
+                n0 += popcount64(x & UY[0, j])
+                n1 += popcount64(x & UY[1, j])
+            c0 = float(n0)
+            c1 = float(n1)
+        if nd:
+            cnt[a, 0] = c0
+            cnt[a, 1] = c1
+        if sk:
+            continue
+        s = 0.0 + c0 + c1
+        if s < min_count or s <= 0.0:
+            continue
+        mx = max(0.0, max(c0, c1))
+        if criterion == 1:
+            sc = (mx + 1.0) / (s + 2.0)
+        else:
+            child = s - (0.0 + c0 * c0 + c1 * c1) / s if criterion == 0 else 2.0 * (s - mx)
+            r = n_tot - s
+            if r > 0.0:
+                r0 = tot0 - c0
+                r1 = tot1 - c1
+                child += r - (0.0 + r0 * r0 + r1 * r1) / r
+            sc = parent - child
+        if sc > best_score:
+            best_score = sc
+            best = a
+    return best, best_score
+
+
+@njit(cache=True, nogil=True)
 def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion, partner, needed, cnt):
     """The condition ``a`` whose conjunction with the rule so far (bit vector ``C``) scores
     best on the uncaptured samples (class bit vectors ``UY``); (-1, -inf) if none captures
@@ -66,6 +135,9 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion, partner
     ``b`` is counted even when skipped. ``cnt``: scratch (m, k)."""
     m, nw = A.shape
     k = UY.shape[0]
+    if unit and k == 2:
+        return _best_condition_binary(A, UY, C, skip, min_count, criterion, partner, needed,
+                                      cnt)
     tot = np.zeros(k)
     totC = np.zeros(k)
     for c in range(k):
@@ -96,17 +168,6 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion, partner
             for c in range(k):
                 cap[c] = totC[c] - cnt[p, c]
                 s += cap[c]
-        elif unit and k == 2:
-            # binary: one read of A[a] and C per word for both classes, scalar accumulators
-            n0 = np.uint64(0)
-            n1 = np.uint64(0)
-            for j in range(nw):
-                x = A[a, j] & C[j]
-                n0 += popcount64(x & UY[0, j])
-                n1 += popcount64(x & UY[1, j])
-            cap[0] = float(n0)
-            cap[1] = float(n1)
-            s = cap[0] + cap[1]
         elif unit:
             for c in range(k):
                 cnt_c = np.uint64(0)

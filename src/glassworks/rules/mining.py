@@ -24,6 +24,7 @@ from .bitvec import (
     pack_conditions,
     row_weights,
 )
+from .encoding import string_codes_kernel, transpose_kernel
 
 LE, GT, EQ, ISNAN = 0, 1, 2, 3
 _OP_TEXT = {LE: "<=", GT: ">", EQ: "==", ISNAN: "is missing"}
@@ -123,8 +124,6 @@ def _string_ranks(ch, out, max_unique=64):
     list), by :func:`.encoding.string_codes_kernel`; None when there are more than
     ``max_unique``."""
     import pyarrow as pa
-
-    from .encoding import string_codes_kernel
 
     n = len(ch)
     validity, offsets, data = ch.buffers()[:3]
@@ -455,8 +454,6 @@ def _compatible_pairs(feat, op, val):
 def transposed(Z):
     """``Z.T`` C-contiguous (float64), by a blocked kernel when ``Z`` is a C-contiguous
     float64 matrix."""
-    from .encoding import transpose_kernel
-
     if Z.dtype == np.float64 and Z.flags.c_contiguous and Z.ndim == 2:
         return transpose_kernel(Z)
     return np.ascontiguousarray(Z.T, dtype=np.float64)

@@ -22,6 +22,7 @@ Usage::
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -183,6 +184,7 @@ def speed(data_dir, sets, repeats=3, original_seconds=None):
 
     print("\n== Speed: fit (forest + feature-count selection) and predict on the test split, "
           f"median of {repeats}; original = maple_original.py ==")
+    print(f"load average before: {_load()}")
     print(f"{'dataset':<16}{'n_train':>8}{'d':>5}{'glassworks s':>14}{'original s':>12}"
           f"{'speed-up':>10}{'fit s':>8}{'max |diff|':>12}")
     for name in sets:
@@ -226,9 +228,18 @@ def speed(data_dir, sets, repeats=3, original_seconds=None):
         ft = float(np.median([b for _, b in ours]))
         print(f"{name:<16}{len(Xtr):8d}{Xtr.shape[1]:5d}{gt:14.3f}{ot:12.2f}"
               f"{ot / gt:9.0f}x{ft:8.2f}{diff:12.2e}", flush=True)
+    print(f"load average after: {_load()} (2 cores: the ratios are only comparable near idle)")
     if any(name in original_seconds for name in sets):
         print("* the original's time passed with --original-seconds (measured earlier on the same "
               "split), not re-run here; its prediction check is skipped.")
+
+
+def _load():
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    try:
+        return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 class _Box:

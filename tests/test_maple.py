@@ -152,6 +152,34 @@ def test_dstump_scores_brute_force():
     np.testing.assert_allclose(dstump_scores(m.trees_, d, "root_impurity"), root)
 
 
+
+def test_glassworks_forest_ranking_from_flat_nodes_matches_its_trees():
+    # MAPLE's own forest keeps its nodes flat and builds Tree objects only when trees_ is
+    # read: the ranking computed from the flat arrays must be the trees' brute-force one
+    from glassworks.maple.dstump import impurity_importance
+
+    X, y = _data()
+    m = MapleRegressor(n_estimators=25, refit=False, random_state=1).fit(X, y)
+    d = X.shape[1]
+    red = np.zeros(d)
+    mdi = np.zeros(d)
+    for t in m.trees_:
+        w, imp = t.weighted_n_node_samples, t.impurity
+        for node in np.flatnonzero(t.children_left != -1):
+            lft, rgt = t.children_left[node], t.children_right[node]
+            gain = w[node] * imp[node] - w[lft] * imp[lft] - w[rgt] * imp[rgt]
+            mdi[t.feature[node]] += gain / w[0]
+            if node == 0:
+                red[t.feature[0]] += gain / w[0]
+    assert len(m.trees_) == 25
+    np.testing.assert_allclose(m.feature_scores_, red, rtol=1e-12)
+    nodes = m.forest_._node_arrays()
+    np.testing.assert_array_equal(dstump_scores(nodes, d), dstump_scores(m.trees_, d))
+    np.testing.assert_array_equal(impurity_importance(nodes, d),
+                                  impurity_importance(m.trees_, d))
+    np.testing.assert_allclose(impurity_importance(nodes, d), mdi, rtol=1e-12)
+
+
 def test_ranking_breaks_dstump_ties_by_total_impurity_reduction(fitted):
     m, X, _ = fitted
     from glassworks.maple.dstump import impurity_importance, rank_features

@@ -364,3 +364,59 @@ def int_labels_kernel(y):
     for i in range(n):
         codes[i] = lut[y[i] - lo]
     return classes, codes, True
+
+
+@njit(cache=True, nogil=True)
+def leaf_values_kernel(counts, prior):
+    """Per rule (rows of ``counts``, the class weights it captures): total ``s``, class
+    ``cls`` (the majority, the prior's for an empty rule), confidence, the smoothed
+    frequencies ``(counts + prior) / (s + 1)`` (the raw ones when smoothing would change the
+    class, the prior for an empty rule), their argmax, and the summed mistakes. The numpy
+    steps of ``RuleListClassifier._build`` operation for operation, for integer counts
+    (unit weights: any summation order is exact)."""
+    n_r, k = counts.shape
+    s = np.zeros(n_r)
+    cls = np.zeros(n_r, dtype=np.int64)
+    conf = np.empty(n_r)
+    proba = np.empty((n_r, k))
+    rule_class = np.zeros(n_r, dtype=np.int64)
+    p_cls = 0
+    for c in range(1, k):
+        if prior[c] > prior[p_cls]:
+            p_cls = c
+    mistakes = 0.0
+    for r in range(n_r):
+        t = 0.0
+        for c in range(k):
+            t += counts[r, c]
+        s[r] = t
+        if t > 0:
+            b = 0
+            for c in range(1, k):
+                if counts[r, c] > counts[r, b]:
+                    b = c
+            cls[r] = b
+            right = counts[r, b]
+            for c in range(k):
+                proba[r, c] = (counts[r, c] + prior[c]) / (t + 1.0)
+            pb = 0
+            for c in range(1, k):
+                if proba[r, c] > proba[r, pb]:
+                    pb = c
+            if pb != b:  # smoothing must not change the predicted class
+                for c in range(k):
+                    proba[r, c] = counts[r, c] / t
+            conf[r] = right / t
+            mistakes += t - right
+        else:
+            cls[r] = p_cls
+            for c in range(k):
+                proba[r, c] = prior[c]
+            conf[r] = np.nan
+            mistakes += 0.0
+        pb = 0
+        for c in range(1, k):
+            if proba[r, c] > proba[r, pb]:
+                pb = c
+        rule_class[r] = pb
+    return proba, cls, s, conf, mistakes, rule_class

@@ -11,7 +11,8 @@ Each timing is repeated (``--repeats``), the median reported with the ratio to t
 Usage::
 
     python benchmarks/bench_forest.py [--n 100000] [--d 20] [--trees 100] [--n-jobs 2]
-        [--repeats 3] [--shap-rows 1000] [--regression-only] [--no-shap]
+        [--repeats 3] [--shap-rows 1000] [--regression-only | --classification-only]
+        [--no-shap]
 """
 
 import argparse
@@ -106,6 +107,8 @@ def main(argv=None):
     ap.add_argument("--shap-background", type=int, default=100)
     ap.add_argument("--regression-only", action="store_true",
                     help="skip the classification fit (it takes as long again)")
+    ap.add_argument("--classification-only", action="store_true",
+                    help="skip the regression fit")
     ap.add_argument("--no-shap", action="store_true", help="skip the TreeSHAP comparison")
     ap.add_argument("--shap-only", action="store_true", help="only the TreeSHAP comparison")
     args = ap.parse_args(argv)
@@ -116,6 +119,8 @@ def main(argv=None):
     data = None
     for task in ("regression", "classification"):
         if (args.regression_only or args.shap_only) and task == "classification":
+            continue
+        if args.classification_only and task == "regression":
             continue
         out = bench_fit(task, args.n, args.d, args.trees, args.n_jobs, args.repeats,
                         fit=not args.shap_only)

@@ -66,6 +66,7 @@ from .splitting import (
     best_cuts_serial,
     feature_is_constant,
     node_impurity,
+    squared_error_cuts_of_sorted,
 )
 
 CRITERIA = {"gini": GINI, "entropy": ENTROPY, "log_loss": ENTROPY, "squared_error": SQUARED_ERROR}
@@ -238,10 +239,20 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
     if ri[r, _SRT] == 0:
         _sort_node(Xb, idx, start, end, srt, sbin, keys, gpw, pw)
         ri[r, _SRT] = 1
+    row = cut[0]
+    if not sampling and not is_clf and criterion == SQUARED_ERROR:
+        # every feature, in one call
+        n_cut, best_f = squared_error_cuts_of_sorted(srt, sbin, 0, d, start, end, pw,
+                                                     missing_bin, totals, min_samples_leaf,
+                                                     min_weight_leaf, row, left)
+        if best_f >= 0:
+            _commit(r, ri, rf, rt, rl, best_f, np.int64(row[1]), np.int64(row[2]),
+                    np.int64(row[3]), row[0], n_classes, criterion, min_impurity_decrease,
+                    w_total)
+        return
     # draw features (as scikit-learn: until n_pick non-constant ones)
     n_take = 0
     n_drawn = 0
-    row = cut[0]
     while n_drawn < d and n_take < n_pick:
         if sampling:
             j = _rand_int(rng, n_drawn, d)

@@ -242,6 +242,11 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
     winner's left sums; ``ws`` is (7, n_channels) scratch. Returns False when the feature is
     constant on the node (all NaN, or one bin and no NaN).
     """
+    if not is_clf and criterion == SQUARED_ERROR:
+        n_cut, best_f = squared_error_cuts_of_sorted(srt, sbin, f, f + 1, start, end, pw,
+                                                     missing_bin, totals, min_samples_leaf,
+                                                     min_weight_leaf, out, ws[_SNAP])
+        return n_cut > 0
     K = totals.shape[0]
     cnt = K - 1
     out[0] = -np.inf
@@ -266,99 +271,6 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
                 ws[_MISS, 0] += pw[s, 0]
                 ws[_MISS, 1] += pw[s, 1]
             ws[_MISS, cnt] += 1.0
-    if not is_clf and criterion == SQUARED_ERROR:
-        # the regression case with scalars: the arithmetic of _proxy / best_cut_of_feature
-        t0 = totals[0]
-        t1 = totals[1]
-        c0 = 0.0
-        c1 = 0.0
-        cn = 0.0
-        a0 = 0.0
-        a1 = 0.0
-        an = 0.0
-        m0 = ws[_MISS, 0]
-        m1 = ws[_MISS, 1]
-        mn = ws[_MISS, 2]
-        best0 = -np.inf
-        best1 = -np.inf
-        lo0 = -1
-        hi0 = -1
-        ml0 = 0
-        lo1 = -1
-        hi1 = -1
-        s00 = 0.0
-        s01 = 0.0
-        s0n = 0.0
-        s10 = 0.0
-        s11 = 0.0
-        s1n = 0.0
-        prev = np.int64(sbin[f, start])
-        for i in range(start, end_nm + 1):
-            b = np.int64(sbin[f, i]) if i < end_nm else -1
-            if b != prev:
-                a0 += c0
-                a1 += c1
-                an += cn
-                if has_missing:
-                    m0 += c0
-                    m1 += c1
-                    mn += cn
-                c0 = 0.0
-                c1 = 0.0
-                cn = 0.0
-                if b >= 0 or has_missing:
-                    # "NaN right" cut after bin prev
-                    n_right = n_total - an
-                    if an >= min_samples_leaf and n_right >= min_samples_leaf:
-                        wr = t0 - a0
-                        if a0 >= min_weight_leaf and wr >= min_weight_leaf:
-                            sr = t1 - a1
-                            p = a1 * a1 / a0 + sr * sr / wr
-                            if p > best0:
-                                best0 = p
-                                lo0 = prev
-                                hi0 = b
-                                ml0 = 0 if has_missing else (1 if an > n_right else 0)
-                                s00 = a0
-                                s01 = a1
-                                s0n = an
-                if has_missing and b >= 0:
-                    n_right = n_total - mn
-                    if mn >= min_samples_leaf and n_right >= min_samples_leaf:
-                        wr = t0 - m0
-                        if m0 >= min_weight_leaf and wr >= min_weight_leaf:
-                            sr = t1 - m1
-                            p = m1 * m1 / m0 + sr * sr / wr
-                            if p > best1:
-                                best1 = p
-                                lo1 = prev
-                                hi1 = b
-                                s10 = a0
-                                s11 = a1
-                                s1n = an
-                prev = b
-            if i < end_nm:
-                s = srt[f, i]
-                c0 += pw[s, 0]
-                c1 += pw[s, 1]
-                cn += 1.0
-        if best1 > best0:
-            out[0] = best1
-            out[1] = lo1
-            out[2] = hi1
-            out[3] = 1.0
-            ws[_SNAP, 0] = s10 + ws[_MISS, 0]
-            ws[_SNAP, 1] = s11 + ws[_MISS, 1]
-            ws[_SNAP, 2] = s1n + ws[_MISS, 2]
-        elif lo0 >= 0:
-            out[0] = best0
-            out[1] = lo0
-            out[2] = hi0
-            out[3] = ml0
-            ws[_SNAP, 0] = s00
-            ws[_SNAP, 1] = s01
-            ws[_SNAP, 2] = s0n
-        return True
     # classification (any number of channels)
     wt = _weight(totals, n_classes, criterion)
     for k in range(K):
@@ -432,3 +344,160 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
         for k in range(K):
             ws[_SNAP, k] = ws[_SNAP0, k]
     return True
+
+
+@njit(cache=True, nogil=True)
+def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_bin, totals,
+                                 min_samples_leaf, min_weight_leaf, out, snap):
+    """:func:`best_cut_of_sorted` for squared error, over the features ``f_lo:f_hi`` at once.
+
+    The best cut over those features (the first strict maximum of the proxies, in feature
+    order) goes to ``out = [proxy, b_lo, b_hi, missing_left]`` and its left sums to ``snap``.
+    One call per node rather than per feature: a deep tree's nodes are mostly tiny, and a
+    call per feature cost them more than their scans. Returns ``(number of features not
+    constant on the node, best feature or -1)``.
+
+    Within a feature, candidates are compared by cross-multiplication (the proxy
+    ``a1^2 / a0 + sr^2 / wr`` as one fraction: no division per candidate); the winner's proxy
+    is then computed as :func:`_proxy` does, bit for bit.
+    """
+    out[0] = -np.inf
+    out[1] = -1.0
+    out[2] = -1.0
+    out[3] = 0.0
+    t0 = totals[0]
+    t1 = totals[1]
+    n_total = totals[2]
+    n_cut = 0
+    best_f = -1
+    best_all = -np.inf
+    for f in range(f_lo, f_hi):
+        end_nm = end
+        while end_nm > start and sbin[f, end_nm - 1] == missing_bin:
+            end_nm -= 1
+        has_missing = end_nm < end
+        if end_nm == start or (not has_missing and sbin[f, start] == sbin[f, end_nm - 1]):
+            continue
+        n_cut += 1
+        mis0 = 0.0
+        mis1 = 0.0
+        misn = 0.0
+        if has_missing:
+            for i in range(end_nm, end):
+                s = srt[f, i]
+                mis0 += pw[s, 0]
+                mis1 += pw[s, 1]
+                misn += 1.0
+        c0 = 0.0
+        c1 = 0.0
+        cn = 0.0
+        a0 = 0.0
+        a1 = 0.0
+        an = 0.0
+        m0 = mis0
+        m1 = mis1
+        mn = misn
+        bn0 = 0.0
+        bd0 = 1.0
+        bn1 = 0.0
+        bd1 = 1.0
+        q0 = 0.0
+        q1 = 0.0
+        lo0 = -1
+        hi0 = -1
+        ml0 = 0
+        lo1 = -1
+        hi1 = -1
+        s00 = 0.0
+        s01 = 0.0
+        s0n = 0.0
+        s10 = 0.0
+        s11 = 0.0
+        s1n = 0.0
+        prev = np.int64(sbin[f, start])
+        for i in range(start, end_nm + 1):
+            b = np.int64(sbin[f, i]) if i < end_nm else -1
+            if b != prev:
+                a0 += c0
+                a1 += c1
+                an += cn
+                if has_missing:
+                    m0 += c0
+                    m1 += c1
+                    mn += cn
+                c0 = 0.0
+                c1 = 0.0
+                cn = 0.0
+                if b >= 0 or has_missing:
+                    # "NaN right" cut after bin prev
+                    n_right = n_total - an
+                    if an >= min_samples_leaf and n_right >= min_samples_leaf:
+                        wr = t0 - a0
+                        if a0 >= min_weight_leaf and wr >= min_weight_leaf:
+                            sr = t1 - a1
+                            num = a1 * a1 * wr + sr * sr * a0
+                            den = a0 * wr
+                            if lo0 < 0 or num * bd0 > bn0 * den:
+                                bn0 = num
+                                bd0 = den
+                                lo0 = prev
+                                hi0 = b
+                                ml0 = 0 if has_missing else (1 if an > n_right else 0)
+                                s00 = a0
+                                s01 = a1
+                                s0n = an
+                if has_missing and b >= 0:
+                    n_right = n_total - mn
+                    if mn >= min_samples_leaf and n_right >= min_samples_leaf:
+                        wr = t0 - m0
+                        if m0 >= min_weight_leaf and wr >= min_weight_leaf:
+                            sr = t1 - m1
+                            num = m1 * m1 * wr + sr * sr * m0
+                            den = m0 * wr
+                            if lo1 < 0 or num * bd1 > bn1 * den:
+                                bn1 = num
+                                bd1 = den
+                                q0 = m0
+                                q1 = m1
+                                lo1 = prev
+                                hi1 = b
+                                s10 = a0
+                                s11 = a1
+                                s1n = an
+                prev = b
+            if i < end_nm:
+                s = srt[f, i]
+                c0 += pw[s, 0]
+                c1 += pw[s, 1]
+                cn += 1.0
+        # the feature's winners' proxies, bit for bit as _proxy computes them
+        best0 = -np.inf
+        best1 = -np.inf
+        if lo0 >= 0:
+            sr = t1 - s01
+            best0 = s01 * s01 / s00 + sr * sr / (t0 - s00)
+        if lo1 >= 0:
+            sr = t1 - q1
+            best1 = q1 * q1 / q0 + sr * sr / (t0 - q0)
+        if best1 > best0:
+            if best1 > best_all:
+                best_all = best1
+                best_f = f
+                out[0] = best1
+                out[1] = lo1
+                out[2] = hi1
+                out[3] = 1.0
+                snap[0] = s10 + mis0
+                snap[1] = s11 + mis1
+                snap[2] = s1n + misn
+        elif lo0 >= 0 and best0 > best_all:
+            best_all = best0
+            best_f = f
+            out[0] = best0
+            out[1] = lo0
+            out[2] = hi0
+            out[3] = ml0
+            snap[0] = s00
+            snap[1] = s01
+            snap[2] = s0n
+    return n_cut, best_f

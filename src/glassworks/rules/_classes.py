@@ -43,7 +43,9 @@ def _encode_labels(y):
     if y.dtype == np.int64 and y.ndim == 1 and y.size:
         # the common case in one compiled pass (the numpy steps below cost 30 us on 6500
         # labels); only int64, so that it compiles once
-        classes, codes, ok = int_labels_kernel(np.ascontiguousarray(y))
+        # writeable and contiguous: one compiled signature (pandas hands out read-only views)
+        y1 = y if y.flags.writeable and y.flags.c_contiguous else np.array(y)
+        classes, codes, ok = int_labels_kernel(y1)
         if ok:
             return classes, codes
     if y.dtype.kind in "iu" and y.ndim == 1 and y.size:
@@ -361,6 +363,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             Zf, yf, wf = Z, y_enc, w
         else:
             Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
+        unit = bool(np.all(wf == 1.0))
         # the greedy learner builds its conjunctions itself from the single conditions
         mine_card = 1 if self.algorithm == "greedy" else int(self.max_card)
         # columns contiguous: the cuts, the packing, the covers
@@ -370,11 +373,10 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             max_card=mine_card, min_support=float(self.min_support),
             ready_made=self._ready_made, Zt=Zt,
             # every row kept: the encoder's categories all occur, its NaN flags hold
-            has_nan=has_nan if Zf is Z else None,
+            has_nan=has_nan if Zf is Z else None, unit=unit,
         )
         self._mined = antecedents
         labels = pack_labels(yf.astype(np.int64, copy=False), k)
-        unit = bool(np.all(wf == 1.0))
         W = float(wf.sum())
         self.search_stats_ = {}
         if not antecedents:

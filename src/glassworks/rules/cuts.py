@@ -538,13 +538,14 @@ def column_summary_kernel(Zt, w, is_cat, n_cat):
     return has_nan, present
 
 
-def column_cuts_padded(Z, w, columns, n_cuts, Zt=None):
+def column_cuts_padded(Z, w, columns, n_cuts, Zt=None, unit=None):
     """Cuts of each listed column of ``Z`` (see the module docstring): ``(cuts, counts)``,
     row ``r`` of ``cuts`` holding ``counts[r]`` cuts then NaN padding.
 
     ``Zt``: ``Z`` transposed and C-contiguous when the caller has it (the transpose of a
     large matrix costs more than the cuts); with ``columns=None``, ``Zt`` holds exactly the
-    columns wanted (``Z`` is not read)."""
+    columns wanted (``Z`` is not read). ``unit``: whether every weight is 1, when the
+    caller knows."""
     if Zt is None:
         Zt = np.ascontiguousarray(Z[:, columns].T)
     elif columns is not None and (
@@ -554,7 +555,8 @@ def column_cuts_padded(Z, w, columns, n_cuts, Zt=None):
     out, counts, needs = few_distinct_cuts_kernel(Zt, w, int(n_cuts))
     if needs.any():
         levels = np.arange(1, n_cuts + 1) / (n_cuts + 1)
-        unit = bool(np.all(w == 1.0))
+        if unit is None:
+            unit = bool(np.all(w == 1.0))
         n = Zt.shape[1]
         if unit and n <= 8192:
             small_quantile_cuts_kernel(Zt, needs, levels, out, counts)

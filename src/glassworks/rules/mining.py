@@ -353,7 +353,8 @@ def antecedent_text(antecedent, names, categories, ready_made=False):
     return " and ".join(condition_text(c, names, categories, ready_made) for c in antecedent)
 
 
-def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None, has_nan=None):
+def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None, has_nan=None,
+                          unit=None):
     """The single conditions each column offers (before the support filter), as arrays
     ``(feature, op, value)``: per column in order, a numeric column's cuts (``<=`` then
     ``>`` for each), a categorical column's present categories, then "is missing" when
@@ -361,7 +362,8 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None, 
 
     ``has_nan``: which columns have missing values, when the caller knows it and every
     row has a positive weight and every category occurs (categories found in these very
-    rows): the per-value summary pass is then skipped."""
+    rows): the per-value summary pass is then skipped. ``unit``: whether every weight is 1,
+    when the caller knows."""
     from .cuts import column_cuts_padded, column_summary_kernel, condition_arrays_kernel
 
     if Zt is None:
@@ -378,7 +380,8 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None, 
     num_cols = np.flatnonzero(~is_cat)
     if num_cols.size:
         cuts, counts = column_cuts_padded(
-            None, w, None, int(n_cuts), Zt=Zt if num_cols.size == d else Zt[num_cols]
+            None, w, None, int(n_cuts), Zt=Zt if num_cols.size == d else Zt[num_cols],
+            unit=unit,
         )
     else:
         cuts, counts = np.zeros((0, 1)), np.zeros(0, dtype=np.int64)
@@ -460,7 +463,7 @@ def transposed(Z):
 
 
 def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, ready_made,
-                     Zt=None, has_nan=None):
+                     Zt=None, has_nan=None, unit=None):
     """Mine antecedents (conjunctions of up to ``max_card`` conditions).
 
     Kept: support (weighted fraction of the rows captured) at least ``min_support``, above
@@ -479,16 +482,29 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     if Zt is None:  # one transpose, for the cuts and the packing (the caller may have it)
         Zt = transposed(Z)
     feat, op, val = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt,
-                                          has_nan=has_nan)
+                                          has_nan=has_nan, unit=unit)
     n = Z.shape[0]
     if feat.size == 0:
         empty = np.zeros((0, 1), dtype=np.int64)
         return (Antecedents(feat, op, val, empty),
                 np.zeros((0, (n + 63) // 64), dtype=np.uint64), np.zeros(0))
-    unit = bool(np.all(w == 1.0))
+    if unit is None:
+        unit = bool(np.all(w == 1.0))
     packed = pack_conditions(Zt, feat, op, val)
     base_support = row_weights(packed, w, unit) / W
     keep = (base_support >= min_support) & (base_support > 0)
+    if int(max_card) == 1:
+        # the single conditions: the general steps below without the levels (same result)
+        base_idx = np.flatnonzero(keep)
+        cand = np.flatnonzero(base_support[base_idx] < 1.0 - 1e-12)
+        rows = base_idx[cand]
+        final = cand[first_unique_rows(packed, rows)]
+        rows = base_idx[final]
+        return (
+            Antecedents(feat[base_idx], op[base_idx], val[base_idx], final.reshape(-1, 1)),
+            packed[rows],
+            base_support[rows],
+        )
     base_idx = np.flatnonzero(keep)
     feat, op, val = feat[base_idx], op[base_idx], val[base_idx]
     nb = base_idx.size

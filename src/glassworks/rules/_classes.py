@@ -355,15 +355,16 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
             )
         if sample_weight is None:  # the common case, without the generic checks
             w = np.ones(Z.shape[0])
+            Zf, yf, wf, unit = Z, y_enc, w, True
         else:
             w = check_sample_weight(sample_weight, Z)
-        # zero-weight rows take no part in anything (mining, search, counts)
-        keep = w > 0
-        if keep.all():
-            Zf, yf, wf = Z, y_enc, w
-        else:
-            Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
-        unit = bool(np.all(wf == 1.0))
+            # zero-weight rows take no part in anything (mining, search, counts)
+            keep = w > 0
+            if keep.all():
+                Zf, yf, wf = Z, y_enc, w
+            else:
+                Zf, yf, wf = Z[keep], y_enc[keep], w[keep]
+            unit = bool(np.all(wf == 1.0))
         # the greedy learner builds its conjunctions itself from the single conditions
         mine_card = 1 if self.algorithm == "greedy" else int(self.max_card)
         # columns contiguous: the cuts, the packing, the covers
@@ -377,7 +378,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         )
         self._mined = antecedents
         labels = pack_labels(yf.astype(np.int64, copy=False), k)
-        W = float(wf.sum())
+        W = float(wf.shape[0]) if unit else float(wf.sum())
         self.search_stats_ = {}
         if not antecedents:
             warnings.warn(
@@ -432,7 +433,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         """Leaf values and objective from the class weights each rule captures (``counts``,
         the default rule last); ``rules_`` itself is built on first access."""
         k = self.classes_.shape[0]
-        W = float(w.sum())
+        W = float(w.shape[0]) if unit else float(w.sum())
         # unit weights: the class counts are integers, their sum over the rules is exact
         prior = (counts.sum(axis=0) if unit else np.bincount(y, weights=w, minlength=k)) / W
         n_r = counts.shape[0]

@@ -34,16 +34,18 @@ def _less(data, a, la, b, lb):
 def string_codes_kernel(offsets, words, data, validity, has_nulls, start, n, max_unique, out):
     """Write to ``out`` (float64, n) the rank of each of the ``n`` strings from position
     ``start`` of an Arrow string array among its distinct values sorted (NaN for null):
-    ``offsets`` int64 from that position on (``n + 1`` of them), ``data`` uint8 and the same bytes as ``words``, uint64 zero-padded by
-    two words, ``validity`` the null bitmap as uint8, read only when ``has_nulls``.
+    ``offsets`` int64 from that position on (``n + 1`` of them), ``data`` uint8 and
+    ``words`` its whole 8-byte words (uint64, a view or a copy), ``validity`` the null
+    bitmap as uint8, read only when ``has_nulls``.
 
     Each string's first 8 bytes (fewer: zero-masked) form an integer key, read from two
-    aligned words without a byte loop; a 256-slot table maps (key, length) to its
-    code (open addressing), the bytes past the eighth compared only for longer strings. The few distinct values
-    are then sorted by their bytes and the codes replaced by their ranks. Returns
-    ``(starts, lengths, n_unique)``: sorted unique ``u`` is ``data[starts[u]: starts[u] +
-    lengths[u]]``; ``n_unique`` is -1 when the column has more than ``max_unique`` distinct
-    values (``out`` is then unspecified and the caller uses a hash table)."""
+    aligned words without a byte loop (byte by byte only at the buffer's end); a 256-slot
+    table maps (key, length) to its code (open addressing), the bytes past the eighth
+    compared only for longer strings. The few distinct values are then sorted by their bytes
+    and the codes replaced by their ranks. Returns ``(starts, lengths, n_unique)``: sorted
+    unique ``u`` is ``data[starts[u]: starts[u] + lengths[u]]``; ``n_unique`` is -1 when the
+    column has more than ``max_unique`` distinct values (``out`` is then unspecified and the
+    caller uses a hash table)."""
     starts = np.empty(max_unique, dtype=np.int64)
     lengths = np.empty(max_unique, dtype=np.int64)
     keys = np.empty(max_unique, dtype=np.uint64)
@@ -51,6 +53,7 @@ def string_codes_kernel(offsets, words, data, validity, has_nulls, start, n, max
     # so a probe always ends at a match or an empty slot
     table = np.full(256, -1, dtype=np.int64)
     codes = np.empty(n, dtype=np.int64)  # -1: null
+    nw = words.shape[0]
     nu = 0
     too_many = False
     for i in range(n):
@@ -63,12 +66,17 @@ def string_codes_kernel(offsets, words, data, validity, has_nulls, start, n, max
         a = offsets[i]
         length = offsets[i + 1] - a
         q = a >> 3
-        sh = np.uint64((a & 7) * 8)
-        # the high part shifted in two steps: one shift by 64 - sh would be by 64 when
-        # sh = 0 (undefined); in two it is zero
-        key = (words[q] >> sh) | ((words[q + 1] << (np.uint64(63) - sh)) << np.uint64(1))
-        if length < 8:
-            key &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
+        if q + 1 < nw:
+            sh = np.uint64((a & 7) * 8)
+            # the high part shifted in two steps: one shift by 64 - sh would be by 64 when
+            # sh = 0 (undefined); in two it is zero
+            key = (words[q] >> sh) | ((words[q + 1] << (np.uint64(63) - sh)) << np.uint64(1))
+            if length < 8:
+                key &= (np.uint64(1) << np.uint64(8 * length)) - np.uint64(1)
+        else:  # the last bytes of the buffer: byte by byte (no read past its end)
+            key = np.uint64(0)
+            for t in range(min(length, 8)):
+                key |= np.uint64(data[a + t]) << np.uint64(8 * t)
         h = ((key ^ np.uint64(length)) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(56)
         while True:
             u = table[h]

@@ -132,11 +132,14 @@ def _string_ranks(ch, out, max_unique=64):
     if off_type is np.int32:
         offsets = offsets.astype(np.int64)
     data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    words = np.zeros((data.size + 23) // 8, dtype=np.uint64)  # zero-padded: 8-byte reads
-    words.view(np.uint8)[: data.size] = data
+    if data.ctypes.data % 8 == 0:  # Arrow buffers are aligned: its words, no copy
+        words = data[: data.size - data.size % 8].view(np.uint64)
+    else:
+        words = np.frombuffer(data.tobytes()[: data.size - data.size % 8], dtype=np.uint64)
     has_nulls = ch.null_count > 0
-    validity = (np.frombuffer(validity, dtype=np.uint8) if has_nulls
-                else np.zeros(1, dtype=np.uint8))
+    validity = np.frombuffer(validity if has_nulls else b"\0", dtype=np.uint8)
+    for a in (offsets, words, data, validity):  # read-only: one compiled signature
+        a.flags.writeable = False
     starts, lengths, nu = string_codes_kernel(
         offsets, words, data, validity, has_nulls, ch.offset, n, max_unique, out
     )

@@ -66,6 +66,7 @@ from .splitting import (
     best_cuts_serial,
     feature_is_constant,
     node_impurity,
+    squared_error_cuts_of_pair,
     squared_error_cuts_of_sorted,
 )
 
@@ -242,9 +243,13 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
     row = cut[0]
     if not sampling and not is_clf and criterion == SQUARED_ERROR:
         # every feature, in one call
-        n_cut, best_f = squared_error_cuts_of_sorted(srt, sbin, 0, d, start, end, pw,
-                                                     missing_bin, totals, min_samples_leaf,
-                                                     min_weight_leaf, row, left)
+        if end - start == 2:
+            n_cut, best_f = squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin,
+                                                       totals, min_weight_leaf, row, left)
+        else:
+            n_cut, best_f = squared_error_cuts_of_sorted(srt, sbin, 0, d, start, end, pw,
+                                                         missing_bin, totals, min_samples_leaf,
+                                                         min_weight_leaf, row, left)
         if best_f >= 0:
             _commit(r, ri, rf, rt, rl, best_f, np.int64(row[1]), np.int64(row[2]),
                     np.int64(row[3]), row[0], n_classes, criterion, min_impurity_decrease,

@@ -501,3 +501,60 @@ def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_
             snap[1] = s01
             snap[2] = s0n
     return n_cut, best_f
+
+
+@njit(cache=True, nogil=True)
+def squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin, totals, min_weight_leaf,
+                               out, snap):
+    """:func:`squared_error_cuts_of_sorted` over every feature for a node of two samples
+    (``min_samples_leaf`` <= 1, or the node would not be split), bit for bit.
+
+    Each feature that separates the two samples has one cut: the sample of the lower bin (or
+    the one not missing) on the left. Its proxy is one of two numbers, computed once, and
+    the first feature of the largest wins: a deep tree's most numerous nodes, without a scan.
+    """
+    out[0] = -np.inf
+    out[1] = -1.0
+    out[2] = -1.0
+    out[3] = 0.0
+    t0 = totals[0]
+    t1 = totals[1]
+    u = srt[0, start]
+    # the proxies (as the scan computes them) with u, then the other sample, on the left
+    p_u = -np.inf
+    p_v = -np.inf
+    v = srt[0, start + 1]
+    for side in range(2):
+        s = u if side == 0 else v
+        a0 = 0.0 + (0.0 + pw[s, 0])
+        a1 = 0.0 + (0.0 + pw[s, 1])
+        wr = t0 - a0
+        if a0 >= min_weight_leaf and wr >= min_weight_leaf:
+            sr = t1 - a1
+            p = a1 * a1 / a0 + sr * sr / wr
+            if side == 0:
+                p_u = p
+            else:
+                p_v = p
+    n_cut = 0
+    best_f = -1
+    best_all = -np.inf
+    for f in range(srt.shape[0]):
+        b1 = sbin[f, start]
+        b2 = sbin[f, start + 1]
+        if b1 == b2:
+            continue
+        n_cut += 1
+        s = srt[f, start]
+        p = p_u if s == u else p_v
+        if p > best_all:
+            best_all = p
+            best_f = f
+            out[0] = p
+            out[1] = b1
+            out[2] = -1 if b2 == missing_bin else b2
+            out[3] = 0.0
+            snap[0] = 0.0 + (0.0 + pw[s, 0])
+            snap[1] = 0.0 + (0.0 + pw[s, 1])
+            snap[2] = 1.0
+    return n_cut, best_f

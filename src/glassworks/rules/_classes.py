@@ -438,7 +438,10 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
         prior = (counts.sum(axis=0) if unit else np.bincount(y, weights=w, minlength=k)) / W
         n_r = counts.shape[0]
         if unit:  # integer counts: one kernel (the numpy steps below cost ~35 us)
-            proba, cls, s, conf, mistakes, rule_class = leaf_values_kernel(counts, prior)
+            k_ = counts.shape[1]
+            proba, s, conf = np.empty((n_r, k_)), np.empty(n_r), np.empty(n_r)
+            cls, rule_class = np.empty(n_r, dtype=np.int64), np.empty(n_r, dtype=np.int64)
+            mistakes = leaf_values_kernel(counts, prior, proba, cls, s, conf, rule_class)
         else:
             s = counts.sum(axis=1)
             pos = s > 0

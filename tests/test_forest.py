@@ -255,3 +255,15 @@ def test_batched_growth_equals_one_grow_tree_call_per_tree(cls, params, reg_data
         assert [e.random_state for e in f.estimators_] == [
             e.random_state for e in each.estimators_]
     np.testing.assert_array_equal(batched[0].feature_importances_, each.feature_importances_)
+
+
+def test_pickling_keeps_the_live_forest_s_trees(reg_data):
+    import pickle
+
+    X, y = reg_data[:2]
+    f = RandomForestRegressor(n_estimators=3, random_state=0).fit(X[:100], y[:100])
+    first = f.estimators_
+    restored = pickle.loads(pickle.dumps(f))
+    assert f.estimators_ is first
+    for a, b in zip(restored.trees_, f.trees_):
+        np.testing.assert_array_equal(a.threshold, b.threshold)

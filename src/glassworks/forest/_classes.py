@@ -464,7 +464,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         self._estimators = value
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: it may be the live __dict__
         if state.get("_flat") is not None:
             # the trees are views of the flat arrays: pickle those once, rebuild the views
             state["_estimators"] = None

@@ -244,8 +244,8 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                     and X.columns.nlevels == 1 and X.columns.is_unique):
                 return False
             names = np.asarray(X.columns, dtype=object)
-            types = {type(v).__qualname__ for v in names}
-            if types != {"str"}:
+            if not all(type(v) is str for v in names):
+                types = {type(v).__qualname__ for v in names}
                 if "str" in types:  # mixed: validate_data raises its TypeError
                     return False
                 names = None  # no string names: no feature names (as sklearn)
@@ -394,6 +394,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
                 captures, labels, wf, unit, float(self.lam), max_card=int(self.max_card),
                 max_rules=self.max_rules, min_count=float(self.min_support) * W,
                 partner=antecedents.complement_partners(captures, Zf.shape[0]) if unit else None,
+                W=W,
             )
             chosen_antecedents = [
                 tuple(cond for a in conj for cond in antecedents[a]) for conj in rules

@@ -361,7 +361,7 @@ def greedy_best(A, Y, w, unit, lam, W, max_card, limit, min_count, criterion, pa
 
 
 def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_count=0.0,
-                     criterion=None, partner=None):
+                     criterion=None, partner=None, W=None):
     """Sequential covering over single conditions ``A``.
 
     Parameters
@@ -384,6 +384,8 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_coun
     partner : int64 (m,) or None
         ``partner[a] = b`` (b < a): row ``a`` of ``A`` is the complement of row ``b`` among all
         samples (-1: none); used with unit weights to count ``a`` without reading it.
+    W : float or None
+        ``w.sum()`` when the caller has it.
 
     Returns
     -------
@@ -392,7 +394,8 @@ def greedy_rule_list(A, Y, w, unit, lam, *, max_card=1, max_rules=None, min_coun
     """
     rules = greedy_best(
         np.ascontiguousarray(A, dtype=np.uint64), np.ascontiguousarray(Y, dtype=np.uint64),
-        np.ascontiguousarray(w, dtype=np.float64), bool(unit), float(lam), float(w.sum()),
+        np.ascontiguousarray(w, dtype=np.float64), bool(unit), float(lam),
+        float(w.sum()) if W is None else float(W),
         int(max_card), -1 if max_rules is None else int(max_rules), float(min_count),
         -1 if criterion is None else int(criterion),
         np.full(A.shape[0], -1, dtype=np.int64) if partner is None

@@ -24,6 +24,7 @@ from .bitvec import (
     pack_conditions,
     row_weights,
 )
+from .cuts import column_cuts_padded, column_summary_kernel, condition_arrays_kernel
 from .encoding import string_codes_kernel, transpose_kernel
 
 LE, GT, EQ, ISNAN = 0, 1, 2, 3
@@ -367,8 +368,6 @@ def base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=None, 
     row has a positive weight and every category occurs (categories found in these very
     rows): the per-value summary pass is then skipped. ``unit``: whether every weight is 1,
     when the caller knows."""
-    from .cuts import column_cuts_padded, column_summary_kernel, condition_arrays_kernel
-
     if Zt is None:
         Zt = transposed(Z)
     d = len(kinds)
@@ -481,7 +480,9 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
     support : float64 (n_antecedents,)
         Weighted fraction captured.
     """
-    W = float(w.sum())
+    if unit is None:
+        unit = bool(np.all(w == 1.0))
+    W = float(w.shape[0]) if unit else float(w.sum())
     if Zt is None:  # one transpose, for the cuts and the packing (the caller may have it)
         Zt = transposed(Z)
     feat, op, val = base_condition_arrays(Z, w, kinds, categories, n_cuts, ready_made, Zt=Zt,
@@ -491,8 +492,6 @@ def mine_antecedents(Z, w, kinds, categories, *, n_cuts, max_card, min_support, 
         empty = np.zeros((0, 1), dtype=np.int64)
         return (Antecedents(feat, op, val, empty),
                 np.zeros((0, (n + 63) // 64), dtype=np.uint64), np.zeros(0))
-    if unit is None:
-        unit = bool(np.all(w == 1.0))
     packed = pack_conditions(Zt, feat, op, val)
     base_support = row_weights(packed, w, unit) / W
     keep = (base_support >= min_support) & (base_support > 0)

@@ -281,29 +281,6 @@ def first_unique_rows(A, cand):
 
 
 @njit(cache=True, nogil=True)
-def complements(A, rows, others, n):
-    """For each pair (``rows[i]``, ``others[i]``): whether the two rows of ``A`` are
-    complements over the ``n`` samples (disjoint, and together every sample)."""
-    p = rows.shape[0]
-    nw = A.shape[1]
-    out = np.zeros(p, dtype=np.bool_)
-    full = ~np.uint64(0)
-    tail = n - (nw - 1) * 64
-    last = full if tail == 64 else (np.uint64(1) << np.uint64(tail)) - np.uint64(1)
-    for i in range(p):
-        a = rows[i]
-        b = others[i]
-        ok = True
-        for j in range(nw):
-            mask = last if j == nw - 1 else full
-            if (A[a, j] & A[b, j]) != 0 or (A[a, j] | A[b, j]) != mask:
-                ok = False
-                break
-        out[i] = ok
-    return out
-
-
-@njit(cache=True, nogil=True)
 def complement_partners_kernel(A, combos, feature, op, value, n):
     """``partner[a] = a - 1`` when row ``a`` of ``A`` is the single condition ``x > t``
     (op 1 of ``combos[a, 0]``), row ``a - 1`` is ``x <= t`` (op 0, same feature and value)

@@ -624,22 +624,24 @@ def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf
                         min_samples_leaf, min_weight_leaf)
     if split_l or split_r:
         # the children's sorted samples: a stable split of the parent's
+        # (copied out, then scattered back: the left child's from start, the right's from pl)
+        n = end - start
         for ff in range(srt.shape[0]):
+            rs = srt[ff]
+            rb = sbin[ff]
+            for i in range(n):
+                sbuf[i] = rs[start + i]
+                bbuf[i] = rb[start + i]
             ql = start
-            qr = 0
-            for i in range(start, end):
-                s = srt[ff, i]
-                b = sbin[ff, i]
+            qr = pl
+            for i in range(n):
+                s = sbuf[i]
                 g = side[s]
-                srt[ff, ql] = s
-                sbin[ff, ql] = b
-                sbuf[qr] = s
-                bbuf[qr] = b
+                q = ql if g else qr
+                rs[q] = s
+                rb[q] = bbuf[i]
                 ql += g
                 qr += 1 - g
-            for i in range(qr):
-                srt[ff, ql + i] = sbuf[i]
-                sbin[ff, ql + i] = bbuf[i]
         ri[lc, _SRT] = 1
         ri[rc, _SRT] = 1
     return split_l, split_r

@@ -323,3 +323,26 @@ def test_pack_conditions_matches_numpy(seed):
             np.testing.assert_array_equal(unpack_vector(P[r], n), expected)
             if n % 64:
                 assert P[r, -1] >> np.uint64(n % 64) == 0
+
+
+def test_string_ranks_unaligned_and_readonly_buffers():
+    """The string kernel reads the data buffer's own words when it is 8-byte aligned and a
+    copy otherwise: same ranks either way, and for int32 (string) offsets."""
+    import pyarrow as pa
+
+    from glassworks.rules.mining import _string_ranks
+
+    vals = ["b", None, "abcdefghij", "a", "b", "abcdefghik", "", "a"] * 5
+    for typ in (pa.large_string(), pa.string()):
+        ref_arr = pa.array(vals, type=typ)
+        validity, offsets, data = ref_arr.buffers()
+        shifted = pa.py_buffer(b"\0" + data.to_pybytes())[1:]  # address not a multiple of 8
+        assert shifted.address % 8 != 0
+        arr = pa.Array.from_buffers(typ, len(vals), [validity, offsets, shifted],
+                                    null_count=ref_arr.null_count)
+        for a in (ref_arr, arr, arr.slice(3)):
+            out = np.empty(len(a))
+            uniques = _string_ranks(a, out)
+            got = [None if np.isnan(r) else uniques[int(r)] for r in out]
+            assert got == a.to_pylist()
+            assert uniques == sorted(set(v for v in a.to_pylist() if v is not None))

@@ -132,15 +132,19 @@ def _string_ranks(ch, out, max_unique=64):
     offsets = np.frombuffer(offsets, dtype=off_type)[ch.offset: ch.offset + n + 1]
     if off_type is np.int32:
         offsets = offsets.astype(np.int64)
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    if data.ctypes.data % 8 == 0:  # Arrow buffers are aligned: its words, no copy
+    # read-only arrays: one compiled signature whatever the source (a pyarrow buffer can be
+    # mutable or not)
+    offsets.flags.writeable = False
+    if data is not None and data.address % 8 == 0:  # Arrow aligns buffers: no copy
+        data = np.frombuffer(data, dtype=np.uint8)
+        data.flags.writeable = False
         words = data[: data.size - data.size % 8].view(np.uint64)
     else:
+        data = np.frombuffer(data.to_pybytes() if data is not None else b"", dtype=np.uint8)
         words = np.frombuffer(data.tobytes()[: data.size - data.size % 8], dtype=np.uint64)
     has_nulls = ch.null_count > 0
     validity = np.frombuffer(validity if has_nulls else b"\0", dtype=np.uint8)
-    for a in (offsets, words, data, validity):  # read-only: one compiled signature
-        a.flags.writeable = False
+    validity.flags.writeable = False
     starts, lengths, nu = string_codes_kernel(
         offsets, words, data, validity, has_nulls, ch.offset, n, max_unique, out
     )

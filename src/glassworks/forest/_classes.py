@@ -9,6 +9,7 @@ the GIL). Prediction, ``apply`` and the out-of-bag estimate walk all trees at on
 parallel kernel over the packed node arrays (:mod:`._packed`).
 """
 
+import itertools
 import numbers
 import os
 import threading
@@ -194,23 +195,28 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
     if n_jobs == 1:
         parts = [run((0, n_trees))]
     else:
-        # one contiguous run per thread (trees on the same data take about as long), the
-        # first on the calling thread: a whole forest may take a few milliseconds, so a
-        # thread pool's start-up and hand-overs would show
-        cuts = np.linspace(0, n_trees, n_jobs + 1).astype(np.int64).tolist()
-        parts = [None] * n_jobs
+        # runs of trees handed out as threads ask for them (about four per thread, the
+        # calling thread one of them): on a busy machine a thread that gets no core leaves
+        # its share to the others, and the fit waits for at most one run. A forest may take
+        # only a few milliseconds, so plain threads rather than a pool's start-up and futures
+        cuts = np.linspace(0, n_trees, min(n_trees, 4 * n_jobs) + 1).astype(np.int64).tolist()
+        parts = [None] * (len(cuts) - 1)
+        next_run = itertools.count()
         errors = []
 
-        def work(k):
+        def work():
             try:
-                parts[k] = run((cuts[k], cuts[k + 1]))
+                for k in iter(lambda: next(next_run), None):
+                    if k >= len(parts) or errors:
+                        return
+                    parts[k] = run((cuts[k], cuts[k + 1]))
             except BaseException as exc:  # re-raised in the calling thread
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(k,)) for k in range(1, n_jobs)]
+        threads = [threading.Thread(target=work) for _ in range(n_jobs - 1)]
         for th in threads:
             th.start()
-        work(0)
+        work()
         for th in threads:
             th.join()
         if errors:

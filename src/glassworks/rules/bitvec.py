@@ -311,43 +311,6 @@ def complement_partners_kernel(A, combos, feature, op, value, n):
 
 
 @njit(cache=True, nogil=True)
-def int_labels_kernel(y):
-    """``np.unique(y, return_inverse=True)`` of int64 labels spanning fewer than 65536
-    values, by counting: ``(classes, codes, True)``; ``(_, _, False)`` for a wider span.
-    (Plain comparisons, not min / max: less to compile.)"""
-    n = y.shape[0]
-    lo = y[0]
-    hi = y[0]
-    for i in range(n):
-        v = y[i]
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
-    codes = np.empty(n, dtype=np.int64)
-    # hi - lo computed only when it cannot overflow (bounds: +-2**62)
-    if lo < -4611686018427387904 or hi > 4611686018427387904 or hi - lo >= 65536:
-        return codes[:0], codes, False
-    span = hi - lo + 1
-    lut = np.zeros(span, dtype=np.int64)
-    for i in range(n):
-        lut[y[i] - lo] = 1
-    k = 0
-    for v in range(span):
-        k += lut[v]
-    classes = np.empty(k, dtype=np.int64)
-    k = 0
-    for v in range(span):
-        if lut[v]:
-            lut[v] = k
-            classes[k] = lo + v
-            k += 1
-    for i in range(n):
-        codes[i] = lut[y[i] - lo]
-    return classes, codes, True
-
-
-@njit(cache=True, nogil=True)
 def leaf_values_kernel(counts, prior, proba, cls, s, conf, rule_class):
     """Per rule (rows of ``counts``, the class weights it captures), into the given arrays:
     total ``s``, class ``cls`` (the majority, the prior's for an empty rule), confidence

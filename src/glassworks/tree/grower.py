@@ -627,19 +627,17 @@ def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf
         # (copied out, then scattered back: the left child's from start, the right's from pl)
         n = end - start
         for ff in range(srt.shape[0]):
-            rs = srt[ff]
-            rb = sbin[ff]
             for i in range(n):
-                sbuf[i] = rs[start + i]
-                bbuf[i] = rb[start + i]
+                sbuf[i] = srt[ff, start + i]
+                bbuf[i] = sbin[ff, start + i]
             ql = start
             qr = pl
             for i in range(n):
                 s = sbuf[i]
                 g = side[s]
                 q = ql if g else qr
-                rs[q] = s
-                rb[q] = bbuf[i]
+                srt[ff, q] = s
+                sbin[ff, q] = bbuf[i]
                 ql += g
                 qr += 1 - g
         ri[lc, _SRT] = 1

@@ -289,6 +289,11 @@ def test_frame_fast_encoding_matches_general_path(seed):
     np.testing.assert_array_equal(fast.predict_proba(X), slow.predict_proba(Xo))
     np.testing.assert_array_equal(fast.explain(X[:5]).data, slow.explain(Xo[:5]).data)
     assert list(fast.feature_names_in_) == list(X.columns) and fast.n_features_in_ == 4
+    # predict on values unseen in training (and a missing one): both encode them alike
+    Xn = X.iloc[:4].copy()
+    Xn["s1"] = pd.Series(["zz-new", None, "a", "Felony"], index=Xn.index, dtype="str")
+    np.testing.assert_array_equal(fast.predict_proba(Xn),
+                                  slow.predict_proba(Xn.astype({"s1": object, "s2": object})))
 
 
 def test_frame_with_many_strings_falls_back():

@@ -5,6 +5,9 @@ distinct values when there are at most ``n_cuts + 1`` of them (found with an ear
 continuous column costs a few comparisons); otherwise just above ``n_cuts`` weighted quantiles,
 chosen among the data values (inverted CDF), so that integer weights and repeated rows give the
 same cuts; a cut is the midpoint between its value and the next distinct value up.
+
+Also here: the per-column summary (missing values, categories present) and the kernel that
+turns cuts and categories into the single conditions' arrays.
 """
 
 import numpy as np

@@ -3,7 +3,9 @@
 pandas' default string columns are pyarrow ``large_string`` arrays. A categorical column of a
 tabular data set (sex, age band, charge degree) has a handful of short distinct values, so an
 integer key of each value's first bytes and a tiny table beat the general hash table of
-``pyarrow.compute.dictionary_encode`` (about 2x on COMPAS's columns).
+``pyarrow.compute.dictionary_encode`` (about 2x on COMPAS's columns). The kernel returns
+each value's rank among the sorted distinct values, which is the category code the rule
+learner uses, so a fit encodes a string column in one pass over its buffers.
 """
 
 import numpy as np

@@ -7,6 +7,11 @@ tree's seed and bootstrap sample are drawn from ``random_state`` before any tree
 forest is the same whatever ``n_jobs``; trees are grown in Python threads (the grower releases
 the GIL). Prediction, ``apply`` and the out-of-bag estimate walk all trees at once in one
 parallel kernel over the packed node arrays (:mod:`._packed`).
+
+A forest on small data (``_BATCH_ROWS``, as MAPLE's) grows runs of trees in one kernel call each
+(:mod:`._batch`: the same grower kernels, the same trees) and keeps their nodes as flat arrays;
+the ``Tree`` / ``ForestTree`` objects of ``estimators_`` and ``trees_`` are built on first
+access.
 """
 
 import itertools

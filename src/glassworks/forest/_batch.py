@@ -76,20 +76,24 @@ def grow_forest_kernel(Xb, y, sw, inbag, seeds, t0, t1, n_classes, criterion, n_
     n_samples = np.empty(total, dtype=np.int64)
     wn = np.empty(total, dtype=np.float64)
     impurity = np.empty(total, dtype=np.float64)
+    # element loops, not slice assignments: each slice assignment compiles numba's
+    # shape-mismatch error path (string formatting), seconds of first-call compile
     at = 0
     for k in range(n_trees):
         g = grown[k]
-        nn = counts[k]
-        left[at:at + nn] = g[0]
-        right[at:at + nn] = g[1]
-        feature[at:at + nn] = g[2]
-        threshold[at:at + nn] = g[3]
-        missing_left[at:at + nn] = g[4]
-        value[at:at + nn] = g[5]
-        n_samples[at:at + nn] = g[6]
-        wn[at:at + nn] = g[7]
-        impurity[at:at + nn] = g[8]
-        at += nn
+        g_value = g[5]
+        for i in range(counts[k]):
+            left[at] = g[0][i]
+            right[at] = g[1][i]
+            feature[at] = g[2][i]
+            threshold[at] = g[3][i]
+            missing_left[at] = g[4][i]
+            for o in range(n_out):
+                value[at, o] = g_value[i, o]
+            n_samples[at] = g[6][i]
+            wn[at] = g[7][i]
+            impurity[at] = g[8][i]
+            at += 1
     nodes = _pack_kernel(left, right, feature, threshold, missing_left)
     return (left, right, feature, threshold, missing_left, value, n_samples, wn, impurity,
             counts, nodes)

@@ -300,6 +300,135 @@ def _flush(ws, has_missing, K):
 
 
 @njit(cache=True, nogil=True)
+def _gini2_proxy(l0, l1, t0, t1):
+    # _proxy for two classes and Gini: the same operations in the same order (the same bits)
+    r0 = t0 - l0
+    r1 = t1 - l1
+    pl = 0.0
+    pr = 0.0
+    pl += l0
+    pr += r0
+    pl += l1
+    pr += r1
+    sql = 0.0
+    sqr = 0.0
+    sql += l0 * l0
+    sqr += r0 * r0
+    sql += l1 * l1
+    sqr += r1 * r1
+    imp_l = 1.0 - sql / (pl * pl)
+    imp_r = 1.0 - sqr / (pr * pr)
+    return -pr * imp_r - pl * imp_l
+
+
+@njit(cache=True, nogil=True)
+def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samples_leaf,
+                  min_weight_leaf, out, ws):
+    """The classification scan of :func:`best_cut_of_sorted` for two classes and Gini, on
+    scalars (same operations, same order, same bits; ``ws[_MISS]`` holds the NaN sums)."""
+    t0 = totals[0]
+    t1 = totals[1]
+    n_total = totals[2]
+    wt = 0.0
+    wt += t0
+    wt += t1
+    c0 = 0.0
+    c1 = 0.0
+    cn = 0.0
+    a0 = 0.0
+    a1 = 0.0
+    an = 0.0
+    m0 = ws[_MISS, 0]
+    m1 = ws[_MISS, 1]
+    mn = ws[_MISS, 2]
+    best0 = -np.inf
+    best1 = -np.inf
+    lo0 = -1
+    hi0 = -1
+    ml0 = 0
+    lo1 = -1
+    hi1 = -1
+    s00 = 0.0
+    s01 = 0.0
+    s0n = 0.0
+    s10 = 0.0
+    s11 = 0.0
+    s1n = 0.0
+    prev = np.int64(sbin[f, start])
+    for i in range(start, end_nm + 1):
+        b = np.int64(sbin[f, i]) if i < end_nm else -1
+        if b != prev:
+            a0 += c0
+            a1 += c1
+            an += cn
+            if has_missing:
+                m0 += c0
+                m1 += c1
+                mn += cn
+            c0 = 0.0
+            c1 = 0.0
+            cn = 0.0
+            if b >= 0 or has_missing:
+                n_right = n_total - an
+                if an >= min_samples_leaf and n_right >= min_samples_leaf:
+                    wl = 0.0
+                    wl += a0
+                    wl += a1
+                    wr = wt - wl
+                    if wl >= min_weight_leaf and wr >= min_weight_leaf:
+                        p = _gini2_proxy(a0, a1, t0, t1)
+                        if p > best0:
+                            best0 = p
+                            lo0 = prev
+                            hi0 = b
+                            ml0 = 0 if has_missing else (1 if an > n_right else 0)
+                            s00 = a0
+                            s01 = a1
+                            s0n = an
+            if has_missing and b >= 0:
+                n_right = n_total - mn
+                if mn >= min_samples_leaf and n_right >= min_samples_leaf:
+                    wl = 0.0
+                    wl += m0
+                    wl += m1
+                    wr = wt - wl
+                    if wl >= min_weight_leaf and wr >= min_weight_leaf:
+                        p = _gini2_proxy(m0, m1, t0, t1)
+                        if p > best1:
+                            best1 = p
+                            lo1 = prev
+                            hi1 = b
+                            s10 = a0
+                            s11 = a1
+                            s1n = an
+            prev = b
+        if i < end_nm:
+            s = srt[f, i]
+            w = pw[s, 0]
+            one = pw[s, 1] != 0.0
+            # (adding +0.0 leaves a sum that starts at +0.0 bit for bit unchanged)
+            c0 += 0.0 if one else w
+            c1 += w if one else 0.0
+            cn += 1.0
+    if best1 > best0:
+        out[0] = best1
+        out[1] = lo1
+        out[2] = hi1
+        out[3] = 1.0
+        ws[_SNAP, 0] = s10 + ws[_MISS, 0]
+        ws[_SNAP, 1] = s11 + ws[_MISS, 1]
+        ws[_SNAP, 2] = s1n + ws[_MISS, 2]
+    elif lo0 >= 0:
+        out[0] = best0
+        out[1] = lo0
+        out[2] = hi0
+        out[3] = ml0
+        ws[_SNAP, 0] = s00
+        ws[_SNAP, 1] = s01
+        ws[_SNAP, 2] = s0n
+
+
+@njit(cache=True, nogil=True)
 def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals, n_classes,
                        criterion, min_samples_leaf, min_weight_leaf, out, ws):
     """Best cut of one feature of a small node, from its samples sorted by bin.
@@ -343,6 +472,10 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
                 ws[_MISS, 0] += pw[s, 0]
                 ws[_MISS, 1] += pw[s, 1]
             ws[_MISS, cnt] += 1.0
+    if n_classes == 2 and criterion == GINI:
+        _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samples_leaf,
+                      min_weight_leaf, out, ws)
+        return True
     # classification (any number of channels)
     wt = _weight(totals, n_classes, criterion)
     for k in range(K):

@@ -267,3 +267,17 @@ def test_pickling_keeps_the_live_forest_s_trees(reg_data):
     assert f.estimators_ is first
     for a, b in zip(restored.trees_, f.trees_):
         np.testing.assert_array_equal(a.threshold, b.threshold)
+
+
+def test_read_only_target_compiles_no_second_grower():
+    # pandas' copy-on-write arrays are read-only, a distinct Numba type: the batch kernel
+    # must see the same types either way (else the whole grower compiles twice)
+    from glassworks.forest import _batch
+
+    X, y = make_regression(n_samples=200, n_features=4, random_state=0)
+    y_ro = y.copy()
+    y_ro.flags.writeable = False
+    a = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y_ro).predict(X)
+    b = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    assert len(_batch.grow_forest_kernel.signatures) == 1

@@ -192,6 +192,12 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
     Xb = np.asfortranarray(Xb, dtype=np.uint8)
     y = np.ascontiguousarray(codes, dtype=np.float64)
     sw = np.ascontiguousarray(sw, dtype=np.float64)
+    if not y.flags.writeable:
+        # read-only (pandas' copy-on-write arrays, memory maps) is another Numba type: the
+        # whole grower would be compiled a second time for it
+        y = y.copy()
+    if not sw.flags.writeable:
+        sw = sw.copy()
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
 
     def run(bounds):

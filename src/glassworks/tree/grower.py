@@ -37,7 +37,11 @@ subtraction from the parent's). A node of at most ``_TINY`` samples gets no hist
 samples get local ids (a block of weights and targets in cache) and are sorted by bin for
 every feature, then each search is one pass over the sorted samples
 (:func:`~glassworks.tree.splitting.best_cut_of_sorted`) and each split a stable, branch-free
-partition of the sorted lists. A depth-first tree without feature sampling grows its large
+partition of the sorted lists (squared error: every feature in one call, a two-sample node
+without a scan). With sampled features (``max_features`` < d, as a forest's classifier) no
+node keeps histograms or sorted lists of every feature: each node looks at its drawn features
+only, a one-feature histogram for a large node, an insertion sort of its samples for a small
+one (``_SAMPLED_SORT``). A depth-first tree without feature sampling grows its large
 nodes first and then the subtrees of its small nodes, which share nothing (their own sample
 ranges and records, no random draws): with ``parallel=True`` they are grown on threads, and
 the tree is the same whatever the schedule.

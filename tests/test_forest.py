@@ -9,7 +9,7 @@ from sklearn.ensemble import RandomForestClassifier as SkRFC
 from sklearn.ensemble import RandomForestRegressor as SkRFR
 from sklearn.utils.estimator_checks import check_estimator
 
-from glassworks import RandomForestClassifier, RandomForestRegressor
+from glassworks import DecisionTreeRegressor, RandomForestClassifier, RandomForestRegressor
 
 _XFAIL = {
     "check_sample_weight_equivalence_on_dense_data": (
@@ -270,14 +270,18 @@ def test_pickling_keeps_the_live_forest_s_trees(reg_data):
 
 
 def test_read_only_target_compiles_no_second_grower():
-    # pandas' copy-on-write arrays are read-only, a distinct Numba type: the batch kernel
-    # must see the same types either way (else the whole grower compiles twice)
-    from glassworks.forest import _batch
+    # pandas' copy-on-write arrays are read-only, a distinct Numba type: the grower must see
+    # the same types either way (else the whole grower compiles twice)
+    from glassworks.tree import grower
 
     X, y = make_regression(n_samples=200, n_features=4, random_state=0)
+    b = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y).predict(X)
+    t = DecisionTreeRegressor(random_state=0).fit(X, y).predict(X)
+    seen = set(grower._grow_kernel.signatures)
     y_ro = y.copy()
     y_ro.flags.writeable = False
     a = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y_ro).predict(X)
-    b = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y).predict(X)
+    u = DecisionTreeRegressor(random_state=0).fit(X, y_ro).predict(X)
     np.testing.assert_array_equal(a, b)
-    assert len(_batch.grow_forest_kernel.signatures) == 1
+    np.testing.assert_array_equal(t, u)
+    assert set(grower._grow_kernel.signatures) == seen

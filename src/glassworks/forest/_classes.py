@@ -160,12 +160,12 @@ _FLAT_FIELDS = (
 
 
 def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
-    """Every tree with :func:`._batch.grow_forest_kernel`, in runs on ``n_jobs`` threads.
+    """Every tree with :func:`._batch.grow_forest_run`, in runs on ``n_jobs`` threads.
 
     Returns the flat node arrays (``_FLAT_FIELDS``, ``node_offset`` and the packed ``nodes``).
     """
     from ..tree.grower import CRITERIA
-    from ._batch import grow_forest_kernel
+    from ._batch import grow_forest_run
 
     n, d = Xb.shape
     n_trees = inbag.shape[0]
@@ -201,7 +201,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
 
     def run(bounds):
-        return grow_forest_kernel(Xb, y, sw, inbag, seeds, bounds[0], bounds[1], *args)
+        return grow_forest_run(Xb, y, sw, inbag, seeds, bounds[0], bounds[1], *args)
 
     if n_jobs == 1:
         parts = [run((0, n_trees))]

@@ -1201,6 +1201,12 @@ def grow_tree(
         raise ValueError(f"grow_tree supports at most 2**31 - 1 samples, got {n}.")
     y = np.ascontiguousarray(y, dtype=np.float64)
     w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    # a read-only array (pandas' copy-on-write arrays, memory maps) is another Numba type:
+    # the whole grower would be compiled a second time for it
+    if not y.flags.writeable:
+        y = y.copy()
+    if not w.flags.writeable:
+        w = w.copy()
     crit = CRITERIA[criterion]
     if (n_classes > 0) == (crit == SQUARED_ERROR):
         raise ValueError(f"criterion {criterion!r} does not fit n_classes={n_classes}.")

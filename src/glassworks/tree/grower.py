@@ -251,9 +251,11 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
             n_cut, best_f = squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin,
                                                        totals, min_weight_leaf, row, left)
         else:
-            n_cut, best_f = squared_error_cuts_of_sorted(srt, sbin, 0, d, start, end, pw,
-                                                         missing_bin, totals, min_samples_leaf,
-                                                         min_weight_leaf, row, left)
+            # (start - start, not 0: a literal compiles another specialisation)
+            n_cut, best_f = squared_error_cuts_of_sorted(srt, sbin, start - start, d, start, end,
+                                                         pw, missing_bin, totals,
+                                                         min_samples_leaf, min_weight_leaf, row,
+                                                         left)
         if best_f >= 0:
             _commit(r, ri, rf, rt, rl, best_f, np.int64(row[1]), np.int64(row[2]),
                     np.int64(row[3]), row[0], n_classes, criterion, min_impurity_decrease,
@@ -348,7 +350,8 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
                     q -= 1
                 brow[q] = b
                 srow[q] = s
-            if not best_cut_of_sorted(tsrt, tsbin, 0, 0, n_node, gpw, is_clf, missing_bin,
+            z = n_node - n_node  # not a literal 0: one specialisation of the search
+            if not best_cut_of_sorted(tsrt, tsbin, z, z, n_node, gpw, is_clf, missing_bin,
                                       totals, n_classes, criterion, min_samples_leaf,
                                       min_weight_leaf, row, ws):
                 continue

@@ -164,7 +164,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
 
     Returns the flat node arrays (``_FLAT_FIELDS``, ``node_offset`` and the packed ``nodes``).
     """
-    from ..tree.grower import CRITERIA
+    from ..tree.grower import CRITERIA, kernel_vector
     from ._batch import grow_forest_run
 
     n, d = Xb.shape
@@ -190,14 +190,8 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
         np.ascontiguousarray(mapper.is_exact_), False,
     )
     Xb = np.asfortranarray(Xb, dtype=np.uint8)
-    y = np.ascontiguousarray(codes, dtype=np.float64)
-    sw = np.ascontiguousarray(sw, dtype=np.float64)
-    if not y.flags.writeable:
-        # read-only (pandas' copy-on-write arrays, memory maps) is another Numba type: the
-        # whole grower would be compiled a second time for it
-        y = y.copy()
-    if not sw.flags.writeable:
-        sw = sw.copy()
+    y = kernel_vector(codes)
+    sw = kernel_vector(sw)
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
 
     def run(bounds):

@@ -1173,6 +1173,16 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     return ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total
 
 
+def kernel_vector(a):
+    """``a`` as the grower's kernels take a vector: float64, C-contiguous and writeable.
+
+    A read-only array (pandas' copy-on-write arrays, memory maps) is another Numba type: the
+    whole grower would be compiled a second time for it, so it is copied (never written to).
+    """
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    return a if a.flags.writeable else a.copy()
+
+
 def grow_tree(
     X_binned,
     y,
@@ -1202,14 +1212,8 @@ def grow_tree(
     if n > _INT32_MAX:
         # small nodes keep their sorted samples as int32 row numbers
         raise ValueError(f"grow_tree supports at most 2**31 - 1 samples, got {n}.")
-    y = np.ascontiguousarray(y, dtype=np.float64)
-    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
-    # a read-only array (pandas' copy-on-write arrays, memory maps) is another Numba type:
-    # the whole grower would be compiled a second time for it
-    if not y.flags.writeable:
-        y = y.copy()
-    if not w.flags.writeable:
-        w = w.copy()
+    y = kernel_vector(y)
+    w = kernel_vector(sample_weight)
     crit = CRITERIA[criterion]
     if (n_classes > 0) == (crit == SQUARED_ERROR):
         raise ValueError(f"criterion {criterion!r} does not fit n_classes={n_classes}.")

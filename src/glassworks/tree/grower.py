@@ -107,7 +107,7 @@ _NI = 13
 _IMP, _WN, _IMPROVEMENT, _SQSUM = range(4)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _rand_int(state, lo, hi):
     x = state[0]
     x ^= x << np.uint64(13)
@@ -117,7 +117,7 @@ def _rand_int(state, lo, hi):
     return lo + np.int64(x % np.uint64(hi - lo))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _weight_of(totals, n_classes):
     if n_classes == 0:
         return totals[0]
@@ -127,7 +127,7 @@ def _weight_of(totals, n_classes):
     return s
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
               min_samples_leaf, min_weight_leaf):
     """Store the node's impurity and weight; True when it may be split (before the search)."""
@@ -145,7 +145,7 @@ def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
     """Give the node's samples local ids and write them, sorted by (bin, row) for each feature,
     to ``srt[f, start:end]`` and their bins to ``sbin[f, start:end]``.
@@ -181,18 +181,18 @@ def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
         idx[i] = i
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
-            min_impurity_decrease, w_total):
+            min_impurity_decrease, w_total, scratch):
     """Record node r's best cut as its split unless its improvement is too small; True when
-    split."""
+    split. ``scratch`` (K,) is overwritten."""
     K = rt.shape[1]
     wn = rf[r, _WN]
     if criterion == SQUARED_ERROR:
         improvement = (best_proxy - rt[r, 1] * rt[r, 1] / wn) / w_total
     else:
         left = rl[r]
-        right = np.empty(K, dtype=np.float64)
+        right = scratch
         for k in range(K):
             right[k] = rt[r, k] - left[k]
         wl = _weight_of(left, n_classes)
@@ -211,7 +211,7 @@ def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, cr
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
                      min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
                      max_features, rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw,
@@ -259,7 +259,7 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
         if best_f >= 0:
             _commit(r, ri, rf, rt, rl, best_f, np.int64(row[1]), np.int64(row[2]),
                     np.int64(row[3]), row[0], n_classes, criterion, min_impurity_decrease,
-                    w_total)
+                    w_total, ws[0])
         return
     # draw features (as scikit-learn: until n_pick non-constant ones)
     n_take = 0
@@ -289,10 +289,10 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
     if best_f < 0:
         return
     _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
-            min_impurity_decrease, w_total)
+            min_impurity_decrease, w_total, ws[0])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
                       criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
                       w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
@@ -392,7 +392,7 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
     if best_f < 0:
         return
     _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
-            min_impurity_decrease, w_total)
+            min_impurity_decrease, w_total, ws[0])
 
 
 @njit(cache=True, nogil=True)
@@ -486,12 +486,12 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
         for k in range(K):
             left[k] += h[missing_bin, k]
     if not _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes,
-                   criterion, min_impurity_decrease, w_total):
+                   criterion, min_impurity_decrease, w_total, ws[0]):
         _release(pool, pranges, slot, free, n_free)
         ri[r, _SLOT] = -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _release(pool, pranges, slot, free, n_free):
     # free slots are kept all-zero, so that building a histogram needs no zeroing
     clear_histogram(pool[slot], pranges[slot])
@@ -499,7 +499,7 @@ def _release(pool, pranges, slot, free, n_free):
     n_free[0] += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _heap_push(keys, recs, size, key, rec):
     i = size
     keys[i] = key
@@ -515,7 +515,7 @@ def _heap_push(keys, recs, size, key, rec):
     return size + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _heap_pop(keys, recs, size):
     top = recs[0]
     size -= 1
@@ -538,7 +538,7 @@ def _heap_pop(keys, recs, size):
     return top, size
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _copy_prefix(dst, src):
     # slice assignment between arrays compiles slowly in Numba; a flat loop does not
     d = dst.reshape(-1)
@@ -554,7 +554,7 @@ def _grow_float2(a, cap):
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     """Records of node r's children: samples [start, pl) and [pl, end)."""
     K = rt.shape[1]
@@ -583,7 +583,7 @@ def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     ri[r, _RIGHT] = rc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf, bbuf,
                   missing_bin, n_classes, criterion, max_depth, min_samples_split,
                   min_samples_leaf, min_weight_leaf, is_clf):
@@ -724,42 +724,10 @@ def _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, 
 
 @njit(cache=True, nogil=True)
 def _finish(ri, rf, rt, n_rec, best_first, n_classes, values, edges, is_exact):
-    """The Tree's arrays: nodes numbered in creation order (best-first) or pre-order
-    (depth-first); deferred subtrees leave unused records in their blocks, which no link
-    reaches."""
-    order = np.empty(n_rec, dtype=np.int64)
-    if best_first:
-        for i in range(n_rec):
-            order[i] = i
-    else:
-        stack = np.empty(n_rec, dtype=np.int64)
-        sp = 1
-        stack[0] = 0
-        k = 0
-        while sp > 0:
-            sp -= 1
-            r = stack[sp]
-            order[k] = r
-            k += 1
-            if ri[r, _LEAF] == 0:
-                stack[sp] = ri[r, _RIGHT]
-                stack[sp + 1] = ri[r, _LEFT]
-                sp += 2
-        order = order[:k]
-    return _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact)
-
-
-@njit(cache=True, nogil=True)
-def _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact):
-    """The Tree's arrays from the records, in the order ``order``: thresholds in feature units
-    between the observed bins of each split (the midpoint of the two values for an exact
-    feature, as scikit-learn; of the two bin edges otherwise; +inf for "NaN right" cuts)."""
+    """The Tree's arrays (see :func:`_node_order` and :func:`_assemble_into`)."""
+    order = _node_order(ri, n_rec, best_first)
     nn = order.shape[0]
-    K = rt.shape[1]
     n_out = n_classes if n_classes > 0 else 1
-    new_id = np.zeros(ri.shape[0], dtype=np.int64)
-    for i in range(nn):
-        new_id[order[i]] = i
     left = np.empty(nn, dtype=np.int64)
     right = np.empty(nn, dtype=np.int64)
     feature = np.empty(nn, dtype=np.int64)
@@ -769,8 +737,52 @@ def _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact):
     n_samples = np.empty(nn, dtype=np.int64)
     wn = np.empty(nn, dtype=np.float64)
     impurity = np.empty(nn, dtype=np.float64)
+    _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right, feature,
+                   threshold, missing_left, value, n_samples, wn, impurity, nn - nn)
+    return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity
+
+
+@njit(cache=True, nogil=True)
+def _node_order(ri, n_rec, best_first):
+    """The records of the tree's nodes in output order: creation order (best-first) or
+    pre-order (depth-first); deferred subtrees leave unused records in their blocks, which no
+    link reaches."""
+    order = np.empty(n_rec, dtype=np.int64)
+    if best_first:
+        for i in range(n_rec):
+            order[i] = i
+        return order
+    stack = np.empty(n_rec, dtype=np.int64)
+    sp = 1
+    stack[0] = 0
+    k = 0
+    while sp > 0:
+        sp -= 1
+        r = stack[sp]
+        order[k] = r
+        k += 1
+        if ri[r, _LEAF] == 0:
+            stack[sp] = ri[r, _RIGHT]
+            stack[sp + 1] = ri[r, _LEFT]
+            sp += 2
+    return order[:k]
+
+
+@njit(cache=True, nogil=True)
+def _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right, feature,
+                   threshold, missing_left, value, n_samples, wn, impurity, o):
+    """Write the Tree's arrays for the records ``order`` at rows ``o ..`` of the outputs:
+    thresholds in feature units between the observed bins of each split (the midpoint of the
+    two values for an exact feature, as scikit-learn; of the two bin edges otherwise; +inf
+    for "NaN right" cuts), children numbered from 0 within the tree."""
+    nn = order.shape[0]
+    K = rt.shape[1]
+    new_id = np.zeros(ri.shape[0], dtype=np.int64)
     for i in range(nn):
-        r = order[i]
+        new_id[order[i]] = i
+    for j in range(nn):
+        r = order[j]
+        i = o + j
         w_r = rf[r, _WN]
         wn[i] = w_r
         impurity[i] = rf[r, _IMP]
@@ -803,13 +815,14 @@ def _assemble(ri, rf, rt, order, n_classes, values, edges, is_exact):
             threshold[i] = a if (mid >= b or np.isinf(mid)) else mid
         else:
             threshold[i] = edges[f, lo] / 2.0 + edges[f, hi - 1] / 2.0
-    return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity
 
 
 @njit(cache=True, nogil=True)
-def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
-                 min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-                 max_leaf_nodes, max_features, seed, parallel):
+def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
+              min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+              max_leaf_nodes, max_features, seed, parallel):
+    """Grow one tree into records; its deferred small subtrees (``roots``) are left to
+    :func:`_grow_subtrees`. Returns the records and the scratch those need."""
     n, d = Xb.shape
     is_clf = n_classes > 0
     K = n_classes + 1 if is_clf else 3
@@ -1116,6 +1129,15 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 ri[c, _LEAF] = 1
                 droots[n_def] = c
                 n_def += 1
+            elif sampling:
+                # straight to the search (a call through _evaluate, which needs Numba's
+                # reference counting, counts a reference per array argument: atomic
+                # operations that cost a small tree about a tenth of its growth)
+                _evaluate_sampled(c, split_c, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
+                                  criterion, min_samples_leaf, min_weight_leaf,
+                                  min_impurity_decrease, w_total, max_features, rng, perm, cut,
+                                  Xb, idx, is_clf, codes, w, wy, gpw, ws, hs, hrange, tsrt,
+                                  tsbin)
             else:
                 _evaluate(c, split_c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                           missing_bin, n_classes, criterion, min_samples_leaf,
@@ -1173,6 +1195,79 @@ def _grow_kernel(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     return ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total
 
 
+@njit(cache=True, nogil=True)
+def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing_bin,
+                 max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
+                 min_impurity_decrease, max_leaf_nodes, max_features, seeds, parallel, finish,
+                 values, edges, is_exact):
+    """Grow trees ``t0 .. t1 - 1``, tree t on the weights ``sw * inbag[t]`` with the seed
+    ``seeds[t]`` and the minimum leaf weight ``min_weight_leaf[t]``.
+
+    ``finish=False`` (one tree, ``t1 = t0 + 1``: :func:`grow_tree`): returns its records and
+    scratch (first 14 values) for the caller to grow the deferred subtrees (on threads) and
+    :func:`_finish` it. ``finish=True`` (a run of a forest's trees): grows every tree whole,
+    serially, and returns their node arrays concatenated (values 15 to 23, children numbered
+    within each tree) and the node count of each tree (value 24). One call for a run of trees:
+    a forest on a few hundred rows (MAPLE grows them by the hundred) would spend as long per
+    tree in calls, boxing and Python as in growing it.
+    """
+    n = Xb.shape[0]
+    n_out = n_classes if n_classes > 0 else 1
+    best_first = max_leaf_nodes > 0
+    n_trees = t1 - t0 if finish else 0
+    counts = np.zeros(n_trees, dtype=np.int64)
+    cap = 0
+    for t in range(n_trees):
+        m = 0
+        for i in range(n):
+            if inbag[t0 + t, i] > 0 and sw[i] > 0.0:
+                m += 1
+        cap += max(2 * m - 1, 1)
+    if max_depth < 40:
+        cap = min(cap, n_trees * ((1 << (max_depth + 1)) - 1))
+    if max_leaf_nodes > 0:
+        cap = min(cap, n_trees * (2 * max_leaf_nodes - 1))
+    left = np.empty(cap, dtype=np.int64)
+    right = np.empty(cap, dtype=np.int64)
+    feature = np.empty(cap, dtype=np.int64)
+    threshold = np.empty(cap, dtype=np.float64)
+    missing_left = np.empty(cap, dtype=np.uint8)
+    value = np.empty((cap, n_out), dtype=np.float64)
+    n_samples = np.empty(cap, dtype=np.int64)
+    wn = np.empty(cap, dtype=np.float64)
+    impurity = np.empty(cap, dtype=np.float64)
+    w = np.empty(n, dtype=np.float64)
+    o = 0
+    t = t0
+    while True:
+        for i in range(n):
+            w[i] = sw[i] * inbag[t, i]
+        ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = (
+            _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
+                      min_samples_split, min_samples_leaf, min_weight_leaf[t],
+                      min_impurity_decrease, max_leaf_nodes, max_features, seeds[t], parallel)
+        )
+        if not finish:
+            return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side,
+                    w_total, left, right, feature, threshold, missing_left, value, n_samples,
+                    wn, impurity, counts)
+        if roots.shape[0] > 0:
+            _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, side,
+                           missing_bin, n_classes, criterion, max_depth, min_samples_split,
+                           min_samples_leaf, min_weight_leaf[t], min_impurity_decrease, w_total)
+        order = _node_order(ri, n_rec, best_first)
+        _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right,
+                       feature, threshold, missing_left, value, n_samples, wn, impurity, o)
+        counts[t - t0] = order.shape[0]
+        o += order.shape[0]
+        t += 1
+        if t >= t1:
+            return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side,
+                    w_total, left[:o], right[:o], feature[:o], threshold[:o], missing_left[:o],
+                    value[:o], n_samples[:o], wn[:o], impurity[:o], counts)
+
+
+
 def kernel_vector(a):
     """``a`` as the grower's kernels take a vector: float64, C-contiguous and writeable.
 
@@ -1223,11 +1318,16 @@ def grow_tree(
     min_weight_leaf = float(min_weight_fraction_leaf) * float(w.sum())
     mf = d if max_features is None else int(max_features)
     missing_bin = int(bin_mapper.missing_bin_)
-    ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = _grow_kernel(
-        X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
-        missing_bin, max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-        float(min_impurity_decrease), -1 if max_leaf_nodes is None else int(max_leaf_nodes),
-        mf, int(seed), bool(parallel),
+    values = np.ascontiguousarray(bin_mapper.values_)
+    edges = np.ascontiguousarray(bin_mapper.edges_)
+    is_exact = np.ascontiguousarray(bin_mapper.is_exact_)
+    (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
+     *_) = _grow_kernel(
+        X_binned, y, w, np.ones((1, n), dtype=np.int32), 0, 1, int(n_classes), crit,
+        np.ascontiguousarray(bin_mapper.n_bins_), missing_bin, max_depth, min_samples_split,
+        min_samples_leaf, np.array([min_weight_leaf]), float(min_impurity_decrease),
+        -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf,
+        np.array([int(seed)], dtype=np.int64), bool(parallel), False, values, edges, is_exact,
     )
     if roots.shape[0] > 0:
         # the small subtrees, deferred by the kernel: on threads when parallel
@@ -1252,9 +1352,7 @@ def grow_tree(
         else:
             grow(slice(None))
     left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = _finish(
-        ri, rf, rt, n_rec, max_leaf_nodes is not None, int(n_classes),
-        np.ascontiguousarray(bin_mapper.values_), np.ascontiguousarray(bin_mapper.edges_),
-        np.ascontiguousarray(bin_mapper.is_exact_),
+        ri, rf, rt, n_rec, max_leaf_nodes is not None, int(n_classes), values, edges, is_exact,
     )
     return Tree(
         children_left=left,

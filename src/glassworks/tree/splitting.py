@@ -27,7 +27,7 @@ SQUARED_ERROR = 2
 _LN2 = np.log(2.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def node_impurity(totals, n_classes, criterion, sq_sum):
     """Impurity of a node from its channel totals (and ``sum(w * y**2)`` for regression)."""
     if criterion == SQUARED_ERROR:
@@ -50,7 +50,7 @@ def node_impurity(totals, n_classes, criterion, sq_sum):
     return ent
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _proxy(left, totals, n_classes, criterion):
     """scikit-learn's proxy improvement of the cut with channel sums ``left``."""
     if criterion == SQUARED_ERROR:
@@ -89,7 +89,7 @@ def _proxy(left, totals, n_classes, criterion):
     return -wr * imp_r - wl * imp_l
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _weight(stats, n_classes, criterion):
     if criterion == SQUARED_ERROR:
         return stats[0]
@@ -99,7 +99,7 @@ def _weight(stats, n_classes, criterion):
     return w
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _next_nonempty(h, b, last, cnt):
     b += 1
     while b <= last:
@@ -109,7 +109,7 @@ def _next_nonempty(h, b, last, cnt):
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def feature_is_constant(h, lo, hi, n_bins, missing_bin):
     """True when the node's values of this feature cannot be cut: all NaN, or one bin and no NaN."""
     cnt = h.shape[1] - 1
@@ -128,7 +128,7 @@ def feature_is_constant(h, lo, hi, n_bins, missing_bin):
     return not has_missing
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def best_cut_of_feature(
     h, lo, hi, n_bins, missing_bin, totals, n_classes, criterion,
     min_samples_leaf, min_weight_leaf, out, left,
@@ -193,7 +193,7 @@ def best_cut_of_feature(
             b = nxt
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _best_cut_gini2(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
                     min_weight_leaf, out):
     """:func:`best_cut_of_feature` for two classes and Gini, on scalars: the same
@@ -289,7 +289,7 @@ def best_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_
 _CUR, _L0, _L1, _MISS, _SNAP0, _SNAP1, _SNAP = range(7)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _flush(ws, has_missing, K):
     for k in range(K):
         c = ws[_CUR, k]
@@ -299,7 +299,7 @@ def _flush(ws, has_missing, K):
         ws[_CUR, k] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _gini2_proxy(l0, l1, t0, t1):
     # _proxy for two classes and Gini: the same operations in the same order (the same bits)
     r0 = t0 - l0
@@ -321,7 +321,7 @@ def _gini2_proxy(l0, l1, t0, t1):
     return -pr * imp_r - pl * imp_l
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samples_leaf,
                   min_weight_leaf, out, ws):
     """The classification scan of :func:`best_cut_of_sorted` for two classes and Gini, on
@@ -428,7 +428,7 @@ def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samp
         ws[_SNAP, 2] = s0n
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals, n_classes,
                        criterion, min_samples_leaf, min_weight_leaf, out, ws):
     """Best cut of one feature of a small node, from its samples sorted by bin.
@@ -551,7 +551,7 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_bin, totals,
                                  min_samples_leaf, min_weight_leaf, out, snap):
     """:func:`best_cut_of_sorted` for squared error, over the features ``f_lo:f_hi`` at once.
@@ -708,7 +708,7 @@ def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_
     return n_cut, best_f
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin, totals, min_weight_leaf,
                                out, snap):
     """:func:`squared_error_cuts_of_sorted` over every feature for a node of two samples

@@ -749,20 +749,23 @@ def _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, 
 
 
 @njit(cache=True, nogil=True)
+def _node_arrays(nn, n_classes):
+    """Uninitialised node arrays of a Tree (or of concatenated trees) of ``nn`` nodes."""
+    n_out = n_classes if n_classes > 0 else 1
+    return (np.empty(nn, dtype=np.int64), np.empty(nn, dtype=np.int64),
+            np.empty(nn, dtype=np.int64), np.empty(nn, dtype=np.float64),
+            np.empty(nn, dtype=np.uint8), np.empty((nn, n_out), dtype=np.float64),
+            np.empty(nn, dtype=np.int64), np.empty(nn, dtype=np.float64),
+            np.empty(nn, dtype=np.float64))
+
+
+@njit(cache=True, nogil=True)
 def _finish(ri, rf, rt, n_rec, best_first, n_classes, values, edges, is_exact):
     """The Tree's arrays (see :func:`_node_order` and :func:`_assemble_into`)."""
     order = _node_order(ri, n_rec, best_first)
     nn = order.shape[0]
-    n_out = n_classes if n_classes > 0 else 1
-    left = np.empty(nn, dtype=np.int64)
-    right = np.empty(nn, dtype=np.int64)
-    feature = np.empty(nn, dtype=np.int64)
-    threshold = np.empty(nn, dtype=np.float64)
-    missing_left = np.empty(nn, dtype=np.uint8)
-    value = np.empty((nn, n_out), dtype=np.float64)
-    n_samples = np.empty(nn, dtype=np.int64)
-    wn = np.empty(nn, dtype=np.float64)
-    impurity = np.empty(nn, dtype=np.float64)
+    left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
+        _node_arrays(nn, n_classes))
     _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right, feature,
                    threshold, missing_left, value, n_samples, wn, impurity, nn - nn)
     return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity
@@ -1238,7 +1241,6 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
     tree in calls, boxing and Python as in growing it.
     """
     n = Xb.shape[0]
-    n_out = n_classes if n_classes > 0 else 1
     best_first = max_leaf_nodes > 0
     n_trees = t1 - t0 if finish else 0
     counts = np.zeros(n_trees, dtype=np.int64)
@@ -1253,15 +1255,8 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
         cap = min(cap, n_trees * ((1 << (max_depth + 1)) - 1))
     if max_leaf_nodes > 0:
         cap = min(cap, n_trees * (2 * max_leaf_nodes - 1))
-    left = np.empty(cap, dtype=np.int64)
-    right = np.empty(cap, dtype=np.int64)
-    feature = np.empty(cap, dtype=np.int64)
-    threshold = np.empty(cap, dtype=np.float64)
-    missing_left = np.empty(cap, dtype=np.uint8)
-    value = np.empty((cap, n_out), dtype=np.float64)
-    n_samples = np.empty(cap, dtype=np.int64)
-    wn = np.empty(cap, dtype=np.float64)
-    impurity = np.empty(cap, dtype=np.float64)
+    left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
+        _node_arrays(cap, n_classes))
     w = np.empty(n, dtype=np.float64)
     o = 0
     t = t0
@@ -1288,9 +1283,11 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
         o += order.shape[0]
         t += 1
         if t >= t1:
+            # copies: the forest keeps these, not the capacity (every tree's worst case)
             return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side,
-                    w_total, left[:o], right[:o], feature[:o], threshold[:o], missing_left[:o],
-                    value[:o], n_samples[:o], wn[:o], impurity[:o], counts)
+                    w_total, left[:o].copy(), right[:o].copy(), feature[:o].copy(),
+                    threshold[:o].copy(), missing_left[:o].copy(), value[:o].copy(),
+                    n_samples[:o].copy(), wn[:o].copy(), impurity[:o].copy(), counts)
 
 
 

@@ -52,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import get_num_threads, njit
 
+from ._jit import NO_NRT
 from ._tree import Tree
 from .histogram import (
     build_histogram_parallel,
@@ -107,7 +108,7 @@ _NI = 13
 _IMP, _WN, _IMPROVEMENT, _SQSUM = range(4)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _rand_int(state, lo, hi):
     x = state[0]
     x ^= x << np.uint64(13)
@@ -117,7 +118,7 @@ def _rand_int(state, lo, hi):
     return lo + np.int64(x % np.uint64(hi - lo))
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _weight_of(totals, n_classes):
     if n_classes == 0:
         return totals[0]
@@ -127,7 +128,7 @@ def _weight_of(totals, n_classes):
     return s
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
               min_samples_leaf, min_weight_leaf):
     """Store the node's impurity and weight; True when it may be split (before the search)."""
@@ -145,7 +146,7 @@ def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
     )
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
     """Give the node's samples local ids and write them, sorted by (bin, row) for each feature,
     to ``srt[f, start:end]`` and their bins to ``sbin[f, start:end]``.
@@ -181,7 +182,7 @@ def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
         idx[i] = i
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
             min_impurity_decrease, w_total, scratch):
     """Record node r's best cut as its split unless its improvement is too small; True when
@@ -211,7 +212,7 @@ def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, cr
     return True
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
                      min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
                      max_features, rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw,
@@ -292,7 +293,7 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
             min_impurity_decrease, w_total, ws[0])
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
                       criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
                       w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
@@ -517,7 +518,7 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
         ri[r, _SLOT] = -1
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _release(pool, pranges, slot, free, n_free):
     # free slots are kept all-zero, so that building a histogram needs no zeroing
     clear_histogram(pool[slot], pranges[slot])
@@ -525,7 +526,7 @@ def _release(pool, pranges, slot, free, n_free):
     n_free[0] += 1
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _heap_push(keys, recs, size, key, rec):
     i = size
     keys[i] = key
@@ -541,7 +542,7 @@ def _heap_push(keys, recs, size, key, rec):
     return size + 1
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _heap_pop(keys, recs, size):
     top = recs[0]
     size -= 1
@@ -564,7 +565,7 @@ def _heap_pop(keys, recs, size):
     return top, size
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _copy_prefix(dst, src):
     # slice assignment between arrays compiles slowly in Numba; a flat loop does not
     d = dst.reshape(-1)
@@ -580,7 +581,7 @@ def _grow_float2(a, cap):
     return out
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     """Records of node r's children: samples [start, pl) and [pl, end)."""
     K = rt.shape[1]
@@ -609,7 +610,7 @@ def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     ri[r, _RIGHT] = rc
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf, bbuf,
                   missing_bin, n_classes, criterion, max_depth, min_samples_split,
                   min_samples_leaf, min_weight_leaf, is_clf):

@@ -17,8 +17,10 @@ parallel one for large nodes only, and a forest growing trees in threads uses se
 
 from numba import njit, prange
 
+from ._jit import NO_NRT
 
-@njit(cache=True, nogil=True, _nrt=False)
+
+@njit(cache=True, nogil=True, **NO_NRT)
 def one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
     """Add the sums of samples ``idx[start:end]`` for feature f to ``h`` (n_bins_total,
     n_channels); ``bin_range`` gets the smallest and largest bin seen."""
@@ -58,14 +60,14 @@ def build_histogram_parallel(Xb, idx, start, end, codes, w, wy, is_clf, hist, bi
         one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def build_histogram_serial(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_ranges):
     """Serial twin of :func:`build_histogram_parallel`."""
     for f in range(Xb.shape[1]):
         one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def subtract_histogram(parent, child, child_ranges):
     """``parent -= child`` in place: the sibling's histogram, without touching its samples.
 
@@ -78,7 +80,7 @@ def subtract_histogram(parent, child, child_ranges):
                 parent[f, b, k] -= child[f, b, k]
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def clear_histogram(hist, bin_ranges):
     """Zero the bins within ``bin_ranges`` (all that a node can have written)."""
     K = hist.shape[2]

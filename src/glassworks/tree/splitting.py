@@ -20,6 +20,8 @@ derives the threshold between the two observed values.
 import numpy as np
 from numba import njit, prange
 
+from ._jit import NO_NRT
+
 GINI = 0
 ENTROPY = 1
 SQUARED_ERROR = 2
@@ -27,7 +29,7 @@ SQUARED_ERROR = 2
 _LN2 = np.log(2.0)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def node_impurity(totals, n_classes, criterion, sq_sum):
     """Impurity of a node from its channel totals (and ``sum(w * y**2)`` for regression)."""
     if criterion == SQUARED_ERROR:
@@ -50,7 +52,7 @@ def node_impurity(totals, n_classes, criterion, sq_sum):
     return ent
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _proxy(left, totals, n_classes, criterion):
     """scikit-learn's proxy improvement of the cut with channel sums ``left``."""
     if criterion == SQUARED_ERROR:
@@ -89,7 +91,7 @@ def _proxy(left, totals, n_classes, criterion):
     return -wr * imp_r - wl * imp_l
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _weight(stats, n_classes, criterion):
     if criterion == SQUARED_ERROR:
         return stats[0]
@@ -99,7 +101,7 @@ def _weight(stats, n_classes, criterion):
     return w
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _next_nonempty(h, b, last, cnt):
     b += 1
     while b <= last:
@@ -109,7 +111,7 @@ def _next_nonempty(h, b, last, cnt):
     return -1
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def feature_is_constant(h, lo, hi, n_bins, missing_bin):
     """True when the node's values of this feature cannot be cut: all NaN, or one bin and no NaN."""
     cnt = h.shape[1] - 1
@@ -128,7 +130,7 @@ def feature_is_constant(h, lo, hi, n_bins, missing_bin):
     return not has_missing
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def best_cut_of_feature(
     h, lo, hi, n_bins, missing_bin, totals, n_classes, criterion,
     min_samples_leaf, min_weight_leaf, out, left,
@@ -197,7 +199,7 @@ def best_cut_of_feature(
             b = nxt
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _best_cut_squared_error(h, first, last, missing_bin, has_missing, totals,
                             min_samples_leaf, min_weight_leaf, out):
     """:func:`best_cut_of_feature` for squared error, on scalars: the same operations in the
@@ -244,7 +246,7 @@ def _best_cut_squared_error(h, first, last, missing_bin, has_missing, totals,
             b = nxt
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _best_cut_gini2(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
                     min_weight_leaf, out):
     """:func:`best_cut_of_feature` for two classes and Gini, on scalars: the same
@@ -340,7 +342,7 @@ def best_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_
 _CUR, _L0, _L1, _MISS, _SNAP0, _SNAP1, _SNAP = range(7)
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _flush(ws, has_missing, K):
     for k in range(K):
         c = ws[_CUR, k]
@@ -350,7 +352,7 @@ def _flush(ws, has_missing, K):
         ws[_CUR, k] = 0.0
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _gini2_proxy(l0, l1, t0, t1):
     # _proxy for two classes and Gini: the same operations in the same order (the same bits)
     r0 = t0 - l0
@@ -372,7 +374,7 @@ def _gini2_proxy(l0, l1, t0, t1):
     return -pr * imp_r - pl * imp_l
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samples_leaf,
                   min_weight_leaf, out, ws):
     """The classification scan of :func:`best_cut_of_sorted` for two classes and Gini, on
@@ -479,7 +481,7 @@ def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samp
         ws[_SNAP, 2] = s0n
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals, n_classes,
                        criterion, min_samples_leaf, min_weight_leaf, out, ws):
     """Best cut of one feature of a small node, from its samples sorted by bin.
@@ -602,7 +604,7 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
     return True
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_bin, totals,
                                  min_samples_leaf, min_weight_leaf, out, snap):
     """:func:`best_cut_of_sorted` for squared error, over the features ``f_lo:f_hi`` at once.
@@ -759,7 +761,7 @@ def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_
     return n_cut, best_f
 
 
-@njit(cache=True, nogil=True, _nrt=False)
+@njit(cache=True, nogil=True, **NO_NRT)
 def squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin, totals, min_weight_leaf,
                                out, snap):
     """:func:`squared_error_cuts_of_sorted` over every feature for a node of two samples

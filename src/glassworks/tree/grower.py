@@ -45,6 +45,10 @@ one (``_SAMPLED_SORT``). A depth-first tree without feature sampling grows its l
 nodes first and then the subtrees of its small nodes, which share nothing (their own sample
 ranges and records, no random draws): with ``parallel=True`` they are grown on threads, and
 the tree is the same whatever the schedule.
+
+A forest on small data skips ``grow_tree``: one call of :func:`_grow_kernel` with
+``finish=True`` grows a run of its trees (the same growth) into concatenated node arrays
+(:mod:`glassworks.forest._batch`).
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -40,8 +40,8 @@ every feature, then each search is one pass over the sorted samples
 partition of the sorted lists (squared error: every feature in one call, a two-sample node
 without a scan). With sampled features (``max_features`` < d, as a forest's classifier) no
 node keeps histograms or sorted lists of every feature: each node looks at its drawn features
-only, a one-feature histogram for a large node, an insertion sort of its samples for a small
-one (``_SAMPLED_SORT``). A depth-first tree without feature sampling grows its large
+only, a one-feature histogram for a large node, a sort of its samples (insertion, or counting
+over the feature's bins) for a small one (``_SAMPLED_SORT``). A depth-first tree without feature sampling grows its large
 nodes first and then the subtrees of its small nodes, which share nothing (their own sample
 ranges and records, no random draws): with ``parallel=True`` they are grown on threads, and
 the tree is the same whatever the schedule.
@@ -218,11 +218,11 @@ def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, cr
 
 @njit(cache=True, nogil=True, **NO_NRT)
 def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
-                     min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
-                     max_features, rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw,
-                     keys):
+                     min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, cut, Xb,
+                     idx, is_clf, ws, srt, sbin, gpw, pw, keys):
     """Find the split of node r, a small node without histogram, on its samples sorted by bin
-    per feature (sorted here if its parent's were not). Leaves r a leaf when nothing
+    per feature (sorted here if its parent's were not), every feature searched (a tree with
+    sampled features uses :func:`_evaluate_sampled`). Leaves r a leaf when nothing
     qualifies."""
     ri[r, _LEAF] = 1
     rf[r, _IMPROVEMENT] = 0.0
@@ -236,11 +236,6 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
         left[k] = 0.0
     start = ri[r, _START]
     end = ri[r, _END]
-    sampling = max_features < d
-    n_pick = max_features if sampling else d
-    if sampling:
-        for j in range(d):
-            perm[j] = j
     best_f = -1
     b_lo = -1
     b_hi = -1
@@ -250,7 +245,7 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
         _sort_node(Xb, idx, start, end, srt, sbin, keys, gpw, pw)
         ri[r, _SRT] = 1
     row = cut[0]
-    if not sampling and not is_clf and criterion == SQUARED_ERROR:
+    if not is_clf and criterion == SQUARED_ERROR:
         # every feature, in one call
         if end - start == 2:
             n_cut, best_f = squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin,
@@ -266,23 +261,11 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
                     np.int64(row[3]), row[0], n_classes, criterion, min_impurity_decrease,
                     w_total, ws[0])
         return
-    # draw features (as scikit-learn: until n_pick non-constant ones)
-    n_take = 0
-    n_drawn = 0
-    while n_drawn < d and n_take < n_pick:
-        if sampling:
-            j = _rand_int(rng, n_drawn, d)
-            f = perm[j]
-            perm[j] = perm[n_drawn]
-            perm[n_drawn] = f
-        else:
-            f = n_drawn
-        n_drawn += 1
+    for f in range(d):
         if not best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin,
                                   totals, n_classes, criterion, min_samples_leaf,
                                   min_weight_leaf, row, ws):
             continue
-        n_take += 1
         if row[0] > best_proxy:
             best_proxy = row[0]
             best_f = f
@@ -429,23 +412,15 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
 @njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-              w_total, max_features, rng, perm, cut, parallel, Xb, idx, is_clf,
-              ws, srt, sbin, gpw, pw, keys, codes, w, wy, hs, hrange, tsrt, tsbin):
-    """Find node r's split: with sampled features, on the drawn features only; else on its
-    histogram (slot ri[r, _SLOT]) or, for a small node without one, on its sorted samples.
-    Leaves r a leaf when nothing qualifies."""
-    if max_features < Xb.shape[1]:
-        _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
-                          criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-                          w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
-                          gpw, ws, hs, hrange, tsrt, tsbin, keys)
-        return
+              w_total, perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys):
+    """Find node r's split over every feature (a tree with sampled features uses
+    :func:`_evaluate_sampled`): on its histogram (slot ri[r, _SLOT]) or, for a small node
+    without one, on its sorted samples. Leaves r a leaf when nothing qualifies."""
     slot = ri[r, _SLOT]
     if slot < 0:
         _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
                          min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
-                         max_features, rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw,
-                         pw, keys)
+                         cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         return
     ri[r, _LEAF] = 1
     rf[r, _IMPROVEMENT] = 0.0
@@ -459,36 +434,13 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
     left = rl[r]
     for k in range(K):
         left[k] = 0.0
-    sampling = max_features < d
-    n_pick = max_features if sampling else d
-    if sampling:
-        for j in range(d):
-            perm[j] = j
     best_proxy = -np.inf
     hist = pool[slot]
     ranges = pranges[slot]
-    # features to evaluate: all, or (as scikit-learn) features drawn without replacement
-    # until max_features non-constant ones are found; perm[:d] is the permutation,
-    # perm[d:] the pick
-    if not sampling:
-        feats = perm[:d]
-        for j in range(d):
-            feats[j] = j
-    else:
-        n_take = 0
-        n_drawn = 0
-        while n_drawn < d and n_take < n_pick:
-            j = _rand_int(rng, n_drawn, d)
-            f = perm[j]
-            perm[j] = perm[n_drawn]
-            perm[n_drawn] = f
-            n_drawn += 1
-            if not feature_is_constant(hist[f], ranges[f, 0], ranges[f, 1], n_bins[f],
-                                       missing_bin):
-                perm[d + n_take] = f
-                n_take += 1
-        feats = perm[d : d + n_take]
-    nf = feats.shape[0]
+    feats = perm[:d]
+    for j in range(d):
+        feats[j] = j
+    nf = d
     if nf > 0:
         if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
             best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
@@ -696,18 +648,16 @@ def _grow_subtree(root, split_root, rec0, ri, rf, rt, rl, Xb, idx, srt, sbin, gp
     d = Xb.shape[1]
     K = rt.shape[1]
     n_sub = ri[root, _END] - ri[root, _START]
-    perm = np.empty(2 * d, dtype=np.int64)
     cut = np.empty((max(d, 1), 4), dtype=np.float64)
     ws = np.empty((7, K), dtype=np.float64)
     keys = np.empty(missing_bin + 2, dtype=np.int64)
-    rng = np.zeros(1, dtype=np.uint64)
     buf = np.empty(n_sub, dtype=np.int64)
     sbuf = np.empty(n_sub, dtype=np.int32)
     bbuf = np.empty(n_sub, dtype=np.uint8)
     stack = np.empty(n_sub + 2, dtype=np.int64)
     _evaluate_sorted(root, split_root, ri, rf, rt, rl, missing_bin, n_classes, criterion,
-                     min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, d, rng,
-                     perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+                     min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, cut,
+                     Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
     n_rec = rec0
     sp = 0
     if ri[root, _LEAF] == 0:
@@ -724,11 +674,11 @@ def _grow_subtree(root, split_root, rec0, ri, rf, rt, rl, Xb, idx, srt, sbin, gp
                                          max_depth, min_samples_split, min_samples_leaf,
                                          min_weight_leaf, is_clf)
         _evaluate_sorted(lc, split_l, ri, rf, rt, rl, missing_bin, n_classes, criterion,
-                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, d,
-                         rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
+                         cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         _evaluate_sorted(rc, split_r, ri, rf, rt, rl, missing_bin, n_classes, criterion,
-                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, d,
-                         rng, perm, cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+                         min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total,
+                         cut, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         if ri[rc, _LEAF] == 0:
             stack[sp] = rc
             sp += 1
@@ -890,8 +840,10 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # node below it: no pool at all (a tree on a few hundred rows, as MAPLE and small
     # forests grow by the hundred, would pay more for allocating it than for its growth)
     root_tiny = m <= _TINY and not (max_depth < _SORT_LEVELS and m > _TINIEST)
-    # with sampled features, each node looks at its drawn features only (_evaluate_sampled):
-    # no pool of histograms of every feature, no sorted samples of every feature
+    # with sampled features, each node looks at its drawn features only (_evaluate_sampled,
+    # called here directly: a call through a function that counts references would cost an
+    # atomic operation per array argument): no pool of histograms of every feature, no sorted
+    # samples of every feature
     sampling = max_features < d
     # records: as many as the tree can have (every leaf holds a sample), left uninitialised
     # (every field read is written first): pages of records never used are never touched,
@@ -1025,12 +977,16 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         ri[0, _LEAF] = 1
         droots[0] = 0
         n_def = 1
+    elif sampling:
+        _evaluate_sampled(zero, split_root, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
+                          criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
+                          w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
+                          gpw, ws, hs, hrange, tsrt, tsbin, keys)
     else:
         _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                   missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
-                  min_impurity_decrease, w_total, max_features, rng, perm, cut, parallel, Xb,
-                  idx, is_clf, ws, srt, sbin, gpw, pw, keys, codes, w, wy, hs, hrange,
-                  tsrt, tsbin)
+                  min_impurity_decrease, w_total, perm, cut, parallel, Xb, idx, is_clf, ws,
+                  srt, sbin, gpw, pw, keys)
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
     fcap = 64
     fkeys = np.empty(fcap, dtype=np.float64)
@@ -1164,9 +1120,6 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                 droots[n_def] = c
                 n_def += 1
             elif sampling:
-                # straight to the search (a call through _evaluate, which needs Numba's
-                # reference counting, counts a reference per array argument: atomic
-                # operations that cost a small tree about a tenth of its growth)
                 _evaluate_sampled(c, split_c, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
                                   criterion, min_samples_leaf, min_weight_leaf,
                                   min_impurity_decrease, w_total, max_features, rng, perm, cut,
@@ -1175,9 +1128,8 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             else:
                 _evaluate(c, split_c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                           missing_bin, n_classes, criterion, min_samples_leaf,
-                          min_weight_leaf, min_impurity_decrease, w_total, max_features, rng,
-                          perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys,
-                          codes, w, wy, hs, hrange, tsrt, tsbin)
+                          min_weight_leaf, min_impurity_decrease, w_total, perm, cut, parallel,
+                          Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)
@@ -1237,35 +1189,45 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
     """Grow trees ``t0 .. t1 - 1``, tree t on the weights ``sw * inbag[t]`` with the seed
     ``seeds[t]`` and the minimum leaf weight ``min_weight_leaf[t]``.
 
-    ``finish=False`` (one tree, ``t1 = t0 + 1``: :func:`grow_tree`): returns its records and
-    scratch (first 14 values) for the caller to grow the deferred subtrees (on threads) and
-    :func:`_finish` it. ``finish=True`` (a run of a forest's trees): grows every tree whole,
-    serially, and returns their node arrays concatenated (values 15 to 23, children numbered
-    within each tree) and the node count of each tree (value 24). One call for a run of trees:
-    a forest on a few hundred rows (MAPLE grows them by the hundred) would spend as long per
-    tree in calls, boxing and Python as in growing it.
+    ``finish=False`` (one tree, t0, on the weights ``sw`` themselves, ``inbag`` unread:
+    :func:`grow_tree`): returns its records and scratch (first 14 values) for the caller to
+    grow the deferred subtrees (on threads) and :func:`_finish` it. ``finish=True`` (a run of
+    at least one of a forest's trees): grows every tree whole, serially, and returns their
+    node arrays concatenated (values 15 to 23, children numbered within each tree) and the
+    node count of each tree (value 24). One call for a run of trees: a forest on a few hundred
+    rows (MAPLE grows them by the hundred) would spend as long per tree in calls, boxing and
+    Python as in growing it.
     """
+    if not finish:
+        ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = (
+            _grow_one(Xb, y, sw, n_classes, criterion, n_bins, missing_bin, max_depth,
+                      min_samples_split, min_samples_leaf, min_weight_leaf[t0],
+                      min_impurity_decrease, max_leaf_nodes, max_features, seeds[t0], parallel)
+        )
+        e = _node_arrays(t0 - t0, n_classes)
+        return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
+                e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8],
+                np.zeros(0, dtype=np.int64))
     n = Xb.shape[0]
     best_first = max_leaf_nodes > 0
-    n_trees = t1 - t0 if finish else 0
-    counts = np.zeros(n_trees, dtype=np.int64)
+    # room for every tree's worst case (each leaf holds an in-bag sample, depth and leaf caps)
     cap = 0
-    for t in range(n_trees):
+    for t in range(t0, t1):
         m = 0
         for i in range(n):
-            if inbag[t0 + t, i] > 0 and sw[i] > 0.0:
+            if inbag[t, i] > 0 and sw[i] > 0.0:
                 m += 1
         cap += max(2 * m - 1, 1)
     if max_depth < 40:
-        cap = min(cap, n_trees * ((1 << (max_depth + 1)) - 1))
+        cap = min(cap, (t1 - t0) * ((1 << (max_depth + 1)) - 1))
     if max_leaf_nodes > 0:
-        cap = min(cap, n_trees * (2 * max_leaf_nodes - 1))
+        cap = min(cap, (t1 - t0) * (2 * max_leaf_nodes - 1))
     left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
         _node_arrays(cap, n_classes))
+    counts = np.zeros(t1 - t0, dtype=np.int64)
     w = np.empty(n, dtype=np.float64)
     o = 0
-    t = t0
-    while True:
+    for t in range(t0, t1):
         for i in range(n):
             w[i] = sw[i] * inbag[t, i]
         ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = (
@@ -1273,10 +1235,6 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
                       min_samples_split, min_samples_leaf, min_weight_leaf[t],
                       min_impurity_decrease, max_leaf_nodes, max_features, seeds[t], parallel)
         )
-        if not finish:
-            return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side,
-                    w_total, left, right, feature, threshold, missing_left, value, n_samples,
-                    wn, impurity, counts)
         if roots.shape[0] > 0:
             _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, side,
                            missing_bin, n_classes, criterion, max_depth, min_samples_split,
@@ -1286,14 +1244,12 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
                        feature, threshold, missing_left, value, n_samples, wn, impurity, o)
         counts[t - t0] = order.shape[0]
         o += order.shape[0]
-        t += 1
-        if t >= t1:
-            # copies: the forest keeps these, not the capacity (every tree's worst case)
-            return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side,
-                    w_total, left[:o].copy(), right[:o].copy(), feature[:o].copy(),
-                    threshold[:o].copy(), missing_left[:o].copy(), value[:o].copy(),
-                    n_samples[:o].copy(), wn[:o].copy(), impurity[:o].copy(), counts)
-
+    # copies: the forest keeps these, not the capacity; the records of the last tree are
+    # returned only for the tuple's shape (finish=False's)
+    return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
+            left[:o].copy(), right[:o].copy(), feature[:o].copy(), threshold[:o].copy(),
+            missing_left[:o].copy(), value[:o].copy(), n_samples[:o].copy(), wn[:o].copy(),
+            impurity[:o].copy(), counts)
 
 
 def kernel_vector(a):
@@ -1351,7 +1307,7 @@ def grow_tree(
     is_exact = np.ascontiguousarray(bin_mapper.is_exact_)
     (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
      *_) = _grow_kernel(
-        X_binned, y, w, np.ones((1, n), dtype=np.int32), 0, 1, int(n_classes), crit,
+        X_binned, y, w, np.empty((0, 0), dtype=np.int32), 0, 1, int(n_classes), crit,
         np.ascontiguousarray(bin_mapper.n_bins_), missing_bin, max_depth, min_samples_split,
         min_samples_leaf, np.array([min_weight_leaf]), float(min_impurity_decrease),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf,

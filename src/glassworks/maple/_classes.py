@@ -20,7 +20,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_random_state_seed, reject_non_numeric as _reject_non_numeric
+from .._validation import (
+    check_random_state_seed,
+    is_plain_matrix,
+    reject_non_numeric as _reject_non_numeric,
+)
 from ..explanation import Explanation
 from ..integrations.interpret import InterpretMixin
 from ..forest._packed import (
@@ -177,9 +181,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         ``reset``), after doing what it does for such an X. Its generic checks cost a small
         fit and predict (MAPLE on a few hundred rows) a few percent. Anything else goes
         through ``validate_data``, which accepts it or raises its usual error."""
-        if not (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
-                and X.flags.c_contiguous and X.shape[0] >= 1 and X.shape[1] >= 1
-                and np.isfinite(np.add.reduce(X, axis=None))):
+        if not is_plain_matrix(X, c_order=True):
             return False
         if reset:
             self.n_features_in_ = X.shape[1]
@@ -221,17 +223,14 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
         est = self._make_forest(seed)
         if isinstance(est, _BaseForest):
-            # X and y are validated already: skip the forest's own checks
+            # X and y are validated already: skip the forest's own checks. A glassworks forest
+            # packs its trees and keeps their node arrays flat: no Tree object is needed
             est.n_features_in_ = X.shape[1]
             est._fit_validated(X, y_forest, np.ones(X.shape[0]))
-        else:
-            est.fit(X, y_forest)
-        if isinstance(est, _BaseForest):
-            # a glassworks forest has packed its trees already, and keeps their node arrays
-            # flat: no Tree object is needed
             packed = est._packed
             nodes = est._node_arrays()
         else:
+            est.fit(X, y_forest)
             trees = _trees_of(est)
             packed = pack_trees(trees)
             nodes = flat_nodes(trees)

@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from .._validation import check_sample_weight
+from .._validation import check_sample_weight, is_plain_matrix
 from ..integrations.interpret import InterpretMixin
 from .bitvec import (
     leaf_values_kernel,
@@ -231,9 +231,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
 
         if mode == "numeric":
             # a float64 matrix without NaN / inf: check_array would return it as is
-            if not (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
-                    and X.shape[0] >= 1 and X.shape[1] >= 1
-                    and np.isfinite(np.add.reduce(X, axis=None))):
+            if not is_plain_matrix(X):
                 return False
             names = None
         else:

@@ -155,13 +155,10 @@ def best_cut_of_feature(
     if first == -1:
         return
     n_total = totals[cnt]
-    if n_classes == 2 and criterion == GINI:
-        _best_cut_gini2(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
-                        min_weight_leaf, out)
-        return
-    if criterion == SQUARED_ERROR:
-        _best_cut_squared_error(h, first, last, missing_bin, has_missing, totals,
-                                min_samples_leaf, min_weight_leaf, out)
+    gini2 = n_classes == 2 and criterion == GINI
+    if gini2 or criterion == SQUARED_ERROR:
+        _best_cut_scalar(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
+                         min_weight_leaf, out, gini2)
         return
     best = -np.inf
     n_searches = 2 if has_missing else 1
@@ -200,64 +197,22 @@ def best_cut_of_feature(
 
 
 @njit(cache=True, nogil=True, **NO_NRT)
-def _best_cut_squared_error(h, first, last, missing_bin, has_missing, totals,
-                            min_samples_leaf, min_weight_leaf, out):
-    """:func:`best_cut_of_feature` for squared error, on scalars: the same operations in the
-    same order as :func:`_weight` and :func:`_proxy` (the same bits), without their calls and
-    loops over channels (weight, weight * y, count)."""
-    tw = totals[0]
-    ts = totals[1]
-    n_total = totals[2]
-    best = -np.inf
-    n_searches = 2 if has_missing else 1
-    for search in range(n_searches):
-        missing_left = search == 1
-        if missing_left:
-            lw = h[missing_bin, 0]
-            ls = h[missing_bin, 1]
-            ln = h[missing_bin, 2]
-        else:
-            lw = 0.0
-            ls = 0.0
-            ln = 0.0
-        b = first
-        while b != -1:
-            lw += h[b, 0]
-            ls += h[b, 1]
-            ln += h[b, 2]
-            nxt = _next_nonempty(h, b, last, 2)
-            if nxt == -1 and (missing_left or not has_missing):
-                break
-            n_right = n_total - ln
-            if ln >= min_samples_leaf and n_right >= min_samples_leaf:
-                wr = tw - lw
-                if lw >= min_weight_leaf and wr >= min_weight_leaf:
-                    sr = ts - ls
-                    p = ls * ls / lw + sr * sr / wr
-                    if p > best:
-                        best = p
-                        out[0] = p
-                        out[1] = b
-                        out[2] = nxt
-                        if has_missing:
-                            out[3] = 1.0 if missing_left else 0.0
-                        else:
-                            out[3] = 1.0 if ln > n_right else 0.0
-            b = nxt
-
-
-@njit(cache=True, nogil=True, **NO_NRT)
-def _best_cut_gini2(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
-                    min_weight_leaf, out):
-    """:func:`best_cut_of_feature` for two classes and Gini, on scalars: the same
-    operations in the same order as :func:`_weight` and :func:`_proxy` (the same bits), without
-    their loops over channels (the forest classifier's most frequent search)."""
+def _best_cut_scalar(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
+                     min_weight_leaf, out, gini):
+    """:func:`best_cut_of_feature` for two-class Gini (``gini``) or squared error, the two
+    searches whose three channels fit in scalars (class 0, class 1, count; weight,
+    weight * y, count): the same operations in the same order as :func:`_weight` and
+    :func:`_proxy` (the same bits), without their calls and loops over channels. The forest
+    classifier's and regressor's most frequent search."""
     t0 = totals[0]
     t1 = totals[1]
     n_total = totals[2]
-    wt = 0.0
-    wt += t0
-    wt += t1
+    if gini:
+        wt = 0.0
+        wt += t0
+        wt += t1
+    else:
+        wt = t0
     best = -np.inf
     n_searches = 2 if has_missing else 1
     for search in range(n_searches):
@@ -280,28 +235,35 @@ def _best_cut_gini2(h, first, last, missing_bin, has_missing, totals, min_sample
                 break
             n_right = n_total - ln
             if ln >= min_samples_leaf and n_right >= min_samples_leaf:
-                wl = 0.0
-                wl += l0
-                wl += l1
+                if gini:
+                    wl = 0.0
+                    wl += l0
+                    wl += l1
+                else:
+                    wl = l0
                 wr = wt - wl
                 if wl >= min_weight_leaf and wr >= min_weight_leaf:
-                    r0 = t0 - l0
-                    r1 = t1 - l1
-                    pl = 0.0
-                    pr = 0.0
-                    pl += l0
-                    pr += r0
-                    pl += l1
-                    pr += r1
-                    sql = 0.0
-                    sqr = 0.0
-                    sql += l0 * l0
-                    sqr += r0 * r0
-                    sql += l1 * l1
-                    sqr += r1 * r1
-                    imp_l = 1.0 - sql / (pl * pl)
-                    imp_r = 1.0 - sqr / (pr * pr)
-                    p = -pr * imp_r - pl * imp_l
+                    if gini:
+                        r0 = t0 - l0
+                        r1 = t1 - l1
+                        pl = 0.0
+                        pr = 0.0
+                        pl += l0
+                        pr += r0
+                        pl += l1
+                        pr += r1
+                        sql = 0.0
+                        sqr = 0.0
+                        sql += l0 * l0
+                        sqr += r0 * r0
+                        sql += l1 * l1
+                        sqr += r1 * r1
+                        imp_l = 1.0 - sql / (pl * pl)
+                        imp_r = 1.0 - sqr / (pr * pr)
+                        p = -pr * imp_r - pl * imp_l
+                    else:
+                        sr = t1 - l1
+                        p = l1 * l1 / wl + sr * sr / wr
                     if p > best:
                         best = p
                         out[0] = p

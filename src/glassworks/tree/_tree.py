@@ -16,6 +16,14 @@ Layout (``n_nodes`` nodes, node 0 is the root):
 - ``n_node_samples`` : int64, training rows that reached the node.
 - ``weighted_n_node_samples`` : float64, their total sample weight (the TreeSHAP "cover").
 - ``impurity`` : float64.
+- ``cat_split`` : int64 or None. A split on a categorical feature (whose values are integer
+  category codes) sends a subset of the codes left: ``cat_split[node]`` is then the row of
+  ``cat_bitset`` holding it (-1 at every other node) and ``threshold[node]`` is NaN. None when
+  the tree has no categorical split.
+- ``cat_bitset`` : uint64 of shape (n_categorical_splits, n_words), or None. Bit ``c % 64`` of
+  word ``c // 64`` of a row is set when code ``c`` goes left. NaN, and a code the row does not
+  cover (negative, not an integer, past its width), go to the ``missing_go_to_left`` side;
+  so do the codes the node never saw in training (their bits say so).
 """
 
 import numpy as np
@@ -40,6 +48,8 @@ class Tree:
         The node arrays.
     n_features : int
         Number of input features the tree was grown on.
+    cat_split, cat_bitset : ndarray or None, optional
+        The categorical splits (see the module docstring); None when there are none.
     """
 
     def __init__(
@@ -54,6 +64,8 @@ class Tree:
         weighted_n_node_samples,
         impurity,
         n_features,
+        cat_split=None,
+        cat_bitset=None,
     ):
         self.children_left = np.ascontiguousarray(children_left, dtype=np.int64)
         self.children_right = np.ascontiguousarray(children_right, dtype=np.int64)
@@ -76,6 +88,24 @@ class Tree:
                 raise ValueError(f"Tree field {name} must have shape ({n},).")
         if self.value.shape[0] != n:
             raise ValueError(f"Tree field value must have {n} rows.")
+        if (cat_split is None) != (cat_bitset is None):
+            raise ValueError("Give both cat_split and cat_bitset, or neither.")
+        if cat_split is not None:
+            cat_split = np.ascontiguousarray(cat_split, dtype=np.int64)
+            cat_bitset = np.ascontiguousarray(cat_bitset, dtype=np.uint64)
+            if cat_split.shape != (n,):
+                raise ValueError(f"Tree field cat_split must have shape ({n},).")
+            if cat_bitset.ndim != 2 or cat_bitset.shape[1] < 1:
+                raise ValueError("Tree field cat_bitset must be 2-D with at least one word.")
+            used = cat_split[cat_split >= 0]
+            if used.size and used.max() >= cat_bitset.shape[0]:
+                raise ValueError("cat_split points past the rows of cat_bitset.")
+            if np.any((cat_split >= 0) & (self.children_left == TREE_LEAF)):
+                raise ValueError("A leaf cannot have a categorical split.")
+            if not used.size:
+                cat_split = cat_bitset = None
+        self.cat_split = cat_split
+        self.cat_bitset = cat_bitset
 
     # -- sizes ---------------------------------------------------------------------------
     @property
@@ -111,6 +141,29 @@ class Tree:
         """``value`` as (n_nodes, n_outputs): what the kernels take."""
         return self.value[:, 0, :]
 
+    @property
+    def has_categorical(self):
+        """Whether some split of the tree is categorical."""
+        return self.cat_split is not None
+
+    def is_categorical_split(self):
+        """Bool per node: the node's split is categorical."""
+        if self.cat_split is None:
+            return np.zeros(self.node_count, dtype=bool)
+        return self.cat_split >= 0
+
+    def categories_left(self, node, n_categories=None):
+        """The codes a categorical split at ``node`` sends left (ascending int64), among
+        ``0 .. n_categories - 1`` (default: every code its bitset covers)."""
+        k = -1 if self.cat_split is None else int(self.cat_split[node])
+        if k < 0:
+            raise ValueError(f"Node {node} has no categorical split.")
+        bits = np.unpackbits(self.cat_bitset[k].astype("<u8").view(np.uint8),
+                             bitorder="little").astype(bool)
+        if n_categories is not None:
+            bits = bits[: int(n_categories)]
+        return np.flatnonzero(bits)
+
     # -- walking -------------------------------------------------------------------------
     def _walk_args(self):
         return (
@@ -119,6 +172,8 @@ class Tree:
             self.feature,
             self.threshold,
             self.missing_go_to_left,
+            self.cat_split,
+            self.cat_bitset,
         )
 
     def apply(self, X):
@@ -170,6 +225,8 @@ class Tree:
         return self.__dict__.copy()
 
     def __setstate__(self, state):
+        state.setdefault("cat_split", None)
+        state.setdefault("cat_bitset", None)
         self.__dict__.update(state)
 
     def __repr__(self):

@@ -11,6 +11,13 @@ bin ``missing_bin == max_bins``.
 - Otherwise the edges are quantiles (midpoint interpolation) of a subsample of at most
   ``subsample`` rows, drawn deterministically from ``random_state``; ``values`` is NaN.
 
+Categorical features (``is_categorical``) hold integer category codes (NaN missing): each
+category the training data holds gets a bin of its own, in code order, when there are at most
+``max_bins`` of them; otherwise the ``max_bins - 1`` most frequent ones do (ties: lower code)
+and all the rarer ones share the last bin, so a split sends them the same way (LightGBM's
+``max_bin``/``min_data_per_group`` do much the same to rare categories). A code the training
+data never holds maps to the missing bin: an unseen category is treated as missing.
+
 The kernels release the GIL and run on a small thread pool (features for the edges, row
 blocks for the mapping): plain threads rather than ``prange`` keep the first-call compile short.
 """
@@ -109,6 +116,24 @@ def _map_to_bins(X, padded_edges, missing_bin, out, start, stop):
             out[i, f] = missing_bin if np.isnan(v) else pos
 
 
+def _category_bins(col, n_categories, max_bins):
+    """(bin of each code, number of bins) of a categorical column of codes (NaN missing)."""
+    codes = col[~np.isnan(col)].astype(np.int64)
+    if n_categories is None:
+        n_categories = int(codes.max()) + 1 if codes.size else 0
+    counts = np.bincount(codes, minlength=n_categories)[:n_categories]
+    present = np.flatnonzero(counts)
+    lut = np.full(n_categories, max_bins, dtype=np.uint8)  # max_bins: the missing bin
+    if present.size <= max_bins:
+        lut[present] = np.arange(present.size)
+        return lut, max(1, int(present.size))
+    # the most frequent categories keep a bin each (in code order), the rest share the last
+    keep = np.sort(present[np.argsort(-counts[present], kind="stable")[: max_bins - 1]])
+    lut[present] = max_bins - 1
+    lut[keep] = np.arange(keep.size)
+    return lut, max_bins
+
+
 def _n_threads():
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -140,6 +165,11 @@ class BinMapper:
         distinct values. None uses every row.
     random_state : int, default=0
         Seed of the subsample.
+    is_categorical : array-like of bool of shape (n_features,) or None, default=None
+        Which features are categorical (their values integer codes ``0 .. n - 1``).
+    n_categories : array-like of int of shape (n_features,) or None, default=None
+        Number of categories (codes) of each categorical feature; by default one more than
+        the largest code seen.
 
     Attributes
     ----------
@@ -153,12 +183,19 @@ class BinMapper:
         Whether the feature's bins are its distinct values.
     missing_bin_ : int
         The bin of NaN (``max_bins``); histograms have ``max_bins + 1`` rows.
+    is_categorical_ : ndarray of shape (n_features,), bool
+    category_bins_ : list of (ndarray of uint8 or None)
+        For a categorical feature, the bin of each code (``missing_bin_`` for a code the
+        training data does not hold); None for a numeric one.
     """
 
-    def __init__(self, max_bins=255, subsample=200_000, random_state=0):
+    def __init__(self, max_bins=255, subsample=200_000, random_state=0, is_categorical=None,
+                 n_categories=None):
         self.max_bins = max_bins
         self.subsample = subsample
         self.random_state = random_state
+        self.is_categorical = is_categorical
+        self.n_categories = n_categories
 
     def fit(self, X):
         """Compute the edges from X (2-D float64, NaN allowed, no inf)."""
@@ -198,7 +235,17 @@ class BinMapper:
             n_bins[f] = nb
             exact[f] = ex
 
-        _run_threaded(fit_feature, list(range(d)), work=n * d)
+        cat = np.zeros(d, dtype=np.bool_)
+        if self.is_categorical is not None:
+            cat = np.asarray(self.is_categorical, dtype=np.bool_).reshape(-1)
+            if cat.shape[0] != d:
+                raise ValueError(f"is_categorical has {cat.shape[0]} entries for {d} features.")
+        numeric = [f for f in range(d) if not cat[f]]
+        _run_threaded(fit_feature, numeric, work=n * len(numeric))
+        self.category_bins_ = [None] * d
+        for f in np.flatnonzero(cat):
+            n_cat = None if self.n_categories is None else int(self.n_categories[f])
+            self.category_bins_[f], n_bins[f] = _category_bins(X[:, f], n_cat, max_bins)
         values[~exact] = np.nan
         self.edges_ = edges
         self.values_ = values
@@ -206,6 +253,7 @@ class BinMapper:
         self.is_exact_ = exact
         self.missing_bin_ = max_bins
         self.n_features_ = d
+        self.is_categorical_ = cat
         return self
 
     def transform(self, X):
@@ -226,7 +274,55 @@ class BinMapper:
             lambda s: _map_to_bins(X, padded, self.missing_bin_, out, s, min(n, s + block)),
             starts,
         )
+        for f in np.flatnonzero(getattr(self, "is_categorical_", ())):
+            lut = self.category_bins_[f]
+            col = X[:, f]
+            # NaN, and any code outside the fitted ones, take the missing bin
+            ok = (col >= 0) & (col < lut.shape[0])
+            codes = np.where(ok, col, 0).astype(np.int64)
+            out[:, f] = np.where(ok, lut[codes], np.uint8(self.missing_bin_))
         return out
+
+    def category_bitsets(self, feature, children_left, bin_bits, missing_go_to_left):
+        """The :class:`~glassworks.tree._tree.Tree` fields of a tree's categorical splits.
+
+        Parameters
+        ----------
+        feature, children_left : int64 (n_nodes,)
+            The tree's nodes.
+        bin_bits : uint64 (n_nodes, 4)
+            Each categorical split's left bins (a bit per bin, the missing bin's the NaN side),
+            as the grower returns them; other rows are not read.
+        missing_go_to_left : uint8 (n_nodes,)
+
+        Returns
+        -------
+        cat_split : int64 (n_nodes,)
+            -1, or the row of ``cat_bitset`` of the node's split.
+        cat_bitset : uint64 (n_splits, n_words)
+            Bit c of a row: code c goes left. A code past the feature's categories (up to the
+            row's width) takes the NaN side.
+        """
+        cat = self.is_categorical_
+        internal = np.asarray(children_left) != -1
+        f_all = np.where(internal, feature, 0)
+        nodes = np.flatnonzero(internal & cat[f_all])
+        cat_split = np.full(len(feature), -1, dtype=np.int64)
+        cat_split[nodes] = np.arange(nodes.shape[0])
+        widest = max(self.category_bins_[f].shape[0] for f in np.flatnonzero(cat))
+        n_words = max(1, -(-widest // 64))
+        bitset = np.zeros((nodes.shape[0], n_words), dtype=np.uint64)
+        ml = np.asarray(missing_go_to_left)[nodes] != 0
+        for f in np.unique(f_all[nodes]):
+            rows = np.flatnonzero(f_all[nodes] == f)
+            lut = self.category_bins_[f].astype(np.int64)
+            words = bin_bits[nodes[rows]][:, lut >> 6]
+            go = (words >> (lut & 63).astype(np.uint64)) & np.uint64(1)
+            full = np.repeat(ml[rows][:, None], n_words * 64, axis=1)
+            full[:, : lut.shape[0]] = go.astype(np.bool_)
+            packed = np.packbits(full, axis=1, bitorder="little")
+            bitset[rows] = np.ascontiguousarray(packed).view("<u8").astype(np.uint64)
+        return cat_split, bitset
 
     def fit_transform(self, X):
         return self.fit(X).transform(X)

@@ -65,6 +65,13 @@ from .histogram import (
     one_feature_histogram,
     subtract_histogram,
 )
+from .categorical_splitting import (
+    best_subset_of_feature,
+    bin_goes_left,
+    left_sums_of_subset,
+    mixed_cuts_parallel,
+    mixed_cuts_serial,
+)
 from .splitting import (
     ENTROPY,
     GINI,
@@ -284,7 +291,7 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
 def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
                       criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
                       w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
-                      gpw, ws, hs, hrange, tsrt, tsbin, keys):
+                      gpw, ws, hs, hrange, tsrt, tsbin, keys, is_cat, rb, cbits, iscr, ckey):
     """Find node r's split when features are sampled: only the drawn features are looked at,
     each on the node's samples (``idx[start:end]``, rows in row order) when drawn.
 
@@ -294,7 +301,10 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
     :func:`~glassworks.tree.splitting.best_cut_of_sorted`; a larger one builds that feature's
     histogram (``hs``, all-zero between calls) and scans it. Both give, bit for bit, the sums
     and the cut the node's full histogram would, so the tree does not depend on which path a
-    node takes. Leaves r a leaf when nothing qualifies."""
+    node takes. A categorical feature (``is_cat``, None when there is none) is always searched
+    on its histogram (:func:`~.categorical_splitting.best_subset_of_feature`, its left bins in
+    ``cbits[0]``, the winner's in ``rb[r]``; ``iscr``, ``ckey`` scratch). Leaves r a leaf when
+    nothing qualifies."""
     ri[r, _LEAF] = 1
     rf[r, _IMPROVEMENT] = 0.0
     if not splittable:
@@ -328,7 +338,10 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
         perm[j] = perm[n_drawn]
         perm[n_drawn] = f
         n_drawn += 1
-        if small:
+        cat_f = False
+        if is_cat is not None:
+            cat_f = is_cat[f]
+        if small and not cat_f:
             nbf = n_bins[f]
             # counting sort (two passes over the samples and two over the bins) where it
             # beats the insertion sort's n_node**2 / 4 expected moves
@@ -382,7 +395,23 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
             one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hs, hrange)
             lo = hrange[0]
             hi = hrange[1]
-            if not feature_is_constant(hs, lo, hi, n_bins[f], missing_bin):
+            if cat_f:
+                if not feature_is_constant(hs, lo, hi, n_bins[f], missing_bin):
+                    n_take += 1
+                    best_subset_of_feature(hs, lo, hi, n_bins[f], missing_bin, totals,
+                                           n_classes, criterion, min_samples_leaf,
+                                           min_weight_leaf, row, ws[0], cbits[0], iscr[0],
+                                           iscr[1], iscr[2], ckey)
+                    if row[0] > best_proxy:
+                        best_proxy = row[0]
+                        best_f = f
+                        b_lo = np.int64(row[1])
+                        b_hi = np.int64(row[2])
+                        ml = np.int64(row[3])
+                        for k in range(4):
+                            rb[r, k] = cbits[0, k]
+                        left_sums_of_subset(hs, lo, hi, missing_bin, cbits[0], left)
+            elif not feature_is_constant(hs, lo, hi, n_bins[f], missing_bin):
                 n_take += 1
                 best_cut_of_feature(hs, lo, hi, n_bins[f], missing_bin, totals, n_classes,
                                     criterion, min_samples_leaf, min_weight_leaf, row, ws[0])
@@ -412,10 +441,14 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
 @njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-              w_total, perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys):
+              w_total, perm, cut, parallel, Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys,
+              is_cat, rb, cbits):
     """Find node r's split over every feature (a tree with sampled features uses
     :func:`_evaluate_sampled`): on its histogram (slot ri[r, _SLOT]) or, for a small node
-    without one, on its sorted samples. Leaves r a leaf when nothing qualifies."""
+    without one, on its sorted samples. With categorical features (``is_cat``, None when there
+    is none) every node has a histogram, the categorical ones are searched for subsets
+    (their left bins in ``cbits``, the winner's copied to ``rb[r]``). Leaves r a leaf when
+    nothing qualifies."""
     slot = ri[r, _SLOT]
     if slot < 0:
         _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
@@ -442,12 +475,19 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
         feats[j] = j
     nf = d
     if nf > 0:
-        if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
-            best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
-                               criterion, min_samples_leaf, min_weight_leaf, cut)
+        if is_cat is None:
+            if parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
+                best_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                                   criterion, min_samples_leaf, min_weight_leaf, cut)
+            else:
+                best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                                 criterion, min_samples_leaf, min_weight_leaf, cut)
+        elif parallel and nf * hist.shape[1] * hist.shape[2] >= _PARALLEL_CUTS:
+            mixed_cuts_parallel(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                                criterion, min_samples_leaf, min_weight_leaf, cut, is_cat, cbits)
         else:
-            best_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
-                             criterion, min_samples_leaf, min_weight_leaf, cut)
+            mixed_cuts_serial(hist, ranges, feats, n_bins, missing_bin, totals, n_classes,
+                              criterion, min_samples_leaf, min_weight_leaf, cut, is_cat, cbits)
     best = -1
     for j in range(nf):
         if cut[j, 0] > best_proxy:
@@ -462,12 +502,21 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
     b_hi = np.int64(cut[best, 2])
     ml = np.int64(cut[best, 3])
     h = hist[best_f]
-    for b in range(ranges[best_f, 0], b_lo + 1):
-        for k in range(K):
-            left[k] += h[b, k]
-    if ml == 1 and h[missing_bin, K - 1] > 0.0:
-        for k in range(K):
-            left[k] += h[missing_bin, k]
+    cat_f = False
+    if is_cat is not None:
+        cat_f = is_cat[best_f]
+    if cat_f:
+        for k in range(4):
+            rb[r, k] = cbits[best, k]
+        left_sums_of_subset(h, ranges[best_f, 0], ranges[best_f, 1], missing_bin, cbits[best],
+                            left)
+    else:
+        for b in range(ranges[best_f, 0], b_lo + 1):
+            for k in range(K):
+                left[k] += h[b, k]
+        if ml == 1 and h[missing_bin, K - 1] > 0.0:
+            for k in range(K):
+                left[k] += h[missing_bin, k]
     if not _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes,
                    criterion, min_impurity_decrease, w_total, ws[0]):
         _release(pool, pranges, slot, free, n_free)
@@ -564,6 +613,30 @@ def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     rf[rc, _SQSUM] = s2r
     ri[r, _LEFT] = lc
     ri[r, _RIGHT] = rc
+
+
+@njit(cache=True, nogil=True, **NO_NRT)
+def _partition_subset(Xb, y, wy, idx, buf, start, end, f, bits, is_clf):
+    """The histogram path's partition of ``idx[start:end]`` (stable, branch-free) for a
+    categorical split: a sample goes left when its bin is in ``bits`` (the missing bin's bit
+    is the NaN side). Returns ``(pl, pr, s2l, s2r)``: the right samples are ``buf[:pr]``."""
+    pl = start
+    pr = 0
+    s2l = 0.0
+    s2r = 0.0
+    for i in range(start, end):
+        s = idx[i]
+        b = np.int64(Xb[s, f])
+        go = np.int64((bits[b >> 6] >> np.uint64(b & 63)) & np.uint64(1))
+        idx[pl] = s
+        buf[pr] = s
+        pl += go
+        pr += 1 - go
+        if not is_clf:
+            v = wy[s] * y[s]
+            s2l += v if go == 1 else 0.0
+            s2r += 0.0 if go == 1 else v
+    return pl, pr, s2l, s2r
 
 
 @njit(cache=True, nogil=True, **NO_NRT)
@@ -715,15 +788,27 @@ def _node_arrays(nn, n_classes):
 
 
 @njit(cache=True, nogil=True)
-def _finish(ri, rf, rt, n_rec, best_first, n_classes, values, edges, is_exact):
-    """The Tree's arrays (see :func:`_node_order` and :func:`_assemble_into`)."""
+def _finish(ri, rf, rt, n_rec, best_first, n_classes, values, edges, is_exact, is_cat, rb):
+    """The Tree's arrays (see :func:`_node_order` and :func:`_assemble_into`), and the left
+    bins of each node's categorical split (empty when ``is_cat`` is None)."""
     order = _node_order(ri, n_rec, best_first)
     nn = order.shape[0]
     left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
         _node_arrays(nn, n_classes))
+    obits = _bit_rows(nn, is_cat)
     _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right, feature,
-                   threshold, missing_left, value, n_samples, wn, impurity, nn - nn)
-    return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity
+                   threshold, missing_left, value, n_samples, wn, impurity, nn - nn, is_cat,
+                   rb, obits)
+    return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity, obits
+
+
+@njit(cache=True, nogil=True)
+def _bit_rows(nn, is_cat):
+    """Left-bin sets of ``nn`` output nodes: (nn, 4) uint64, zero rows when ``is_cat`` is
+    None."""
+    if is_cat is None:
+        return np.zeros((0, 4), dtype=np.uint64)
+    return np.zeros((nn, 4), dtype=np.uint64)
 
 
 @njit(cache=True, nogil=True)
@@ -754,11 +839,14 @@ def _node_order(ri, n_rec, best_first):
 
 @njit(cache=True, nogil=True)
 def _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right, feature,
-                   threshold, missing_left, value, n_samples, wn, impurity, o):
+                   threshold, missing_left, value, n_samples, wn, impurity, o, is_cat, rb,
+                   obits):
     """Write the Tree's arrays for the records ``order`` at rows ``o ..`` of the outputs:
     thresholds in feature units between the observed bins of each split (the midpoint of the
     two values for an exact feature, as scikit-learn; of the two bin edges otherwise; +inf
-    for "NaN right" cuts), children numbered from 0 within the tree."""
+    for "NaN right" cuts), children numbered from 0 within the tree. A categorical split
+    (``is_cat``, None when there is none) gets a NaN threshold and its left bins in
+    ``obits``."""
     nn = order.shape[0]
     K = rt.shape[1]
     new_id = np.zeros(ri.shape[0], dtype=np.int64)
@@ -790,6 +878,12 @@ def _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, 
         right[i] = new_id[ri[r, _RIGHT]]
         feature[i] = f
         missing_left[i] = ri[r, _ML]
+        if is_cat is not None:
+            if is_cat[f]:
+                threshold[i] = np.nan
+                for k in range(4):
+                    obits[i, k] = rb[r, k]
+                continue
         if hi < 0:
             threshold[i] = np.inf
         elif is_exact[f]:
@@ -804,14 +898,25 @@ def _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, 
 @njit(cache=True, nogil=True)
 def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
               min_samples_split, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
-              max_leaf_nodes, max_features, seed, parallel):
+              max_leaf_nodes, max_features, seed, parallel, is_cat):
     """Grow one tree into records; its deferred small subtrees (``roots``) are left to
-    :func:`_grow_subtrees`. Returns the records and the scratch those need."""
+    :func:`_grow_subtrees`. Returns the records, the scratch those need and the left bins of
+    the categorical splits (``rb``, a row per record; empty when ``is_cat`` is None).
+
+    ``is_cat``: None (no categorical feature: the categorical searches are not compiled), or
+    which features are categorical. Then every node is searched on histograms (no sorted
+    small nodes, no deferred subtrees): a subset search needs a node's per-category sums."""
     n, d = Xb.shape
     is_clf = n_classes > 0
     K = n_classes + 1 if is_clf else 3
     cnt = K - 1
     NB = missing_bin + 1
+    if is_cat is None:
+        tiny = _TINY
+        tiniest = _TINIEST
+    else:
+        tiny = 0
+        tiniest = 0
 
     m = 0
     for i in range(n):
@@ -839,7 +944,7 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # a root small enough to be searched on sorted samples has no histogram, nor has any
     # node below it: no pool at all (a tree on a few hundred rows, as MAPLE and small
     # forests grow by the hundred, would pay more for allocating it than for its growth)
-    root_tiny = m <= _TINY and not (max_depth < _SORT_LEVELS and m > _TINIEST)
+    root_tiny = m <= tiny and not (max_depth < _SORT_LEVELS and m > tiniest)
     # with sampled features, each node looks at its drawn features only (_evaluate_sampled,
     # called here directly: a call through a function that counts references would cost an
     # atomic operation per array argument): no pool of histograms of every feature, no sorted
@@ -857,6 +962,17 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     rf = np.empty((cap, 4), dtype=np.float64)
     rt = np.empty((cap, K), dtype=np.float64)
     rl = np.empty((cap, K), dtype=np.float64)
+    # categorical splits: each record's left bins (a 256-bit set), and the search's scratch
+    if is_cat is None:
+        rb = np.zeros((0, 4), dtype=np.uint64)
+        cbits = np.zeros((0, 4), dtype=np.uint64)
+        iscr = np.zeros((0, 0), dtype=np.int64)
+        ckey = np.zeros(0, dtype=np.float64)
+    else:
+        rb = np.zeros((cap, 4), dtype=np.uint64)
+        cbits = np.zeros((max(d, 1), 4), dtype=np.uint64)
+        iscr = np.zeros((3, NB), dtype=np.int64)
+        ckey = np.zeros(NB, dtype=np.float64)
     for k in range(K):
         rt[0, k] = 0.0
     rf[0, _SQSUM] = 0.0
@@ -970,7 +1086,7 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     # depth-first growth without feature sampling defers the subtrees of small nodes (no
     # histogram, sorted samples) until the large nodes are grown: they are independent (their
     # own samples and records, no random draws), so they can then be grown in parallel
-    defer = not best_first and max_features >= d
+    defer = not best_first and max_features >= d and tiny > 0
     droots = np.empty(m + 1 if defer else 0, dtype=np.int64)
     n_def = 0
     if defer and split_root and ri[0, _SLOT] < 0:
@@ -981,12 +1097,13 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         _evaluate_sampled(zero, split_root, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
                           criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
                           w_total, max_features, rng, perm, cut, Xb, idx, is_clf, codes, w, wy,
-                          gpw, ws, hs, hrange, tsrt, tsbin, keys)
+                          gpw, ws, hs, hrange, tsrt, tsbin, keys, is_cat, rb, cbits, iscr,
+                          ckey)
     else:
         _evaluate(zero, split_root, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                   missing_bin, n_classes, criterion, min_samples_leaf, min_weight_leaf,
                   min_impurity_decrease, w_total, perm, cut, parallel, Xb, idx, is_clf, ws,
-                  srt, sbin, gpw, pw, keys)
+                  srt, sbin, gpw, pw, keys, is_cat, rb, cbits)
     splits_left = max_leaf_nodes - 1 if best_first else np.int64(1) << 62
     fcap = 64
     fkeys = np.empty(fcap, dtype=np.float64)
@@ -1018,6 +1135,10 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             rf = _grow_float2(rf, cap)
             rt = _grow_float2(rt, cap)
             rl = _grow_float2(rl, cap)
+            if is_cat is not None:
+                rb2 = np.zeros((cap, 4), dtype=np.uint64)
+                _copy_prefix(rb2, rb)
+                rb = rb2
 
         lc = np.int64(n_rec)
         rc = np.int64(n_rec + 1)
@@ -1042,18 +1163,25 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
             # every sample is written to both sides and the side's cursor alone moves (idx[pl]
             # is at or before i: already read). A regressor's sums add w * y**2 >= +0.0 or
             # exactly +0.0, so they are bit for bit the branchy sums.
-            for i in range(start, end):
-                s = idx[i]
-                b = Xb[s, f]
-                go = np.int64(go_missing_left) if b == missing_bin else np.int64(b <= b_lo)
-                idx[pl] = s
-                buf[pr] = s
-                pl += go
-                pr += 1 - go
-                if not is_clf:
-                    v = wy[s] * y[s]
-                    s2l += v if go == 1 else 0.0
-                    s2r += 0.0 if go == 1 else v
+            cat_f = False
+            if is_cat is not None:
+                cat_f = is_cat[f]
+            if cat_f:
+                pl, pr, s2l, s2r = _partition_subset(Xb, y, wy, idx, buf, start, end, f, rb[r],
+                                                     is_clf)
+            else:
+                for i in range(start, end):
+                    s = idx[i]
+                    b = Xb[s, f]
+                    go = np.int64(go_missing_left) if b == missing_bin else np.int64(b <= b_lo)
+                    idx[pl] = s
+                    buf[pr] = s
+                    pl += go
+                    pr += 1 - go
+                    if not is_clf:
+                        v = wy[s] * y[s]
+                        s2l += v if go == 1 else 0.0
+                        s2r += 0.0 if go == 1 else v
             for i in range(pr):
                 idx[pl + i] = buf[i]
             _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl)
@@ -1069,9 +1197,9 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
         # (a node without a histogram has children without: they have no parent's to subtract)
         shallow = max_depth - ri[lc, _DEPTH] < _SORT_LEVELS
         need_l = split_l and ps >= 0 and (
-            pl - start > _TINY or (shallow and pl - start > _TINIEST))
+            pl - start > tiny or (shallow and pl - start > tiniest))
         need_r = split_r and ps >= 0 and (
-            end - pl > _TINY or (shallow and end - pl > _TINIEST))
+            end - pl > tiny or (shallow and end - pl > tiniest))
         ri[r, _SLOT] = -1
         if need_l or need_r:
             if pl - start <= end - pl:
@@ -1124,12 +1252,12 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                                   criterion, min_samples_leaf, min_weight_leaf,
                                   min_impurity_decrease, w_total, max_features, rng, perm, cut,
                                   Xb, idx, is_clf, codes, w, wy, gpw, ws, hs, hrange, tsrt,
-                                  tsbin, keys)
+                                  tsbin, keys, is_cat, rb, cbits, iscr, ckey)
             else:
                 _evaluate(c, split_c, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins,
                           missing_bin, n_classes, criterion, min_samples_leaf,
                           min_weight_leaf, min_impurity_decrease, w_total, perm, cut, parallel,
-                          Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys)
+                          Xb, idx, is_clf, ws, srt, sbin, gpw, pw, keys, is_cat, rb, cbits)
         if fsize + 2 > fcap:
             fkeys2 = np.empty(2 * fcap, dtype=np.float64)
             _copy_prefix(fkeys2, fkeys)
@@ -1178,14 +1306,14 @@ def _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
     else:
         roots = droots[:0]
         offsets = droots[:0]
-    return ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total
+    return ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total, rb
 
 
 @njit(cache=True, nogil=True)
 def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing_bin,
                  max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
                  min_impurity_decrease, max_leaf_nodes, max_features, seeds, parallel, finish,
-                 values, edges, is_exact):
+                 values, edges, is_exact, is_cat):
     """Grow trees ``t0 .. t1 - 1``, tree t on the weights ``sw * inbag[t]`` with the seed
     ``seeds[t]`` and the minimum leaf weight ``min_weight_leaf[t]``.
 
@@ -1196,18 +1324,21 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
     node arrays concatenated (values 15 to 23, children numbered within each tree) and the
     node count of each tree (value 24). One call for a run of trees: a forest on a few hundred
     rows (MAPLE grows them by the hundred) would spend as long per tree in calls, boxing and
-    Python as in growing it.
+    Python as in growing it. Value 25 is the records' left bins of categorical splits
+    (``finish=False``), value 26 the output nodes' (``finish=True``); both empty when
+    ``is_cat`` is None (see :func:`_grow_one`).
     """
     if not finish:
-        ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = (
+        ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total, rb = (
             _grow_one(Xb, y, sw, n_classes, criterion, n_bins, missing_bin, max_depth,
                       min_samples_split, min_samples_leaf, min_weight_leaf[t0],
-                      min_impurity_decrease, max_leaf_nodes, max_features, seeds[t0], parallel)
+                      min_impurity_decrease, max_leaf_nodes, max_features, seeds[t0], parallel,
+                      is_cat)
         )
         e = _node_arrays(t0 - t0, n_classes)
         return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
                 e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7], e[8],
-                np.zeros(0, dtype=np.int64))
+                np.zeros(0, dtype=np.int64), rb, _bit_rows(t0 - t0, is_cat))
     n = Xb.shape[0]
     best_first = max_leaf_nodes > 0
     # room for every tree's worst case (each leaf holds an in-bag sample, depth and leaf caps)
@@ -1224,16 +1355,18 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
         cap = min(cap, (t1 - t0) * (2 * max_leaf_nodes - 1))
     left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = (
         _node_arrays(cap, n_classes))
+    obits = _bit_rows(cap, is_cat)
     counts = np.zeros(t1 - t0, dtype=np.int64)
     w = np.empty(n, dtype=np.float64)
     o = 0
     for t in range(t0, t1):
         for i in range(n):
             w[i] = sw[i] * inbag[t, i]
-        ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = (
+        ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total, rb = (
             _grow_one(Xb, y, w, n_classes, criterion, n_bins, missing_bin, max_depth,
                       min_samples_split, min_samples_leaf, min_weight_leaf[t],
-                      min_impurity_decrease, max_leaf_nodes, max_features, seeds[t], parallel)
+                      min_impurity_decrease, max_leaf_nodes, max_features, seeds[t], parallel,
+                      is_cat)
         )
         if roots.shape[0] > 0:
             _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, side,
@@ -1241,7 +1374,8 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
                            min_samples_leaf, min_weight_leaf[t], min_impurity_decrease, w_total)
         order = _node_order(ri, n_rec, best_first)
         _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right,
-                       feature, threshold, missing_left, value, n_samples, wn, impurity, o)
+                       feature, threshold, missing_left, value, n_samples, wn, impurity, o,
+                       is_cat, rb, obits)
         counts[t - t0] = order.shape[0]
         o += order.shape[0]
     # copies: the forest keeps these, not the capacity; the records of the last tree are
@@ -1249,7 +1383,7 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
     return (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
             left[:o].copy(), right[:o].copy(), feature[:o].copy(), threshold[:o].copy(),
             missing_left[:o].copy(), value[:o].copy(), n_samples[:o].copy(), wn[:o].copy(),
-            impurity[:o].copy(), counts)
+            impurity[:o].copy(), counts, rb, obits[:o if is_cat is not None else 0].copy())
 
 
 def kernel_vector(a):
@@ -1305,14 +1439,17 @@ def grow_tree(
     values = np.ascontiguousarray(bin_mapper.values_)
     edges = np.ascontiguousarray(bin_mapper.edges_)
     is_exact = np.ascontiguousarray(bin_mapper.is_exact_)
-    (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
-     *_) = _grow_kernel(
+    is_cat = categorical_mask(bin_mapper)
+    out = _grow_kernel(
         X_binned, y, w, np.empty((0, 0), dtype=np.int32), 0, 1, int(n_classes), crit,
         np.ascontiguousarray(bin_mapper.n_bins_), missing_bin, max_depth, min_samples_split,
         min_samples_leaf, np.array([min_weight_leaf]), float(min_impurity_decrease),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf,
         np.array([int(seed)], dtype=np.int64), bool(parallel), False, values, edges, is_exact,
+        is_cat,
     )
+    ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = out[:14]
+    rb = out[24]
     if roots.shape[0] > 0:
         # the small subtrees, deferred by the kernel: on threads when parallel
         def grow(sel):
@@ -1335,9 +1472,11 @@ def grow_tree(
                 list(ex.map(grow, [owner == t for t in range(n_threads)]))
         else:
             grow(slice(None))
-    left, right, feature, threshold, missing_left, value, n_samples, wn, impurity = _finish(
-        ri, rf, rt, n_rec, max_leaf_nodes is not None, int(n_classes), values, edges, is_exact,
-    )
+    (left, right, feature, threshold, missing_left, value, n_samples, wn, impurity,
+     bin_bits) = _finish(ri, rf, rt, n_rec, max_leaf_nodes is not None, int(n_classes), values,
+                         edges, is_exact, is_cat, rb)
+    cat_split, cat_bitset = (None, None) if is_cat is None else bin_mapper.category_bitsets(
+        feature, left, bin_bits, missing_left)
     return Tree(
         children_left=left,
         children_right=right,
@@ -1349,4 +1488,15 @@ def grow_tree(
         weighted_n_node_samples=wn,
         impurity=impurity,
         n_features=d,
+        cat_split=cat_split,
+        cat_bitset=cat_bitset,
     )
+
+
+def categorical_mask(bin_mapper):
+    """The grower's ``is_cat`` argument: which features are categorical (bool, C-contiguous),
+    or None when none is (the categorical kernels are then neither compiled nor run)."""
+    mask = getattr(bin_mapper, "is_categorical_", None)
+    if mask is None or not mask.any():
+        return None
+    return np.ascontiguousarray(mask, dtype=np.bool_)

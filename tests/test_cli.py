@@ -37,7 +37,7 @@ def test_csv_with_linear_model(csv, tmp_path, capsys):
                "--explainers", "gradient,lime_continuous", "--n-explain", "4", "--out",
                str(out), "--no-progress", "--seed", "1"])
     assert rc == 0
-    assert "gradient [local_slope]" in capsys.readouterr().out
+    assert "gradient [gradient]" in capsys.readouterr().out
     assert out.exists()
 
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Estimands the library knows. An explainer is scored against the truth of what it estimates.
+#: Estimands the library knows (the names; each one's definition and exact computations are in
+#: :mod:`glassworks.comparator.estimands`). An explainer is scored against the truth of what it
+#: estimates.
 ESTIMANDS = (
     "interventional_shap",  # Shapley values of E[f(x_S, X_~S)] over a background set
     "path_shap",  # Shapley values of the tree's cover-weighted conditional expectation
@@ -17,7 +19,14 @@ ESTIMANDS = (
     "local_slope",  # coefficients of a local linear model
     "path_contribution",  # Saabas: change of the node value along the decision path
     "path_features",  # which features the decision path (or the rules tried) tested
-    "global_importance",  # one score per feature for the whole data set
+    "lime_tabular",  # large-sample limit of LIME's default (quartile-discretised) weights
+    "lime_gaussian",  # the same limit without discretisation, sampling around x (a slope)
+    "integrated_gradients",  # Aumann-Shapley path integral along the line from the baseline
+    "gradient",  # the gradient of f at x
+    "gradient_x_input",  # the gradient times (x - background mean)
+    "partial_dependence",  # spread of each feature's partial-dependence function (global)
+    "permutation_importance",  # expected loss increase when a feature is permuted (global)
+    "global_importance",  # mean |interventional SHAP| over the rows (global)
     "unknown",
 )
 

@@ -294,3 +294,25 @@ def test_steps_are_functions_of_the_state(tree_model):
     assert state.rows
     rep = runner.make_report(state)
     assert rep.score("tree_shap", "estimation_error") < 1e-6
+
+
+def test_an_estimand_without_exact_value_is_reported_and_scored_without_truth():
+    from sklearn.neighbors import KNeighborsRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 17))
+    m = KNeighborsRegressor(n_neighbors=3).fit(X, X[:, 0])
+    rep = audit(m, X[:2], background=X[:20], random_state=0, n_reruns=0,
+                explainers=[KernelShap(nsamples=100), "partial_dependence"])
+    assert not rep.failures
+    assert "too large" in rep.unavailable["interventional_shap"]
+    assert np.isnan(rep.score("kernel_shap", "estimation_error"))
+    assert np.isfinite(rep.score("kernel_shap", "seconds"))
+    assert rep.score("kernel_shap", "model_calls") >= 1
+    # partial dependence is exact by model calls; its gap needs the unknown Shapley values
+    assert rep.score("partial_dependence", "estimation_error") < 0.5
+    assert np.isnan(rep.score("partial_dependence", "estimand_gap"))
+    text = rep.to_text()
+    assert "no exact interventional_shap for this model" in text
+    assert "kernel_shap scored on the metrics that need no truth" in text
+    assert "estimand gap not computed" in rep.summary()

@@ -41,7 +41,7 @@ SIMULTANEOUS = 1e-12
 MAX_SIMULTANEOUS = 12
 
 #: Segments of the black-box quadrature (and half as many for its tolerance).
-QUADRATURE_STEPS = 256
+QUADRATURE_STEPS = 128
 
 INTEGRATED_GRADIENTS = register(Estimand(
     "integrated_gradients",

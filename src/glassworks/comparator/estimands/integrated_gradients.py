@@ -76,8 +76,10 @@ def effective_thresholds(thresholds, input_dtype):
 def _plan_row(x, b, thresholds):
     """Boundaries of the segments of the line for one row, and who crosses at each.
 
-    Returns ``bounds`` (K+1,) from 0 to 1 and ``crossers``, a list of K+1 sorted int arrays
-    (the features crossing at each boundary; empty at an end point nobody crosses at).
+    Returns ``bounds`` (K+1,) from 0 to 1, ``count`` (K+1,) the number of distinct features
+    crossing at each boundary (0 at an end point nobody crosses at), ``first`` (K+1,) one of
+    them (-1 if none) and ``groups``, {boundary: sorted features} where several cross.
+    Crossings within :data:`SIMULTANEOUS` of the previous one join its boundary.
     """
     dx = x - b
     alphas, feats = [], []
@@ -86,27 +88,37 @@ def _plan_row(x, b, thresholds):
         if t.size == 0:
             continue
         a = (t - b[j]) / dx[j]
-        a = a[(a >= 0.0) & (a <= 1.0)]
-        alphas.append(a)
-        feats.append(np.full(a.size, j, dtype=np.int64))
-    bounds = [0.0]
-    crossers = [[]]
-    if alphas:
-        a = np.concatenate(alphas)
-        f = np.concatenate(feats)
-        order = np.argsort(a, kind="stable")
-        for ak, fk in zip(a[order].tolist(), f[order].tolist()):
-            if ak - bounds[-1] <= SIMULTANEOUS:
-                crossers[-1].append(fk)
-            else:
-                bounds.append(ak)
-                crossers.append([fk])
-    if len(bounds) > 1 and 1.0 - bounds[-1] <= SIMULTANEOUS:
+        keep = (a >= 0.0) & (a <= 1.0)
+        alphas.append(a[keep])
+        feats.append(np.full(int(keep.sum()), j, dtype=np.int64))
+    a = np.concatenate(alphas) if alphas else np.empty(0)
+    f = np.concatenate(feats) if feats else np.empty(0, dtype=np.int64)
+    order = np.argsort(a, kind="stable")
+    a, f = a[order], f[order]
+    # a boundary at 0 always opens the line; each crossing far enough from the previous
+    # one opens a new boundary
+    new = np.diff(np.concatenate([[0.0], a])) > SIMULTANEOUS
+    group = np.cumsum(new)  # boundary index of each crossing (0: at the start)
+    n_bounds = int(group[-1]) + 1 if a.size else 1
+    bounds = np.zeros(n_bounds)
+    bounds[group[new]] = a[new]
+    if n_bounds > 1 and 1.0 - bounds[-1] <= SIMULTANEOUS:
         bounds[-1] = 1.0
     else:
-        bounds.append(1.0)
-        crossers.append([])
-    return np.array(bounds), [np.unique(np.array(c, dtype=np.int64)) for c in crossers]
+        bounds = np.append(bounds, 1.0)
+    K1 = bounds.size
+    count = np.zeros(K1, dtype=np.int64)
+    first = np.full(K1, -1, dtype=np.int64)
+    groups = {}
+    if a.size:
+        np.add.at(count, group, 1)
+        first[group] = f  # any one of them
+        for k in np.flatnonzero(count > 1):
+            members = np.unique(f[group == k])
+            if members.size > 1:
+                groups[int(k)] = members
+            count[k] = members.size
+    return bounds, count, first, groups
 
 
 def ig_crossing_walk(pieces, thresholds, X, baseline):
@@ -149,7 +161,7 @@ def ig_crossing_walk(pieces, thresholds, X, baseline):
 
     for i in range(n):
         x = X[i]
-        bounds, crossers = _plan_row(x, b, thresholds)
+        bounds, count, first, groups = _plan_row(x, b, thresholds)
         mids = 0.5 * (bounds[:-1] + bounds[1:])
         at = b + bounds[:, None] * (x - b)
         at[0], at[-1] = b, x  # the exact end points, not b + 1 * (x - b)
@@ -158,21 +170,19 @@ def ig_crossing_walk(pieces, thresholds, X, baseline):
         q = add(np.concatenate([b[None, :], zm, x[None, :]]))
         left, right = q[:-1], q[1:]
         corners = []
-        for k, F in enumerate(crossers):
-            if F.size <= 1:
-                continue
+        for k, F in groups.items():
             if F.size > MAX_SIMULTANEOUS:
                 raise NotExact(
                     f"{F.size} features cross the line at the same point (at most "
                     f"{MAX_SIMULTANEOUS} are enumerated)"
                 )
             before = b if k == 0 else zm[k - 1]
-            after = x if k == len(crossers) - 1 else zm[k]
+            after = x if k == len(bounds) - 1 else zm[k]
             member = ((np.arange(2 ** F.size)[:, None] >> np.arange(F.size)) & 1).astype(bool)
             pts = np.repeat(before[None, :], len(member), axis=0)
             pts[:, F] = np.where(member, after[F][None, :], before[F][None, :])
             corners.append((k, F, add(pts)))
-        plans.append((bounds, crossers, at, left, right, corners))
+        plans.append((bounds, count, first, at, left, right, corners))
 
     Z = np.concatenate(queries, axis=0)
     intercept, slope = pieces(Z)
@@ -180,7 +190,7 @@ def ig_crossing_walk(pieces, thresholds, X, baseline):
     slope = np.asarray(slope, dtype=np.float64).reshape(len(Z), d)
 
     out = np.zeros((n, d))
-    for i, (bounds, crossers, at, left, right, corners) in enumerate(plans):
+    for i, (bounds, count, first, at, left, right, corners) in enumerate(plans):
         dx = X[i] - b
         # the smooth part: each segment's slope over its length (segments are left[1:])
         seg = left[1:]
@@ -189,13 +199,11 @@ def ig_crossing_walk(pieces, thresholds, X, baseline):
         v_left = intercept[left] + np.einsum("kd,kd->k", slope[left], at)
         v_right = intercept[right] + np.einsum("kd,kd->k", slope[right], at)
         jump = v_right - v_left
-        size = np.array([F.size for F in crossers])
-        stray = (size == 0) & (np.abs(jump) > 1e-9 * (1.0 + np.abs(v_left)))
+        stray = (count == 0) & (np.abs(jump) > 1e-9 * (1.0 + np.abs(v_left)))
         if stray.any():
             raise NotExact("the model changed where none of its listed thresholds lies")
-        single = np.flatnonzero(size == 1)
-        if single.size:
-            np.add.at(out[i], np.array([crossers[k][0] for k in single]), jump[single])
+        single = np.flatnonzero(count == 1)
+        np.add.at(out[i], first[single], jump[single])
         for k, F, qc in corners:
             v = intercept[qc] + slope[qc] @ at[k]
             # the empty and the full corner are the two sides of the crossing

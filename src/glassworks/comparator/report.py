@@ -197,7 +197,8 @@ class AuditReport:
         dist = self.estimand_distances
         if dist is not None and len(dist) > 1:
             lines.append("distance between the exact estimands on this model (row from "
-                         "column, relative L2; globals as shares):")
+                         "column, relative L2; slopes read as slope x (x - background mean), "
+                         "globals as shares):")
             lines.append(dist.to_string(float_format=lambda v: f"{v:.3g}"))
         for name, msg in self.failures.items():
             lines.append(f"FAILED {name}: {msg}")
@@ -382,7 +383,7 @@ class AuditReport:
 <h3>Verdict</h3><ul>{summary}</ul>
 <h3>Scorecard (means over instances)</h3>{card_html}<p>{html.escape(reading)}</p>
 <h3>Estimands on this model</h3><table><tr><th>estimand</th><th>definition</th><th>computed</th></tr>{estimand_rows}</table>
-<h3>Distance between the exact estimands (row from column, relative L2; globals as shares)</h3>{dist_html}
+<h3>Distance between the exact estimands (row from column, relative L2; slopes read as slope x (x - background mean), globals as shares)</h3>{dist_html}
 <h3>Plots</h3><img alt="audit plots" src="data:image/png;base64,{png}" style="max-width:100%">
 <h3>Explainers</h3><table><tr><th>explainer</th><th>estimand</th><th>read as</th><th>configuration</th></tr>{explainer_rows}</table>
 <h3>All scores (95% bootstrap intervals)</h3>{scores_html}

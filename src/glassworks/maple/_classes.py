@@ -24,6 +24,7 @@ from .._validation import (
     check_random_state_seed,
     is_plain_matrix,
     reject_non_numeric as _reject_non_numeric,
+    warn_rounded_input,
 )
 from ..explanation import Explanation
 from ..integrations.interpret import InterpretMixin
@@ -171,9 +172,15 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         if self._plain_matrix(X, reset):
             return X
         _reject_frame_non_numeric(X)
-        return validate_data(
+        X64 = validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite=True, order="C"
         )
+        if not reset and X64 is not X:
+            nodes = self._state_["packed"]["nodes"]
+            split = nodes[:, 0] != -1
+            warn_rounded_input(X, X64, nodes[split, 2] & 0xFFFFFFFF,
+                               nodes.view(np.float64)[split, 3])
+        return X64
 
     def _plain_matrix(self, X, reset):
         """True when X is what ``validate_data`` would return unchanged (a finite float64

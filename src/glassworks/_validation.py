@@ -50,10 +50,12 @@ def is_plain_matrix(X, *, c_order=False):
     ensure_all_finite=True)`` returns as it is. Estimators skip its generic checks for such
     an input on small fits, where they cost a few percent; anything else still goes through
     it. (A sum that overflows to inf only sends a finite matrix the slow way.)"""
-    return (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
+    if not (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
             and X.shape[0] >= 1 and X.shape[1] >= 1
-            and (X.flags.c_contiguous or not c_order)
-            and bool(np.isfinite(np.add.reduce(X, axis=None))))
+            and (X.flags.c_contiguous or not c_order)):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(X, axis=None)))
 
 
 def check_random_state_seed(random_state):

@@ -415,3 +415,73 @@ def test_reproduce_autompgs():
     assert abs(np.mean(lin) - paper_lin) < 0.05
     assert np.mean(mp) < paper_maple + 0.05
     assert np.mean(mp) < np.mean(rf) < np.mean(lin) + 0.02
+
+
+def _frame_data():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["age", "bmi", "bp", "s1"])
+    return X
+
+
+def test_explainer_keeps_names_and_passes_frames_to_a_pipeline_selecting_by_name():
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    X = _frame_data()
+    y = 3 * X["bmi"] - 2 * X["bp"]
+    # a black box that selects its columns by name: numpy input would fail inside it
+    pipe = make_pipeline(ColumnTransformer([("keep", "passthrough", ["bmi", "bp"])]),
+                         LinearRegression()).fit(X, y)
+    seen = []
+
+    def f(Z):
+        seen.append(type(Z))
+        return pipe.predict(Z)
+
+    ex = MapleExplainer(f, n_estimators=20, random_state=0).fit(X)
+    assert seen and all(t is pd.DataFrame for t in seen)
+    e = ex.explain(X.iloc[:10])
+    assert e.feature_names == ["age", "bmi", "bp", "s1"]
+    np.testing.assert_allclose(e.values[:, 1], 3, atol=1e-2)  # ridge shrinks a little
+    np.testing.assert_allclose(e.values[:, 2], -2, atol=1e-2)
+    # reordered columns are matched by name, not position
+    shuffled = X.iloc[:10][["s1", "bp", "age", "bmi"]]
+    e2 = ex.explain(shuffled)
+    np.testing.assert_array_equal(e2.values, e.values)
+    np.testing.assert_array_equal(e2.data, e.data)
+    # a renamed column is refused, with both orders in the message
+    renamed = X.iloc[:10].rename(columns={"bp": "blood_pressure"})
+    with pytest.raises(ValueError, match=r"missing \['bp'\].*Fitted order.*blood_pressure"):
+        ex.explain(renamed)
+    # numpy input after a DataFrame fit: positional, with a warning naming the order
+    with pytest.warns(UserWarning, match="fitted order"):
+        e3 = ex.explain(X.iloc[:10].to_numpy())
+    np.testing.assert_array_equal(e3.values, e.values)
+
+
+def test_explainer_bad_inputs_get_clear_messages():
+    import pandas as pd
+    import scipy.sparse as sp
+
+    X = _frame_data()
+    f = lambda Z: np.asarray(Z, dtype=float)[:, 0]  # noqa: E731
+    with pytest.raises(TypeError, match="sparse.*toarray"):
+        MapleExplainer(f, n_estimators=5).fit(sp.csr_matrix(X.to_numpy()))
+    Xs = X.assign(city=["a", "b"] * 100)
+    with pytest.raises(ValueError, match="columns are not: city"):
+        MapleExplainer(lambda Z: Z["age"].to_numpy(), n_estimators=5).fit(Xs)
+    obj = np.array([["1.0", "x"], ["2.0", "y"]], dtype=object)
+    with pytest.raises(ValueError, match="not numbers.*'x'"):
+        MapleExplainer(f, n_estimators=5).fit(obj)
+    ex = MapleExplainer(f, n_estimators=5, random_state=0).fit(X.to_numpy())
+    with pytest.raises(ValueError, match="3 features, but MapleExplainer was fitted with 4"):
+        ex.explain(X.to_numpy()[:, :3])
+    with pytest.raises(TypeError, match="sparse"):
+        ex.explain(sp.csr_matrix(X.to_numpy()[:3]))
+    with pytest.raises(ValueError, match="feature_names differ"):
+        MapleExplainer(f, feature_names=["a", "b", "c", "d"], n_estimators=5).fit(X)
+    assert isinstance(X, pd.DataFrame)

@@ -70,6 +70,7 @@ class Recorder:
         self.sigs = defaultdict(list)            # name -> compiled signatures, in order
         self.roots = defaultdict(float)          # (disp, sig) compiled from Python -> incl s
         self.parents = defaultdict(set)          # disp -> the kernels whose compile made it
+        self.callers = defaultdict(set)          # (disp, sig) -> the kernel that compiled it
         self.llvm_self = defaultdict(float)      # LLVM step -> self s
         self.llvm_by_kernel = defaultdict(float)  # disp -> LLVM self s (its own compiles)
         self.totals = defaultdict(float)         # kind -> self s (compile, load, save)
@@ -115,6 +116,7 @@ class Recorder:
             callers = [f[1][0] for f in st if f[0] == "compile"]
             if not callers:
                 self.roots[key] += dur
+            self.callers[key].add(callers[-1] if callers else "(Python)")
             # Numba's own functions are charged to the nearest kernel that is not Numba's
             own_callers = [c for c in callers if not c.startswith("numba.")]
             if key[0].startswith("numba.") and own_callers:
@@ -246,9 +248,11 @@ def duplicates(rec):
                 continue
             diffs = []
             for i in range(len(members[0])):
-                vals = {str(m[i]) for m in members}
-                if len(vals) > 1:
-                    diffs.append(f"arg {i}: " + " | ".join(sorted(vals)))
+                vals = [str(m[i]) for m in members]
+                if len(set(vals)) > 1:
+                    diffs.append(f"arg {i}: " + " | ".join(
+                        f"{v} (from {', '.join(sorted(rec.callers[(name, m)]))})"
+                        for v, m in zip(vals, members)))
             cost = sum(rec.compile_self[(name, s)] for s in members)
             extra = cost - min(rec.compile_self[(name, s)] for s in members)
             out.append((extra, name, len(members), diffs))

@@ -19,14 +19,68 @@ def test_perfect_attribution_scores_perfectly(t):
     assert M.error(t.copy(), t) == pytest.approx(0.0, abs=1e-12)
     assert M.rank_corr(t.copy(), t) == pytest.approx(1.0)
     for k in (1, 3, 6):
-        assert M.topk_agreement(t, t, k) == 1.0
-        assert M.rank_agreement(t, t, k) == 1.0
+        # ties in the truth: any of its tied features is right, so a copy scores 1
+        assert M.topk_agreement(t, t, k) == pytest.approx(1.0)
+        assert M.sign_agreement(t, t, k) == pytest.approx(1.0)
+        assert M.rank_agreement(t, t, k) == pytest.approx(1.0)
+        pra = M.pairwise_rank_agreement(t, t, k)
+        assert np.isnan(pra) or pra == pytest.approx(1.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.float64, 6, elements=finite), arrays(np.float64, 6, elements=finite),
+       st.permutations(range(6)), st.integers(1, 6))
+def test_scores_do_not_depend_on_feature_order(a, t, perm, k):
+    # ties are not broken by feature index: relabelling the features changes nothing
+    p = np.asarray(perm)
+    for fn in (M.topk_agreement, M.sign_agreement, M.rank_agreement,
+               M.pairwise_rank_agreement):
+        x, y = fn(a, t, k), fn(a[p], t[p], k)
+        assert (np.isnan(x) and np.isnan(y)) or x == pytest.approx(y), fn.__name__
+    x, y = M.recall_at_k(a, [0, 1]), M.recall_at_k(a[p], np.argsort(p)[[0, 1]])
+    assert x == pytest.approx(y)
+
+
+def test_all_zero_attribution_scores_no_better_than_chance():
+    t = np.array([3.0, -2.0, 1.0, 0.0, 0.0, 0.0])
+    z = np.zeros(6)
+    # today's index tie-break gave an all-zero vector topk 1.0 here (features 0..2 first)
+    assert M.topk_agreement(z, t, 3) == pytest.approx(0.5)  # 3 of 6 picked at random
+    assert M.sign_agreement(z, t, 3) == 0.0  # sign(0) matches no non-zero truth
+    assert M.rank_agreement(z, t, 3) == pytest.approx(1 / 6)
+    assert M.pairwise_rank_agreement(z, t, 3) == 0.5
+    assert M.recall_at_k(z, [0, 1, 2]) == pytest.approx(0.5)
+    assert np.isnan(M.rank_corr(z, t)) and M.WORST["rank_corr"] == -1.0
+    assert np.isnan(M.dummy_mass(z, t == 0)) and M.WORST["dummy_mass"] == 1.0
+
+
+def test_truth_support_limits_k():
+    # one non-zero truth value: k' = 1, whatever k
+    t = np.array([0.0, 5.0, 0.0, 0.0])
+    a = np.array([0.1, 4.0, 0.3, 0.2])
+    assert M.topk_agreement(a, t, 3) == 1.0
+    assert M.sign_agreement(-a, t, 3) == 0.0
+    assert M.truth_leaves_undefined("topk_agreement", np.zeros(4), 3)
+    assert M.truth_leaves_undefined("rank_corr", np.ones(4), 3)
+    assert not M.truth_leaves_undefined("rank_corr", t, 3)
 
 
 def test_error_is_relative_l2():
     t = np.array([3.0, 4.0])
     assert M.error(np.zeros(2), t) == pytest.approx(1.0)
     assert M.error(np.array([3.0, 0.0]), t) == pytest.approx(4.0 / 5.0)
+
+
+def test_error_floor_is_scale_relative():
+    # a truth of 1e-9 against 0.01 gave 1e7; on the scale of the other rows it is 0.1
+    T = np.array([[1e-9, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    floor = M.floor_of(T, fallback=1.0)
+    assert floor == pytest.approx(M.FLOOR * np.sqrt(2 / 3))
+    assert M.error(np.array([0.01, 0.0]), T[0], floor) == pytest.approx(0.01 / floor)
+    assert M.error(np.array([2.0, 0.0]), T[1], floor) == pytest.approx(1.0)  # floor unused
+    assert M.floor_of(np.zeros((3, 2)), fallback=0.5) == 0.5
+    assert M.completeness_gap(np.array([0.01]), fx=1.0, reference=1.0, floor=0.1) == (
+        pytest.approx(0.1))
 
 
 def test_rank_corr_reversed_is_minus_one():
@@ -61,6 +115,7 @@ def test_dummy_mass_and_completeness():
     assert M.dummy_mass(np.array([1.0, 0.0, 0.0]), dummy) == 0.0
     assert M.completeness_gap(np.array([1.0, 1.0]), fx=3.0, reference=1.0) == 0.0
     assert M.completeness_gap(np.array([1.0, 0.0]), fx=3.0, reference=1.0) == 0.5
+    assert M.completeness_gap(np.array([0.0]), fx=1.0, reference=1.0) == 0.0
     assert np.isnan(M.completeness_gap(np.array([1.0]), fx=1.0, reference=1.0))
 
 

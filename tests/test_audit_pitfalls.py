@@ -47,7 +47,7 @@ def test_path_and_interventional_shapley_differ_under_correlation():
     s = make_scenario("proxy", n_samples=400, n_features=4, random_state=0)
     m = DecisionTreeRegressor(max_depth=5, random_state=0).fit(s.X, s.y)
     rep = audit(m, s.X[:8], background=s.X[:60], explainers=["tree_shap", "tree_shap_path"],
-                metrics=["error"], random_state=0)
+                metrics=["error", "estimand_gap"], random_state=0)
     path, inter = rep.truth["path_shap"], rep.truth["interventional_shap"]
     assert np.max(np.abs(path - inter)) > 0.05
     # each shap mode matches its own estimand, and is off when read as the other one
@@ -55,6 +55,11 @@ def test_path_and_interventional_shapley_differ_under_correlation():
     assert rep.score("tree_shap_path", "error") < 1e-6
     off = np.mean([M.error(a, t) for a, t in zip(rep.attributions["tree_shap_path"], inter)])
     assert off > 0.05
+    # ... and the report says so: the gap of path_shap from what it is read as
+    assert rep.score("tree_shap", "estimand_gap") == 0.0
+    assert rep.score("tree_shap_path", "estimand_gap") == pytest.approx(off, rel=1e-3)
+    assert rep.estimand_distances.loc["path_shap", "interventional_shap"] == pytest.approx(
+        rep.score("tree_shap_path", "estimand_gap"))
 
 
 def test_lime_continuous_slopes_are_in_feature_units():
@@ -64,7 +69,11 @@ def test_lime_continuous_slopes_are_in_feature_units():
     X = rng.normal(size=(200, 3)) * np.array([1.0, 10.0, 0.1])
     m = LinearRegression().fit(X, X @ np.array([1.0, 0.5, -3.0]))
     rep = audit(m, X[:3], explainers=["lime_continuous", "gradient"], random_state=0)
-    assert rep.score("lime_continuous", "error") < 1e-3
-    assert rep.score("gradient", "error") < 1e-6
+    # LIME's Gaussian-mode slopes of a linear function are its coefficients (ridge shrinkage
+    # aside), in the features' own units
+    np.testing.assert_allclose(rep.attributions["lime_continuous"],
+                               np.repeat(m.coef_[None, :], 3, axis=0), rtol=1e-3)
+    assert rep.score("gradient", "estimation_error") < 1e-6
+    assert rep.score("gradient", "estimand_gap") < 1e-9  # slope x (x - mean) = SHAP
     # LIME's ridge shrinks a little; the output itself spreads over about 3 units
     assert rep.score("lime_continuous", "neighbourhood_fidelity@0.5") < 1e-2

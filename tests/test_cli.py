@@ -37,7 +37,7 @@ def test_csv_with_linear_model(csv, tmp_path, capsys):
                "--explainers", "gradient,lime_continuous", "--n-explain", "4", "--out",
                str(out), "--no-progress", "--seed", "1"])
     assert rc == 0
-    assert "gradient [local_slope]" in capsys.readouterr().out
+    assert "gradient [gradient]" in capsys.readouterr().out
     assert out.exists()
 
 
@@ -45,6 +45,7 @@ def test_csv_with_linear_model(csv, tmp_path, capsys):
     (["--target", "nope"], "target column 'nope' is not in"),
     (["--target", "y", "--explainers", "bogus"], "unknown explainer"),
     (["--target", "y", "--model", "rules"], "needs a classification target"),
+    (["--target", "y", "--read-as", "bogus"], "Unknown estimand 'bogus'"),
     ([], "--data needs --target"),
 ])
 def test_bad_input_is_one_line_and_exit_2(csv, tmp_path, capsys, args, message):
@@ -55,6 +56,22 @@ def test_bad_input_is_one_line_and_exit_2(csv, tmp_path, capsys, args, message):
     assert message in err
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_rule_list_default_explainers_do_not_fail(tmp_path, capsys):
+    # shap's path-dependent explainer refuses the rule list's equivalent tree: not a default
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.uniform(-1, 1, size=(150, 3)), columns=["a", "b", "c"])
+    df["y"] = (df["a"] + df["b"] > 0).astype(int)
+    path = tmp_path / "clf.csv"
+    df.to_csv(path, index=False)
+    rc = main(["audit", "--data", str(path), "--target", "y", "--model", "rules",
+               "--n-explain", "3", "--out", str(tmp_path / "r.html"), "--no-progress",
+               "--read-as", "baseline_shap"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "FAILED" not in out
+    assert "from baseline_shap" in out
 
 
 def test_non_numeric_features_and_missing_file(tmp_path, capsys):

@@ -40,6 +40,9 @@ def _build_parser():
                    help="number of rows to explain (default: 200 with --data, 25 in the demo)")
     a.add_argument("--background", type=int, default=100,
                    help="number of background rows (default: 100)")
+    a.add_argument("--read-as", default="interventional_shap", dest="read_as",
+                   help="the estimand users read the explainers as: each explainer's "
+                   "estimand gap is its distance from it (default: interventional_shap)")
     a.add_argument("--out", default="report.html", help="HTML report path (default: report.html)")
     a.add_argument("--jobs", type=int, default=1, help="parallel processes over instances")
     a.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -138,7 +141,8 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
     bg = X.iloc[bg_rows] if hasattr(X, "iloc") else X[bg_rows]
     report = audit(model, Xa, background=bg, explainers=_explainer_list(args.explainers),
                    random_state=args.seed, n_jobs=args.jobs, relevant_features=relevant,
-                   progress=not args.no_progress)
+                   progress=not args.no_progress,
+                   read_as=getattr(args, "read_as", "interventional_shap"))
     out = sys.stdout if out is None else out
     print(f"\n== {title} ==", file=out)
     print(report.to_text(), file=out)

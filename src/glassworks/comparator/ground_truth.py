@@ -1,10 +1,12 @@
-"""Exact ground truth for the audit, one adapter per model family.
+"""Exact ground truth for the audit: which output is explained, and one adapter per family.
 
-An adapter reads a fitted model and returns, for the rows being explained, the exact value of
-every estimand it can compute (see :data:`glassworks.explanation.ESTIMANDS`): closed forms for
-linear and additive models, tree kernels for trees, forests and rule lists, and, for any other
-model with at most :data:`MAX_ENUMERATION_FEATURES` features, Shapley values by enumerating
-every coalition.
+An adapter reads a fitted model and describes it as a
+:class:`~glassworks.comparator.estimands.ModelView`: the kinds of exact computation it admits
+(trees, linear, additive, piecewise constant or affine, black box), the parts they read
+(trees, coefficients, thresholds, ...), and the features it never uses. Each estimand of
+:mod:`glassworks.comparator.estimands` then computes its exact value from the view;
+:func:`compute_truth` collects them in a :class:`Truth`, with the reason for each estimand
+that cannot be computed exactly for this model.
 
 Which output is explained (the same for the truth and for every explainer):
 
@@ -15,9 +17,10 @@ Which output is explained (the same for the truth and for every explainer):
 - any other classifier: the probability of the positive class (binary) or, per row, of the
   class the model predicts for that row (multiclass).
 
-A new family is one function: write ``truth(model, X, background, target, baseline,
-estimands=None) -> Truth`` and
-``register_family(name, matches, truth, make_target)``.
+Global estimands explain one column for all rows: the one most rows explain.
+
+A new family is one function: write ``describe(model, X, background, target) -> ModelView``
+and ``register_family(name, matches, describe, make_target)``.
 """
 
 import warnings
@@ -25,8 +28,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: Largest number of features for which the fallback enumerates all 2**d coalitions.
-MAX_ENUMERATION_FEATURES = 16
+from .estimands import REGISTRY, ModelView, NotExact
+from .estimands.integrated_gradients import effective_thresholds
+from .estimands.shapley import MAX_ENUMERATION_FEATURES
+
+__all__ = ["Target", "Truth", "compute_truth", "resolve", "register_family",
+           "supported_families", "default_target", "MAX_ENUMERATION_FEATURES"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,21 +171,30 @@ def default_target(model, X):
 # --------------------------------------------------------------------------------------------
 @dataclass
 class Truth:
-    """Exact values of the estimands an adapter can compute for the audited rows.
+    """Exact values of the estimands that can be computed for the audited model.
 
     Attributes
     ----------
-    values : dict of str -> ndarray (n, d)
-        One array per estimand (``path_features`` is 0/1).
+    values : dict of str -> ndarray
+        One array per estimand: (n, d) for a local one (``path_features`` is 0/1), (d,) for a
+        global one.
     expected : dict of str -> ndarray (n,)
-        What the Shapley-type attributions of that estimand add up from (E f over the
-        background, the tree's cover-weighted mean, or f(baseline)).
+        What the additive estimands add up from (E f over the background, the tree's
+        cover-weighted mean, f(baseline)); a local linear model's intercept.
     dummy : ndarray of shape (d,), bool, or None
         Features the model never uses (None when that cannot be known).
     family : str
     trees : list of Tree or None
         Trees (with weights) when the model is tree-based: tree explainers need them.
     notes : list of str
+    unavailable : dict of str -> str
+        Estimands asked for that cannot be computed exactly for this model, and why.
+    tolerance : dict of str -> float
+        Estimands computed by a quadrature, with their stated absolute tolerance.
+    seconds : dict of str -> float
+        Time spent computing each estimand.
+    global_column : int
+        The output column the global estimands explain.
     """
 
     values: dict
@@ -191,12 +207,17 @@ class Truth:
     dummy_how: str = "read from the model"
     #: dtype the model casts inputs to before comparing with thresholds (scikit-learn: float32)
     input_dtype: object = np.float64
+    unavailable: dict = field(default_factory=dict)
+    tolerance: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    global_column: int = 0
+    view: object = field(default=None, repr=False)
 
 
 _REGISTRY = []
 
 
-def register_family(name, matches, truth, make_target=None):
+def register_family(name, matches, describe, make_target=None):
     """Register a model family.
 
     Parameters
@@ -205,117 +226,100 @@ def register_family(name, matches, truth, make_target=None):
         Shown in the report and in the "unsupported model" error.
     matches : callable
         ``matches(model) -> bool``.
-    truth : callable
-        ``truth(model, X, background, target, baseline, estimands=None) -> Truth``;
-        ``estimands`` is the set of estimands the audit needs (None: all), a hint.
+    describe : callable
+        ``describe(model, X, background, target) -> ModelView``.
     make_target : callable or None
         ``make_target(model, X) -> Target``; :func:`default_target` when None.
     """
-    _REGISTRY.append((name, matches, truth, make_target or default_target))
+    _REGISTRY.append((name, matches, describe, make_target or default_target))
 
 
 def supported_families():
     return [name for name, *_ in _REGISTRY] + [
-        f"any model with predict/predict_proba and at most {MAX_ENUMERATION_FEATURES} "
-        "features (exact Shapley values by enumeration)"
+        "any model with predict/predict_proba (Shapley values by enumerating coalitions "
+        f"when it has at most {MAX_ENUMERATION_FEATURES} features)"
     ]
 
 
 def resolve(model, X):
-    """The family adapter for ``model``: ``(name, truth_fn, target)``."""
-    for name, matches, truth, make_target in _REGISTRY:
+    """The family adapter for ``model``: ``(name, describe, target)``."""
+    for name, matches, describe, make_target in _REGISTRY:
         try:
             ok = matches(model)
         except Exception:
             ok = False
         if ok:
-            return name, truth, make_target(model, X)
+            return name, describe, make_target(model, X)
     if not (hasattr(model, "predict") or hasattr(model, "predict_proba")):
         raise TypeError(
             f"Cannot audit a {type(model).__name__}: it has no predict method. Supported "
             "model families: " + "; ".join(supported_families()) + "."
         )
-    d = X.shape[1]
-    if d > MAX_ENUMERATION_FEATURES:
-        raise ValueError(
-            f"No closed-form ground truth for a {type(model).__name__}, and with {d} features "
-            f"enumerating all 2**{d} coalitions is too large (the limit is "
-            f"{MAX_ENUMERATION_FEATURES} features). Supported model families with exact truth "
-            "at any size: " + "; ".join(supported_families()[:-1]) + "."
-        )
-    return "black box (enumerated coalitions)", _enumeration_truth, default_target(
+    return "black box (model calls)", _describe_black_box, default_target(
         _with_column_names(model), X)
 
 
 def compute_truth(model, X, background, baseline=None, estimands=None):
     """Resolve the family and compute the truth; returns ``(Truth, Target)``.
 
-    ``estimands`` (a collection of names, None for all) lets an adapter skip what no
-    explainer of the audit estimates; adapters may compute more.
+    Parameters
+    ----------
+    model : fitted estimator
+    X : ndarray (n, d)
+        The rows explained.
+    background : ndarray (m, d)
+    baseline : ndarray (d,), default=None
+        The reference of baseline Shapley values, integrated gradients and gradient x input;
+        None: the background mean.
+    estimands : collection of str, default=None
+        The estimands to compute; None: every estimand of
+        :data:`glassworks.comparator.estimands.REGISTRY`. One that cannot be computed
+        exactly for this model is listed in ``Truth.unavailable`` with the reason.
     """
+    import time
+
     # C order: the Numba kernels are compiled for C-contiguous arrays; another layout would
     # cost a fresh compilation
     X = np.ascontiguousarray(X, dtype=np.float64)
     background = np.ascontiguousarray(background, dtype=np.float64)
-    if baseline is None:
-        baseline = background.mean(axis=0)
-    name, truth_fn, target = resolve(model, X)
-    wanted = None if estimands is None else set(estimands)
-    truth = truth_fn(model, X, background, target, baseline, estimands=wanted)
-    truth.family = truth.family or name
+    baseline = background.mean(axis=0) if baseline is None else np.asarray(
+        baseline, dtype=np.float64).reshape(-1)
+    name, describe, target = resolve(model, X)
+    wanted = list(REGISTRY) if estimands is None else [e for e in REGISTRY if e in estimands]
+    unknown = [] if estimands is None else sorted(set(estimands) - set(REGISTRY))
+    if unknown:
+        raise ValueError(f"Unknown estimands {unknown}; known: {', '.join(REGISTRY)}.")
+    view = describe(model, X, background, target)
+    if np.dtype(view.input_dtype) == np.float32:
+        # scikit-learn trees compare float32(x) <= threshold; read the rows as they do
+        X, background, baseline = (_float32_roundtrip(A) for A in (X, background, baseline))
+    truth = Truth({}, {}, view.dummy, view.family or name, trees=view.trees,
+                  tree_weights=view.tree_weights, notes=list(view.notes),
+                  dummy_how=view.dummy_how, input_dtype=view.input_dtype,
+                  global_column=view.global_column, view=view)
+    for est in wanted:
+        t0 = time.perf_counter()
+        try:
+            value = REGISTRY[est].compute(view, X, background, baseline)
+        except NotExact as exc:
+            truth.unavailable[est] = str(exc)
+        else:
+            view.cache[("value", est)] = value
+            truth.values[est] = value.values
+            if value.expected is not None:
+                truth.expected[est] = np.asarray(value.expected, dtype=np.float64)
+            if value.tolerance is not None:
+                truth.tolerance[est] = float(value.tolerance)
+            truth.notes.extend(f"{est}: {note}" for note in value.notes)
+        truth.seconds[est] = time.perf_counter() - t0
     return truth, target
 
 
 # --------------------------------------------------------------------------------------------
 # shared helpers
 # --------------------------------------------------------------------------------------------
-def _per_row(values_by_column, target, n, d):
-    """Pick, for each row, the output column it explains from (n, d, k) or (n, d)."""
-    v = np.asarray(values_by_column, dtype=np.float64)
-    if v.ndim == 2:
-        return v
-    out = np.empty((n, d))
-    for c, rows in target.groups():
-        out[rows] = v[rows, :, c]
-    return out
-
-
-def _enumerate(target, X, background, baseline, estimands=None):
-    from glassworks.shapley.brute_force import (
-        exact_baseline_shapley,
-        exact_interventional_shapley,
-    )
-
-    n, d = X.shape
-    values, expected = {}, {}
-    # interventional values are always computed: the global truth is built from them
-    if estimands is None:
-        estimands = ("interventional_shap", "baseline_shap")
-    v = np.empty((n, d))
-    e = np.empty(n)
-    for c, rows in target.groups():
-        fn = target.fn(c)
-        v[rows] = _values_of(exact_interventional_shapley(fn, X[rows], background))
-        e[rows] = fn(background).mean()
-    values["interventional_shap"], expected["interventional_shap"] = v, e
-    if "baseline_shap" in estimands:
-        v = np.empty((n, d))
-        e = np.empty(n)
-        for c, rows in target.groups():
-            fn = target.fn(c)
-            v[rows] = _values_of(exact_baseline_shapley(fn, X[rows], baseline))
-            e[rows] = fn(baseline[None, :])[0]
-        values["baseline_shap"], expected["baseline_shap"] = v, e
-    return values, expected
-
-
-def _values_of(result):
-    """Accept an ndarray, a ``(values, base)`` tuple or an Explanation-like object."""
-    if hasattr(result, "values") and not isinstance(result, np.ndarray):
-        return np.asarray(result.values, dtype=np.float64)
-    if isinstance(result, tuple):
-        return np.asarray(result[0], dtype=np.float64)
-    return np.asarray(result, dtype=np.float64)
+def _float32_roundtrip(A):
+    return np.asarray(A, dtype=np.float32).astype(np.float64)
 
 
 def empirical_dummies(fn, X, background, n_draws=3, random_state=0):
@@ -332,19 +336,31 @@ def empirical_dummies(fn, X, background, n_draws=3, random_state=0):
     return dummy
 
 
-def _enumeration_truth(model, X, background, target, baseline, estimands=None):
-    values, expected = _enumerate(target, X, background, baseline, estimands)
-    dummy = None
-    notes = []
+def _empirical_dummy_of(view, X, background):
+    """The black-box dummies (one output column only), with the note saying how."""
+    target = view.target
     if len(np.unique(target.output_index)) == 1:
-        dummy = empirical_dummies(target.fn(int(target.output_index[0])), X, background)
-        notes.append(
+        view.dummy = empirical_dummies(target.fn(int(target.output_index[0])), X, background)
+        view.dummy_how = "checked empirically"
+        view.notes.append(
             "dummy features found empirically: replacing them by background values never "
             "changed the output on the audited rows"
         )
-    t = Truth(values, expected, dummy, "black box (enumerated coalitions)", notes=notes,
-              dummy_how="checked empirically")
-    return t
+    return view
+
+
+def _describe_black_box(model, X, background, target):
+    view = ModelView("black box (model calls)", ("black_box",), target, model=model)
+    return _empirical_dummy_of(view, X, background)
+
+
+def tree_thresholds(trees, d, input_dtype=np.float64):
+    """Per feature, the sorted thresholds at which some tree's output can change."""
+    out = []
+    for j in range(d):
+        t = [tree.threshold[tree.feature == j] for tree in trees]
+        out.append(effective_thresholds(np.concatenate(t) if t else [], input_dtype))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,35 +379,19 @@ def _linear_target(model, X):
     return Target(model.predict, np.zeros(len(X), dtype=np.int64), "predict", scale="output")
 
 
-def _linear_truth(model, X, background, target, baseline, estimands=None):
+def _describe_linear(model, X, background, target):
     coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
     if coef.shape[0] > 1 and not _is_classifier(model):
         raise ValueError("Multi-output linear regression is not supported: audit one output.")
     intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
-    n, d = X.shape
-    if coef.shape[0] == 1:
-        W = np.repeat(coef, n, axis=0)
-        b = np.repeat(intercept[:1], n)
-    else:
-        W = coef[target.output_index]
-        b = intercept[target.output_index]
-    mu = background.mean(axis=0)
-    values = {
-        "interventional_shap": W * (X - mu),
-        "baseline_shap": W * (X - baseline),
-        "local_slope": W.copy(),
-    }
-    expected = {
-        "interventional_shap": b + W @ mu,
-        "baseline_shap": b + W @ baseline,
-        "local_slope": b,
-    }
-    dummy = np.all(coef == 0, axis=0)
-    return Truth(values, expected, dummy, "scikit-learn linear model (closed form)")
+    return ModelView("scikit-learn linear model (closed form)", ("linear", "black_box"),
+                     target, model=model, coef=coef, intercept=intercept[:coef.shape[0]],
+                     dummy=np.all(coef == 0, axis=0))
 
 
 register_family(
-    "scikit-learn linear and logistic models", _sk_linear_matches, _linear_truth, _linear_target
+    "scikit-learn linear and logistic models", _sk_linear_matches, _describe_linear,
+    _linear_target,
 )
 
 
@@ -427,82 +427,27 @@ def _trees_of(model):
     return [_as_gw_tree(model.tree_, d)], np.ones(1)
 
 
-def _float32_roundtrip(A):
-    # scikit-learn trees compare float32(x) <= threshold; do the same when reading them
-    return np.asarray(A, dtype=np.float32).astype(np.float64)
-
-
-def path_features(trees, X):
-    """0/1 (n, d): the features tested on each row's decision path (any tree)."""
-    n, d = X.shape
-    out = np.zeros((n, d))
-    for tree in trees:
-        path = tree.decision_path(X).tocsr()
-        for i in range(n):
-            nodes = path.indices[path.indptr[i]:path.indptr[i + 1]]
-            f = tree.feature[nodes]
-            out[i, f[f >= 0]] = 1.0
-    return out
-
-
-def tree_truth_from_trees(trees, weights, X, background, target, baseline, *, family,
-                          with_path_features=True, estimands=None):
-    """Interventional / path / baseline Shapley values and Saabas for weighted trees."""
-    from glassworks.shapley import saabas, tree_shap_interventional, tree_shap_path
-
-    n, d = X.shape
-    values, expected = {}, {}
-    kernels = {
-        "interventional_shap": lambda: tree_shap_interventional(
-            trees, X, background, tree_weights=weights),
-        "path_shap": lambda: tree_shap_path(trees, X, tree_weights=weights),
-        # Shapley values against a single reference row are baseline Shapley values
-        "baseline_shap": lambda: tree_shap_interventional(
-            trees, X, np.ascontiguousarray(baseline[None, :]), tree_weights=weights),
-        "path_contribution": lambda: saabas(trees, X, tree_weights=weights),
-    }
-    for est, kernel in kernels.items():
-        # interventional values are always computed: the global truth is built from them
-        if estimands is not None and est not in estimands and est != "interventional_shap":
-            continue
-        v, base = kernel()
-        values[est] = _per_row(v, target, n, d)
-        expected[est] = _pick_base(np.broadcast_to(np.atleast_1d(base), (n, np.size(base))),
-                                   target)
-    if with_path_features:
-        values["path_features"] = path_features(trees, X)
+def describe_trees(trees, weights, target, d, *, family, model=None, single=True,
+                   input_dtype=np.float64, leading=()):
+    """The view of a model that is the weighted sum of ``trees``."""
     used = np.zeros(d, dtype=bool)
     for t in trees:
-        f = t.feature[t.feature >= 0]
-        used[f] = True
-    return Truth(values, expected, ~used, family, trees=trees, tree_weights=weights)
+        used[t.feature[t.feature >= 0]] = True
+    kinds = tuple(leading) + ("trees",) + (("single_tree",) if single and len(trees) == 1
+                                           else ()) + ("piecewise_constant", "black_box")
+    return ModelView(family, kinds, target, model=model, trees=trees, tree_weights=weights,
+                     thresholds=tree_thresholds(trees, d, input_dtype), dummy=~used,
+                     input_dtype=input_dtype)
 
 
-def _pick_base(base, target):
-    base = np.asarray(base, dtype=np.float64)
-    if base.ndim == 1:
-        return base
-    n = base.shape[0]
-    return base[np.arange(n), np.minimum(target.output_index, base.shape[1] - 1)]
-
-
-def _tree_truth(model, X, background, target, baseline, estimands=None):
+def _describe_tree_model(model, X, background, target):
     trees, weights = _trees_of(model)
     sk = type(model).__module__.startswith("sklearn")
-    if sk:
-        X, background, baseline = (
-            _float32_roundtrip(X), _float32_roundtrip(background), _float32_roundtrip(baseline)
-        )
     family = ("scikit-learn " if sk else "glassworks ") + (
         "forest" if len(trees) > 1 else "decision tree"
     )
-    truth = tree_truth_from_trees(
-        trees, weights, X, background, target, baseline, family=family,
-        with_path_features=len(trees) == 1, estimands=estimands,
-    )
-    if sk:
-        truth.input_dtype = np.float32
-    return truth
+    return describe_trees(trees, weights, target, X.shape[1], family=family, model=model,
+                          input_dtype=np.float32 if sk else np.float64)
 
 
 def _tree_target(model, X):
@@ -514,9 +459,10 @@ def _tree_target(model, X):
     return Target(model.predict, np.zeros(len(X), dtype=np.int64), "predict", scale="output")
 
 
-register_family("scikit-learn decision trees", _sk_tree_matches, _tree_truth, _tree_target)
-register_family("scikit-learn random forests and extra trees", _sk_forest_matches, _tree_truth,
+register_family("scikit-learn decision trees", _sk_tree_matches, _describe_tree_model,
                 _tree_target)
+register_family("scikit-learn random forests and extra trees", _sk_forest_matches,
+                _describe_tree_model, _tree_target)
 
 
 def _gw_tree_matches(model):
@@ -531,8 +477,8 @@ def _gw_tree_matches(model):
     return bool(est) and all(isinstance(getattr(e, "tree_", None), Tree) for e in est)
 
 
-register_family("glassworks decision trees and random forests", _gw_tree_matches, _tree_truth,
-                _tree_target)
+register_family("glassworks decision trees and random forests", _gw_tree_matches,
+                _describe_tree_model, _tree_target)
 
 
 # --------------------------------------------------------------------------------------------
@@ -558,58 +504,33 @@ def _ebm_target(model, X):
     return Target(model.predict, np.zeros(len(X), dtype=np.int64), "predict", scale="output")
 
 
-def _term_shapley(model, X, background):
-    """Exact interventional Shapley values of an additive model with 1- and 2-feature terms.
-
-    A term g(x_j) gives feature j the value g(x_j) - E_b g(b_j). A pair term g(x_j, x_k) is a
-    two-player game: each player gets half of its own main effect from both orders.
-    """
-    n, d = X.shape
-    m = len(background)
-    terms = model.term_features_
-    tx = np.asarray(model.eval_terms(X), dtype=np.float64)  # (n, T)
-    tb = np.asarray(model.eval_terms(background), dtype=np.float64)  # (m, T)
-    phi = np.zeros((n, d))
-    for t, feats in enumerate(terms):
-        if len(feats) == 1:
-            phi[:, feats[0]] += tx[:, t] - tb[:, t].mean()
-        elif len(feats) == 2:
-            j, k = feats
-            v_all = tx[:, t]
-            v_none = tb[:, t].mean()
-            # v({j}) = E_b g(x_j, b_k): rows of the background with x_j written in
-            Z = np.repeat(background, n, axis=0)
-            Z[:, j] = np.tile(X[:, j], m)
-            v_j = np.asarray(model.eval_terms(Z), dtype=np.float64)[:, t].reshape(m, n).mean(0)
-            Z = np.repeat(background, n, axis=0)
-            Z[:, k] = np.tile(X[:, k], m)
-            v_k = np.asarray(model.eval_terms(Z), dtype=np.float64)[:, t].reshape(m, n).mean(0)
-            phi[:, j] += 0.5 * ((v_j - v_none) + (v_all - v_k))
-            phi[:, k] += 0.5 * ((v_k - v_none) + (v_all - v_j))
-        else:
-            raise ValueError("EBM terms of more than two features are not supported.")
-    return phi
+def _ebm_thresholds(model, d):
+    """Per feature, every bin edge of every term (None if a feature is categorical)."""
+    out = []
+    for j in range(d):
+        levels = model.bins_[j]
+        if any(not isinstance(level, np.ndarray) for level in levels):
+            return None  # categorical: the output changes at category values, not edges
+        out.append(np.unique(np.concatenate([np.asarray(lv, dtype=np.float64)
+                                             for lv in levels])))
+    return out
 
 
-def _ebm_truth(model, X, background, target, baseline, estimands=None):
-    n, d = X.shape
-    f = target.fn(0)
-    values = {
-        "interventional_shap": _term_shapley(model, X, background),
-        "baseline_shap": _term_shapley(model, X, baseline[None, :]),
-    }
-    expected = {
-        "interventional_shap": np.full(n, f(background).mean()),
-        "baseline_shap": np.full(n, f(baseline[None, :])[0]),
-    }
+def _describe_ebm(model, X, background, target):
+    d = X.shape[1]
     used = np.zeros(d, dtype=bool)
     for feats, scores in zip(model.term_features_, model.term_scores_):
         if np.any(np.asarray(scores)[np.isfinite(scores)] != 0):
             used[list(feats)] = True
-    return Truth(values, expected, ~used, "interpret ExplainableBoostingMachine (additive terms)")
+    thresholds = _ebm_thresholds(model, d)
+    kinds = ("additive",) + (("piecewise_constant",) if thresholds is not None else ()) + (
+        "black_box",)
+    return ModelView("interpret ExplainableBoostingMachine (additive terms)", kinds, target,
+                     model=model, thresholds=thresholds, dummy=~used)
 
 
-register_family("interpret ExplainableBoostingMachine", _ebm_matches, _ebm_truth, _ebm_target)
+register_family("interpret ExplainableBoostingMachine", _ebm_matches, _describe_ebm,
+                _ebm_target)
 
 
 # --------------------------------------------------------------------------------------------
@@ -621,57 +542,46 @@ def _rules_matches(model):
     )
 
 
-def _rules_truth(model, X, background, target, baseline, estimands=None):
-    n, d = X.shape
-    values, expected = {}, {}
+def _describe_rules(model, X, background, target):
     from glassworks.tree._tree import Tree
 
-    tree = getattr(model, "tree_", None)  # the rule list's equivalent flat tree
-    tree = tree if isinstance(tree, Tree) else None
-    notes = []
-    if tree is not None:
-        t = tree_truth_from_trees([tree], np.ones(1), X, background, target, baseline,
-                                  family="glassworks rule list", with_path_features=False,
-                                  estimands=estimands)
-        values, expected = t.values, t.expected
-        notes.append("Shapley values from the rule list's equivalent tree (tree kernels)")
-    elif d <= MAX_ENUMERATION_FEATURES:
-        values, expected = _enumerate(target, X, background, baseline, estimands)
-        notes.append("Shapley values by enumerating coalitions")
-    tested = np.asarray(model.rules_tested(X), dtype=np.float64)
-    values["path_features"] = tested
+    d = X.shape[1]
     # a feature that no rule of the list tests is never used
     dummy = np.ones(d, dtype=bool)
     for rule in getattr(model, "rules_", []):
         dummy[np.asarray(rule.get("features", []), dtype=np.int64)] = False
-    return Truth(values, expected, dummy, "glassworks rule list", notes=notes,
-                 trees=None if tree is None else [tree],
-                 tree_weights=None if tree is None else np.ones(1))
+    tree = getattr(model, "tree_", None)  # the rule list's equivalent flat tree
+    if isinstance(tree, Tree):
+        view = describe_trees([tree], np.ones(1), target, d, family="glassworks rule list",
+                              model=model, single=False, leading=("rule_list",))
+        view.notes.append("exact values from the rule list's equivalent tree (tree kernels)")
+    else:
+        view = ModelView("glassworks rule list", ("rule_list", "black_box"), target,
+                         model=model)
+    view.dummy = dummy
+    return view
 
 
-register_family("glassworks rule lists", _rules_matches, _rules_truth)
+register_family("glassworks rule lists", _rules_matches, _describe_rules)
 
 
 def _maple_matches(model):
     return type(model).__module__.startswith("glassworks.maple") and hasattr(model, "explain")
 
 
-def _maple_truth(model, X, background, target, baseline, estimands=None):
-    n, d = X.shape
-    values, expected = {}, {}
-    notes = []
-    if d <= MAX_ENUMERATION_FEATURES:
-        values, expected = _enumerate(target, X, background, baseline, estimands)
-        notes.append("Shapley values by enumerating coalitions")
-    if not _is_classifier(model):
-        e = model.explain(X)
-        values["local_slope"] = _per_row(e.values, target, n, d)
-        expected["local_slope"] = _pick_base(e.base_values, target)
-    dummy = None
-    if len(np.unique(target.output_index)) == 1:
-        dummy = empirical_dummies(target.fn(int(target.output_index[0])), X, background)
-    return Truth(values, expected, dummy, "glassworks MAPLE", notes=notes,
-                 dummy_how="checked empirically")
+def _describe_maple(model, X, background, target):
+    if _is_classifier(model):
+        # clipped and renormalised local models: not affine between the forest's thresholds
+        view = ModelView("glassworks MAPLE", ("black_box",), target, model=model)
+    else:
+        def pieces(Z, column=0):
+            e = model.explain(np.ascontiguousarray(Z, dtype=np.float64))
+            return np.asarray(e.base_values, np.float64), np.asarray(e.values, np.float64)
+
+        view = ModelView("glassworks MAPLE", ("piecewise_affine", "black_box"), target,
+                         model=model, pieces=pieces,
+                         thresholds=tree_thresholds(model.trees_, X.shape[1]))
+    return _empirical_dummy_of(view, X, background)
 
 
-register_family("glassworks MAPLE", _maple_matches, _maple_truth)
+register_family("glassworks MAPLE", _maple_matches, _describe_maple)

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-_CARD = ("error", "rank_corr", "topk_agreement", "sign_agreement", "dummy_mass",
-         "completeness_gap", "recall_at_k", "seed_spread")
-_LOWER = {"error", "dummy_mass", "completeness_gap", "seed_spread"}
+_CARD = ("estimation_error", "estimand_gap", "rank_corr", "topk_agreement", "sign_agreement",
+         "dummy_mass", "completeness_gap", "recall_at_k", "seed_spread")
+_LOWER = {"estimation_error", "estimand_gap", "dummy_mass", "completeness_gap", "seed_spread"}
 
 
 def plot_report(report, max_explainers=8):
@@ -32,7 +32,9 @@ def plot_report(report, max_explainers=8):
         ax.imshow(np.where(np.isfinite(good), good, np.nan), cmap="RdYlGn", vmin=0, vmax=1,
                   aspect="auto")
         ax.set_xticks(range(len(card.columns)))
-        ax.set_xticklabels(card.columns, rotation=20, ha="right", fontsize=8)
+        ax.set_xticklabels([{"estimation_error": "estimation error",
+                             "estimand_gap": "estimand gap"}.get(c, c) for c in card.columns],
+                           rotation=20, ha="right", fontsize=8)
         ax.set_yticks(range(len(card.index)))
         ax.set_yticklabels([f"{e} [{est}]" for e, est in card.index], fontsize=8)
         for r in range(vals.shape[0]):

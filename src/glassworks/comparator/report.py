@@ -5,14 +5,27 @@ import io
 
 import numpy as np
 
-from .metrics import METRICS, bootstrap_ci
+from . import estimands as E
+from .metrics import ALIASES, METRICS, bootstrap_ci
 
 #: Metrics shown in the terminal scorecard, in order.
 SCORECARD = (
-    "error", "rank_corr", "topk_agreement", "sign_agreement", "dummy_mass",
-    "completeness_gap", "neighbourhood_fidelity@0.5", "recall_at_k", "seed_spread",
-    "seconds", "model_calls",
+    "estimation_error", "estimand_gap", "rank_corr", "topk_agreement", "sign_agreement",
+    "dummy_mass", "completeness_gap", "neighbourhood_fidelity@0.5", "recall_at_k",
+    "seed_spread", "seconds", "model_calls",
 )
+
+#: Column headers of the terminal scorecard.
+SHORT = {
+    "estimation_error": "est_error", "estimand_gap": "gap", "rank_corr": "rank_corr",
+    "topk_agreement": "topk", "sign_agreement": "sign", "dummy_mass": "dummy",
+    "completeness_gap": "complete", "neighbourhood_fidelity@0.5": "nbhd@0.5",
+    "recall_at_k": "recall@k", "seed_spread": "spread", "seconds": "sec/expl",
+    "model_calls": "calls",
+}
+
+_SCORE_COLUMNS = ["explainer", "estimand", "metric", "value", "ci_low", "ci_high", "n",
+                  "n_undefined", "n_not_applicable"]
 
 
 class AuditReport:
@@ -22,15 +35,28 @@ class AuditReport:
     ----------
     scores : pandas.DataFrame
         Tidy: one row per explainer and metric, columns ``explainer, estimand, metric, value,
-        ci_low, ci_high`` (value is the mean over instances, with a 95% percentile bootstrap
-        confidence interval).
+        ci_low, ci_high, n, n_undefined, n_not_applicable``: value is the mean over instances
+        (over reruns for a global explainer) with a 95% percentile bootstrap confidence
+        interval; ``n`` values were averaged, ``n_undefined`` of them were undefined because
+        of the explainer and scored as the metric's worst, ``n_not_applicable`` rows were
+        left out because the truth gives the metric no meaning there (e.g. a ranking of an
+        all-zero truth).
     per_instance : pandas.DataFrame
-        Columns ``explainer, estimand, instance, metric, value`` (instance -1 for a global
-        explainer).
+        Columns ``explainer, estimand, instance, run, metric, value, status`` (instance -1
+        for a global explainer; run > 0 for its reruns; status ``ok``, ``undefined`` or
+        ``not_applicable``).
     attributions : dict of str -> ndarray
         Each explainer's attributions, (n, d) for a local one, (d,) for a global one.
-    truth : dict of str -> ndarray (n, d)
-        The exact value of each estimand the model's family gives.
+    truth : dict of str -> ndarray
+        The exact value of each estimand computed for the model ((n, d) local, (d,) global).
+    unavailable : dict of str -> str
+        Estimands asked for that cannot be computed exactly for this model, and why.
+    estimand_distances : pandas.DataFrame
+        Estimand x estimand: the mean over rows of each row estimand's relative L2 distance
+        from each column estimand (with the floor of ``estimation_error``; slopes read as
+        ``slope * (x - background mean)``; global estimands as shares of importance).
+    read_as : dict of str -> str
+        What each explainer's values are read as (``estimand_gap`` is measured against it).
     dummy : ndarray of bool (d,) or None
         Features the model never uses.
     failures : dict of str -> str
@@ -38,17 +64,18 @@ class AuditReport:
     skipped : dict of str -> str
         Explainers that do not apply to this model, with the reason.
     timings : dict
-        ``ground_truth`` (seconds computing the truth), ``explainers`` (seconds per
-        explainer, summed over its explanations), ``warmup`` (per explainer: one untimed
-        first call per process, e.g. shap's Numba compilation), ``total``,
-        ``ground_truth_share`` (ground_truth / total).
+        ``ground_truth`` (seconds computing the exact estimands), ``estimands`` (seconds per
+        estimand), ``explainers`` (seconds per explainer, summed over its explanations),
+        ``warmup`` (per explainer: one untimed first call per process, e.g. shap's Numba
+        compilation), ``total``, ``ground_truth_share`` (ground_truth / total).
     notes : list of str
         The choices the audit made (output explained, background, ...).
     """
 
     def __init__(self, scores, per_instance, *, attributions, truth, dummy, family, target,
                  feature_names, explainers, failures, skipped, timings, notes,
-                 global_truth=None, relevant=None, X=None):
+                 global_truth=None, relevant=None, X=None, read_as=None, distances=None,
+                 unavailable=None, tolerance=None):
         self.scores = scores
         self.per_instance = per_instance
         self.attributions = attributions
@@ -65,43 +92,61 @@ class AuditReport:
         self.global_truth = global_truth
         self.relevant = relevant
         self.X = X
+        self.read_as = read_as or {}
+        self.estimand_distances = distances
+        self.unavailable = unavailable or {}
+        self.tolerance = tolerance or {}
 
     @classmethod
-    def from_rows(cls, rows, *, attributions, truth, global_truth, target, feature_names,
-                  explainers, failures, skipped, timings, notes, random_state, relevant, X):
+    def from_rows(cls, rows, *, attributions, truth, target, feature_names, explainers,
+                  failures, skipped, timings, notes, random_state, relevant, X, read_as=None,
+                  distances=None):
         import pandas as pd
 
-        per = pd.DataFrame(rows, columns=["explainer", "estimand", "instance", "metric",
-                                          "value"])
+        per = pd.DataFrame(rows, columns=["explainer", "estimand", "instance", "run",
+                                          "metric", "value", "status"])
         order = {name: i for i, name in enumerate(explainers)}
         metric_order = {m: i for i, m in enumerate(METRICS)}
         out = []
         seed = int(random_state) % (2**31) if isinstance(random_state, (int, np.integer)) else 0
         for (name, est, metric), g in per.groupby(["explainer", "estimand", "metric"],
                                                   sort=False):
-            mean, lo, hi = bootstrap_ci(g["value"].to_numpy(), random_state=seed)
+            used = g[g["status"] != "not_applicable"]["value"].to_numpy()
+            mean, lo, hi = bootstrap_ci(used, random_state=seed)
             out.append({"explainer": name, "estimand": est, "metric": metric, "value": mean,
-                        "ci_low": lo, "ci_high": hi})
-        scores = pd.DataFrame(out, columns=["explainer", "estimand", "metric", "value",
-                                            "ci_low", "ci_high"])
+                        "ci_low": lo, "ci_high": hi, "n": int(np.isfinite(used).sum()),
+                        "n_undefined": int((g["status"] == "undefined").sum()),
+                        "n_not_applicable": int((g["status"] == "not_applicable").sum())})
+        scores = pd.DataFrame(out, columns=_SCORE_COLUMNS)
         if len(scores):
             key = scores["explainer"].map(order).astype(float) * 100 + scores["metric"].map(
                 lambda m: metric_order.get(m.split("@")[0], 50) + (0.1 if "@" in m else 0)
             )
             scores = scores.iloc[np.argsort(key.to_numpy(), kind="stable")].reset_index(
                 drop=True)
+        global_truth = truth.values.get("global_importance")
         return cls(scores, per, attributions=attributions, truth=dict(truth.values),
                    dummy=truth.dummy, family=truth.family, target=target.description,
                    feature_names=feature_names, explainers=explainers, failures=failures,
                    skipped=skipped, timings=timings, notes=notes, global_truth=global_truth,
-                   relevant=relevant, X=X)
+                   relevant=relevant, X=X, read_as=read_as, distances=distances,
+                   unavailable=dict(truth.unavailable), tolerance=dict(truth.tolerance))
 
     # ---------------------------------------------------------------------------------------
     def score(self, explainer, metric):
-        """The mean score of one explainer on one metric (NaN if absent)."""
+        """The mean score of one explainer on one metric (NaN if absent). ``"error"`` is
+        accepted for ``"estimation_error"``."""
+        metric = ALIASES.get(metric, metric)
         s = self.scores
         hit = s[(s["explainer"] == explainer) & (s["metric"] == metric)]
         return float(hit["value"].iloc[0]) if len(hit) else float("nan")
+
+    def _ci(self, explainer, metric):
+        s = self.scores
+        hit = s[(s["explainer"] == explainer) & (s["metric"] == metric)]
+        if not len(hit):
+            return float("nan"), float("nan")
+        return float(hit["ci_low"].iloc[0]), float(hit["ci_high"].iloc[0])
 
     def scorecard(self, metrics=SCORECARD):
         """Wide table: one row per explainer, one column per metric (means)."""
@@ -109,35 +154,59 @@ class AuditReport:
 
         if not len(self.scores):
             return pd.DataFrame()
-        wide = self.scores.pivot_table(index=["explainer", "estimand"], columns="metric",
-                                       values="value", sort=False)
+        wide = self.scores.set_index(["explainer", "estimand", "metric"])["value"].unstack(
+            "metric")
         cols = [m for m in metrics if m in wide.columns]
         wide = wide[cols]
         order = [e for e in self.explainers if e in wide.index.get_level_values(0)]
         wide = wide.reindex(order, level=0)
         return wide
 
+    def _readings(self):
+        """One line saying what the gap column measures against."""
+        targets = sorted(set(self.read_as.values()))
+        if not targets:
+            return None
+        if len(targets) == 1:
+            return (f"gap: the distance of each explainer's own estimand from {targets[0]}, "
+                    "what users read it as (est_error: the explainer against its own "
+                    "estimand)")
+        return "gap: each estimand's distance from what users read it as: " + ", ".join(
+            f"{e} -> {r}" for e, r in self.read_as.items())
+
     def to_text(self, width=None):
         """The scorecard as a plain-text table, with failures and the main notes."""
         lines = [f"glassworks audit: {self.family}; output explained: {self.target}"]
         card = self.scorecard()
         if len(card):
-            short = {
-                "error": "error", "rank_corr": "rank_corr", "topk_agreement": "topk",
-                "sign_agreement": "sign", "dummy_mass": "dummy", "completeness_gap": "complete",
-                "neighbourhood_fidelity@0.5": "nbhd@0.5", "recall_at_k": "recall@k",
-                "seed_spread": "spread", "seconds": "sec/expl", "model_calls": "calls",
-            }
-            table = card.rename(columns=short)
+            table = card.rename(columns=SHORT)
             table.index = [f"{e} [{est}]" for e, est in table.index]
             lines.append(table.to_string(float_format=lambda v: f"{v:.3g}", na_rep="-"))
+            reading = self._readings()
+            if reading:
+                lines.append(reading)
+        undefined = self.scores[self.scores["n_undefined"] > 0] if len(self.scores) else []
+        for _, r in (undefined.iterrows() if len(undefined) else []):
+            lines.append(f"undefined, scored as worst: {r['explainer']} {r['metric']} on "
+                         f"{r['n_undefined']} of {r['n'] } values")
+        for est, why in self.unavailable.items():
+            users = [n for n, (e, _, _) in self.explainers.items() if e == est]
+            if users:
+                lines.append(f"no exact {est} for this model ({why}): {', '.join(users)} "
+                             "scored on the metrics that need no truth")
+        dist = self.estimand_distances
+        if dist is not None and len(dist) > 1:
+            lines.append("distance between the exact estimands on this model (row from "
+                         "column, relative L2; slopes read as slope x (x - background mean), "
+                         "globals as shares):")
+            lines.append(dist.to_string(float_format=lambda v: f"{v:.3g}"))
         for name, msg in self.failures.items():
             lines.append(f"FAILED {name}: {msg}")
         for name, why in self.skipped.items():
             lines.append(f"skipped {name}: {why}")
         t = self.timings
         lines.append(
-            f"time: {t['total']:.2f} s in all, ground truth {t['ground_truth']:.3f} s "
+            f"time: {t['total']:.2f} s in all, exact estimands {t['ground_truth']:.3f} s "
             f"({100 * t['ground_truth_share']:.2f}%)"
         )
         return "\n".join(lines)
@@ -147,7 +216,8 @@ class AuditReport:
 
     # ---------------------------------------------------------------------------------------
     def summary(self):
-        """A plain-language verdict per explainer: what it can be trusted for here."""
+        """A plain-language verdict per explainer: how well it computes its own quantity,
+        how far that quantity is from what it is read as, and what to trust it for."""
         lines = [
             f"Audit of a {self.family}. Output explained: {self.target}.",
         ]
@@ -168,22 +238,63 @@ class AuditReport:
     def _verdict(self, name, est, scope):
         s = lambda m: self.score(name, m)  # noqa: E731
         parts, trust, distrust = [], [], []
-        err, rho, dm = s("error"), s("rank_corr"), s("dummy_mass")
+        estimand = E.REGISTRY.get(est)
+        read = self.read_as.get(name, "interventional_shap")
+        reading = E.REGISTRY[read]
+        err, gap = s("estimation_error"), s("estimand_gap")
+        head = ""
+        truth = self.truth.get(est)
+        if truth is not None and scope == "local" and not np.any(truth):
+            head = (f"The exact value of {est} is 0 on every audited row (the model is flat "
+                    "there): the method has nothing to say here, and any value it reports is "
+                    "estimation error. ")
+        if np.isfinite(err):
+            lo, hi = self._ci(name, "estimation_error")
+            runs = self.per_instance
+            n_runs = int(((runs["explainer"] == name) & (runs["metric"] == "estimation_error"))
+                         .sum())
+            over = ("over the rows" if scope == "local" else "over its reruns" if n_runs > 1
+                    else "one deterministic run")
+            head += (f"{name} computes its own quantity to within {err:.2f} here (relative error; "
+                     f"95% interval {lo:.2f} to {hi:.2f}, {over})")
+            if est in self.tolerance:
+                head += f" (the truth itself by quadrature, to within {self.tolerance[est]:.2g})"
+        elif est in self.unavailable:
+            head += (f"{name} has no exact value of {est} to be scored against on this model "
+                     f"({self.unavailable[est]})")
+        else:
+            head += f"{name} has no exact value of {est} to be scored against on this model"
+        if np.isfinite(gap) and estimand is not None and est != read:
+            if scope == "global":
+                how, target_noun = "as shares of importance, ", f"the mean |{reading.noun}|"
+            else:
+                how, target_noun = "", reading.noun
+            if estimand.unit == "slope":
+                how = "its slopes read as slope x (x - background mean), "
+            if gap > 0.05:
+                head += (f"; {how}that quantity is {gap:.2f} away from {target_noun} on this "
+                         f"model: read its values as {estimand.reading}, not as "
+                         f"{target_noun}")
+            else:
+                head += (f"; {how}that quantity is within {gap:.2f} of {target_noun} on this "
+                         f"model: reading it as {target_noun} is right here")
+        elif est == read and np.isfinite(err):
+            head += f"; {reading.noun} are what users read it as"
+        elif read in self.unavailable:
+            head += f"; its distance from {reading.noun} is unknown ({read} is not available)"
+        rho, dm = s("rank_corr"), s("dummy_mass")
         topk, sign = s("topk_agreement"), s("sign_agreement")
         if np.isfinite(err):
-            parts.append(f"relative error {err:.2f}")
             if err < 0.05:
-                trust.append("the attribution values")
+                trust.append(f"its values as {estimand.noun if estimand else est}")
             elif err > 0.5:
-                distrust.append("the attribution values")
-        else:
-            parts.append(f"no exact truth for {est} on this model")
+                distrust.append(f"its values as {estimand.noun if estimand else est}")
         if np.isfinite(rho):
-            parts.append(f"rank correlation {rho:.2f}")
+            parts.append(f"rank correlation with its estimand {rho:.2f}")
             if rho > 0.9 and (not np.isfinite(topk) or topk >= 0.8):
-                trust.append("the ranking of features")
+                trust.append("its ranking of features")
             elif rho < 0.5:
-                distrust.append("the ranking of features")
+                distrust.append("its ranking of features")
         if np.isfinite(sign) and scope == "local":
             if sign >= 0.9:
                 trust.append("the direction (sign) of the top effects")
@@ -208,7 +319,13 @@ class AuditReport:
         spread = s("seed_spread")
         if np.isfinite(spread) and spread > 0.05:
             distrust.append(f"a single run (seed spread {spread:.2f})")
-        out = "; ".join(parts) + ". "
+        sc = self.scores
+        undefined = sc[(sc["explainer"] == name) & (sc["n_undefined"] > 0)]
+        if len(undefined):
+            parts.append("undefined (scored as worst): " + ", ".join(
+                f"{r['metric']} on {r['n_undefined']}" for _, r in undefined.iterrows()))
+        detail = "; ".join(parts)
+        out = head + ". " + (detail[0].upper() + detail[1:] + ". " if parts else "")
         if trust:
             out += "Trust it for " + ", ".join(trust) + ". "
         if distrust:
@@ -246,19 +363,39 @@ class AuditReport:
         summary = "".join(f"<li>{html.escape(line[2:] if line.startswith('- ') else line)}</li>"
                           for line in self.summary().splitlines())
         t = self.timings
-        timing = (f"Total {t['total']:.2f} s; ground truth {t['ground_truth']:.3f} s "
+        timing = (f"Total {t['total']:.2f} s; exact estimands {t['ground_truth']:.3f} s "
                   f"({100 * t['ground_truth_share']:.2f}%).")
         explainer_rows = "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{html.escape(e)}</td><td>{html.escape(note)}</td></tr>"
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(e)}</td>"
+            f"<td>{html.escape(self.read_as.get(n, ''))}</td><td>{html.escape(note)}</td></tr>"
             for n, (e, note, _) in self.explainers.items()
         )
+        shown = [n for n in E.REGISTRY if n in self.truth or n in self.unavailable]
+        estimand_rows = "".join(
+            f"<tr><td>{html.escape(n)}</td><td>{html.escape(E.REGISTRY[n].description)}</td>"
+            f"<td>{html.escape(_status(self, n))}</td></tr>" for n in shown
+        )
+        dist = self.estimand_distances
+        dist_html = (dist.to_html(float_format=lambda v: f"{v:.3g}")
+                     if dist is not None and len(dist) > 1 else "")
+        reading = self._readings() or ""
         return f"""<p>Model family: <b>{html.escape(self.family)}</b>. Output explained: {html.escape(self.target)}.</p>
 <h3>Verdict</h3><ul>{summary}</ul>
-<h3>Scorecard (means over instances)</h3>{card_html}
+<h3>Scorecard (means over instances)</h3>{card_html}<p>{html.escape(reading)}</p>
+<h3>Estimands on this model</h3><table><tr><th>estimand</th><th>definition</th><th>computed</th></tr>{estimand_rows}</table>
+<h3>Distance between the exact estimands (row from column, relative L2; slopes read as slope x (x - background mean), globals as shares)</h3>{dist_html}
 <h3>Plots</h3><img alt="audit plots" src="data:image/png;base64,{png}" style="max-width:100%">
-<h3>Explainers</h3><table><tr><th>explainer</th><th>estimand</th><th>configuration</th></tr>{explainer_rows}</table>
+<h3>Explainers</h3><table><tr><th>explainer</th><th>estimand</th><th>read as</th><th>configuration</th></tr>{explainer_rows}</table>
 <h3>All scores (95% bootstrap intervals)</h3>{scores_html}
 <p>{html.escape(timing)}</p>"""
+
+
+def _status(report, name):
+    if name in report.unavailable:
+        return "not exactly: " + report.unavailable[name]
+    if name in report.tolerance:
+        return f"by quadrature, to within {report.tolerance[name]:.2g}"
+    return "exactly"
 
 
 def _page(sections):

@@ -1,22 +1,488 @@
-"""``audit``: run post-hoc explainers on a model and score them against the exact truth."""
+"""``audit``: run post-hoc explainers on a model and score them against the exact truth.
+
+The audit is a sequence of steps, each a function of the :class:`AuditState` that fills in
+its own part (a new step, e.g. a use-case check after scoring, is one more function):
+
+1. :func:`resolve_audit`: the rows, the background, the explainers, the metrics, what each
+   explainer is read as;
+2. :func:`compute_audit_truth`: the exact value of every estimand needed (timed), and which
+   explainers apply to the model;
+3. :func:`run_explainers`: every explainer on every row (locally, in joblib processes or on
+   Spark), with reruns for the stochastic ones;
+4. :func:`score_explainers`: estimation error and estimand gap, the other metrics, and the
+   estimand x estimand distance table (:mod:`glassworks.comparator.scoring`);
+5. :func:`make_report`: the :class:`~glassworks.comparator.report.AuditReport`.
+"""
 
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import estimands as E
 from . import metrics as M
-from .explainers import make_explainer
+from .explainers import make_explainer, quiet_peers
 from .ground_truth import MAX_ENUMERATION_FEATURES, compute_truth, resolve
-
-#: Shapley-type estimands: their attributions add up to f(x) minus a reference.
-_ADDITIVE = ("interventional_shap", "path_shap", "baseline_shap", "path_contribution")
-
-#: Widths of the neighbourhoods (in background standard deviations) for neighbourhood fidelity.
-SIGMAS = (0.1, 0.5, 1.0)
+from .scoring import SIGMAS, Scales, estimand_distances, score_global, score_local  # noqa: F401
 
 MAX_DEFAULT_BACKGROUND = 100
 
+#: What an explainer is read as unless ``read_as`` says otherwise.
+DEFAULT_READ_AS = "interventional_shap"
 
+
+#: Families whose truth comes with trees (tree explainers apply) or with local slopes.
+TREE_FAMILIES = (
+    "scikit-learn decision trees", "scikit-learn random forests and extra trees",
+    "glassworks decision trees and random forests", "glassworks rule lists",
+)
+SLOPE_FAMILIES = ("scikit-learn linear and logistic models", "glassworks MAPLE")
+
+
+def default_explainers(family, d):
+    """The explainers an audit runs when none are named, for a model family."""
+    names = ["lime", "lime_continuous", "kernel_shap", "permutation_shap"]
+    if family == "glassworks rule lists":
+        # shap's path-dependent explainer refuses the equivalent tree's empty branches
+        # (nodes no training row reaches): "background does not cover all the leaves"
+        names += ["tree_shap"]
+    elif family in TREE_FAMILIES:
+        names += ["tree_shap", "tree_shap_path"]
+    elif family in SLOPE_FAMILIES:
+        names += ["gradient", "integrated_gradients"]
+    names += ["permutation_importance"]
+    return names
+
+
+# --------------------------------------------------------------------------------------------
+# the audit's state, filled in step by step
+# --------------------------------------------------------------------------------------------
+@dataclass
+class AuditState:
+    """Everything an audit knows, step by step (each step fills in its own fields)."""
+
+    model: object
+    # resolve_audit
+    X: np.ndarray = None
+    feature_names: list = None
+    background: np.ndarray = None
+    baseline: np.ndarray = None
+    family: str = None
+    candidates: list = None
+    metrics: list = None
+    k: int = None
+    relevant: np.ndarray = None
+    read_as: dict = None
+    estimands: object = None
+    n_reruns: int = 2
+    random_state: object = None
+    rng: object = None
+    notes: list = field(default_factory=list)
+    t_start: float = 0.0
+    # compute_audit_truth
+    truth: object = None
+    target: object = None
+    truth_seconds: float = 0.0
+    explainers: list = None
+    skipped: dict = field(default_factory=dict)
+    seeds: np.ndarray = None
+    ctx: object = None
+    # run_explainers
+    attributions: dict = field(default_factory=dict)
+    records: dict = field(default_factory=dict)
+    global_runs: dict = field(default_factory=dict)
+    failures: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    warmup: dict = field(default_factory=dict)
+    # score_explainers
+    rows: list = field(default_factory=list)
+    distances: object = None
+
+    @property
+    def local(self):
+        return [e for e in self.explainers if e.scope == "local"]
+
+    @property
+    def glob(self):
+        return [e for e in self.explainers if e.scope == "global"]
+
+
+def audit(
+    model,
+    X,
+    background=None,
+    explainers=None,
+    metrics=None,
+    random_state=None,
+    n_jobs=1,
+    *,
+    relevant_features=None,
+    k=None,
+    n_reruns=2,
+    read_as=DEFAULT_READ_AS,
+    estimands=None,
+    progress=False,
+    engine="local",
+    spark=None,
+):
+    """Score post-hoc explainers against the exact truth of what each one computes.
+
+    Each explainer is scored twice. Its **estimation error** compares it with the exact
+    value of the quantity it estimates (its *estimand*: interventional, path-dependent or
+    baseline Shapley values, LIME's large-sample limits, integrated gradients, the gradient,
+    partial dependence, permutation importance, ...), computed exactly from the model: closed
+    forms for linear and additive models, tree kernels and crossing walks for trees, forests
+    and rule lists, model calls for the rest (see :mod:`glassworks.comparator.estimands`).
+    Its **estimand gap** compares that quantity with what users read the explainer as
+    (``read_as``, interventional Shapley values by default): how far the question it answers
+    is from the one it is taken to answer.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        A glassworks estimator, a scikit-learn linear/logistic model, decision tree or random
+        forest, an interpret ExplainableBoostingMachine, or any model with ``predict`` (and
+        ``predict_proba`` for a classifier); Shapley values of another model are enumerated
+        when it has at most 16 features.
+    X : array-like of shape (n_samples, n_features)
+        The rows to explain (numeric, no missing values). Never modified.
+    background : array-like of shape (n_background, n_features), default=None
+        The reference distribution of interventional Shapley values and of the explainers.
+        None: X itself, or 100 rows of it drawn with ``random_state`` when X is larger (the
+        report says so). The whole background is always used: never silently sub-sampled.
+    explainers : list, default=None
+        Names (``"lime"``, ``"lime_continuous"``, ``"kernel_shap"``, ``"permutation_shap"``,
+        ``"exact_shap"``, ``"tree_shap"``, ``"tree_shap_path"``, ``"saabas"``,
+        ``"gradient"``, ``"gradient_x_input"``, ``"integrated_gradients"``,
+        ``"permutation_importance"``, ``"partial_dependence"``, ``"maple"``,
+        ``"interpret_lime"``, ``"interpret_shap_kernel"``), explainer objects, or tuples
+        ``(name, f, estimand)`` with ``f(predict_fn, X, background) -> (n, d)``. None: a
+        default set chosen for the model.
+    metrics : list of str, default=None
+        Subset of :data:`glassworks.comparator.metrics.METRICS` (``"error"`` is accepted for
+        ``"estimation_error"``); None means all.
+    random_state : int or None
+        Seeds every explainer run. Per-instance seeds are drawn up front, so results are
+        the same whatever ``n_jobs``.
+    n_jobs : int, default=1
+        Processes over instances (joblib).
+    relevant_features : list of int or str, default=None
+        Planted relevant features (from a scenario): adds ``recall_at_k``, k = their number.
+    k : int, default=None
+        k of the top-k agreement metrics; None means min(5, n_features).
+    n_reruns : int, default=2
+        Extra runs with other seeds: of a local explainer on up to 5 rows (``seed_spread``),
+        of a global one on the whole data (its confidence intervals bootstrap over the runs).
+    read_as : str or dict, default="interventional_shap"
+        The estimand users read the explainers' values as, for ``estimand_gap``: one name
+        for all, or ``{explainer name: estimand}`` (the others: interventional_shap). A local
+        estimand (a slope is read as ``slope * (x - background mean)``); a global explainer
+        is compared with its global view (mean |values| over the rows, as shares).
+    estimands : None, "all" or list of str, default=None
+        Estimands to compute besides the explainers' own and ``read_as``: they join the
+        estimand x estimand distance table (``report.estimand_distances``). "all": every
+        estimand the model's family can compute.
+    progress : bool, default=False
+        Show a progress bar (tqdm, on stderr).
+    engine : {"local", "spark"}, default="local"
+        Where the explainers' per-instance work runs: in this process (or ``n_jobs`` joblib
+        processes), or spread over the executors of a Spark session (needs pyspark; see
+        :func:`glassworks.spark.map_instances`). The numbers are the same for the same
+        ``random_state`` whatever the engine: per-instance seeds are drawn up front.
+    spark : pyspark.sql.SparkSession, default=None
+        The session for ``engine="spark"``; None means the active one.
+
+    Returns
+    -------
+    AuditReport
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from glassworks.comparator import audit
+    >>> X, y = make_regression(n_samples=60, n_features=4, random_state=0)
+    >>> report = audit(LinearRegression().fit(X, y), X[:5], explainers=["gradient"],
+    ...                random_state=0)
+    >>> float(report.score("gradient", "estimation_error")) < 1e-4
+    True
+    >>> float(report.score("gradient", "estimand_gap")) < 1e-12  # slope x (x - mean) = SHAP
+    True
+    """
+    if engine not in ("local", "spark"):
+        raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
+    state = AuditState(model, t_start=time.perf_counter())
+    resolve_audit(state, X, background, explainers, metrics, random_state,
+                  relevant_features=relevant_features, k=k, n_reruns=n_reruns,
+                  read_as=read_as, estimands=estimands)
+    compute_audit_truth(state)
+    run_explainers(state, n_jobs=n_jobs, progress=progress, engine=engine, spark=spark)
+    score_explainers(state)
+    return make_report(state)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. resolve
+# --------------------------------------------------------------------------------------------
+def resolve_audit(state, X, background, explainers, metrics, random_state, *,
+                  relevant_features=None, k=None, n_reruns=2, read_as=DEFAULT_READ_AS,
+                  estimands=None):
+    """Check the input; choose the background, the explainers, the metrics, the readings."""
+    model = state.model
+    X, feature_names = _check_X(X, model)
+    n, d = X.shape
+    rng = np.random.default_rng(random_state)
+    notes = state.notes
+    if background is None:
+        if n > MAX_DEFAULT_BACKGROUND:
+            rows = np.sort(rng.choice(n, MAX_DEFAULT_BACKGROUND, replace=False))
+            background = X[rows]
+            notes.append(
+                f"background: {MAX_DEFAULT_BACKGROUND} rows of X drawn at random (pass "
+                "background= to choose it)"
+            )
+        else:
+            background = X.copy()
+            notes.append(f"background: all {n} rows of X")
+    else:
+        background, _ = _check_X(background, model)
+        if background.shape[1] != d:
+            raise ValueError(
+                f"background has {background.shape[1]} features, X has {d}."
+            )
+        notes.append(f"background: {len(background)} rows given")
+
+    wanted = list(M.METRICS) if metrics is None else [M.ALIASES.get(m, m) for m in metrics]
+    unknown = [m for m in wanted if m not in M.METRICS]
+    if unknown:
+        raise ValueError(f"Unknown metrics {unknown}; known: {', '.join(M.METRICS)}.")
+    k = min(5, d) if k is None else int(k)
+    if not 1 <= k <= d:
+        raise ValueError(f"k must be between 1 and {d}, got {k}.")
+    relevant = None
+    if relevant_features is not None:
+        relevant = np.array(
+            [feature_names.index(f) if isinstance(f, str) else int(f) for f in relevant_features],
+            dtype=np.int64,
+        )
+
+    family = resolve(model, X)[0]  # cheap; raises early for an unsupported model
+    specs = default_explainers(family, d) if explainers is None else list(explainers)
+    candidates, seen = [], set()
+    for spec in specs:
+        ex = make_explainer(spec)
+        if ex.name in seen:
+            raise ValueError(f"Explainer {ex.name!r} is listed twice.")
+        seen.add(ex.name)
+        candidates.append(ex)
+
+    state.X, state.feature_names, state.background = X, feature_names, background
+    state.baseline = background.mean(axis=0)
+    state.family, state.candidates, state.metrics, state.k = family, candidates, wanted, k
+    state.relevant, state.n_reruns, state.random_state, state.rng = (
+        relevant, int(n_reruns), random_state, rng)
+    state.read_as = _read_as(read_as, candidates)
+    state.estimands = _estimands_to_compute(estimands, candidates, state.read_as)
+    return state
+
+
+def _check_reading(name):
+    est = E.get(name)
+    if est.scope != "local" or est.unit == "indicator":
+        raise ValueError(
+            f"read_as must be a local attribution or slope estimand, got {name!r} "
+            f"({est.scope}, {est.unit})."
+        )
+    return name
+
+
+def _read_as(read_as, candidates):
+    names = [e.name for e in candidates]
+    if isinstance(read_as, str):
+        _check_reading(read_as)
+        return {name: read_as for name in names}
+    if isinstance(read_as, dict):
+        stray = [k_ for k_ in read_as if k_ not in names]
+        if stray:
+            raise ValueError(f"read_as names explainers not in the audit: {stray}.")
+        return {name: _check_reading(read_as.get(name, DEFAULT_READ_AS)) for name in names}
+    raise TypeError(f"read_as must be an estimand name or a dict, got {read_as!r}.")
+
+
+def _estimands_to_compute(extra, candidates, read_as):
+    if isinstance(extra, str):
+        if extra != "all":
+            raise ValueError(f"estimands must be None, 'all' or a list, got {extra!r}.")
+        return None
+    wanted = {e.estimand for e in candidates} | set(read_as.values())
+    for name in extra or ():
+        E.get(name)  # a clear error for an unknown name
+        wanted.add(name)
+    return wanted & set(E.REGISTRY)
+
+
+# --------------------------------------------------------------------------------------------
+# 2. truth
+# --------------------------------------------------------------------------------------------
+def compute_audit_truth(state):
+    """The exact estimands (timed apart), the explainers that apply, the per-row seeds."""
+    X, d = state.X, state.X.shape[1]
+    t0 = time.perf_counter()
+    truth, target = compute_truth(state.model, X, state.background, state.baseline,
+                                  estimands=state.estimands)
+    state.truth_seconds = time.perf_counter() - t0
+    state.truth, state.target = truth, target
+    notes = state.notes
+    notes.extend(truth.notes)
+    if truth.dummy is not None:
+        unused = [state.feature_names[j] for j in np.flatnonzero(truth.dummy)]
+        notes.append(
+            f"features the model never uses ({truth.dummy_how}): "
+            + (", ".join(unused) if unused else "none")
+        )
+    exps = []
+    for ex in state.candidates:
+        if ex.requires == "trees" and truth.trees is None:
+            state.skipped[ex.name] = "needs a tree-based model"
+            continue
+        if ex.requires == "enumerable" and d > MAX_ENUMERATION_FEATURES:
+            state.skipped[ex.name] = (
+                f"enumerates 2**d coalitions; d = {d} > {MAX_ENUMERATION_FEATURES}")
+            continue
+        exps.append(ex)
+    state.explainers = exps
+    for ex in exps:
+        reason = truth.unavailable.get(ex.estimand)
+        if reason is not None or ex.estimand not in E.REGISTRY:
+            notes.append(
+                f"{ex.name}: no exact value of {ex.estimand} for this model "
+                f"({reason or 'not an estimand the audit computes'}); scored on the metrics "
+                "that need none"
+            )
+    for name in sorted(set(state.read_as[e.name] for e in exps)):
+        if name in truth.unavailable:
+            notes.append(f"estimand gap not computed: {name} is not available for this model "
+                         f"({truth.unavailable[name]})")
+    for name, tol in truth.tolerance.items():
+        notes.append(f"{name} computed by quadrature, to within {tol:.2g} (not exact)")
+    state.seeds = state.rng.integers(0, 2**31 - 1, size=(len(exps), len(X),
+                                                        1 + state.n_reruns))
+    state.ctx = AuditContext(X, state.background, state.baseline, state.feature_names, target,
+                             truth.trees, truth.tree_weights, truth.input_dtype)
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# 3. run
+# --------------------------------------------------------------------------------------------
+def run_explainers(state, *, n_jobs=1, progress=False, engine="local", spark=None):
+    """Every local explainer on every row, every global one on the whole data (with reruns)."""
+    ctx, local, seeds = state.ctx, state.local, state.seeds
+    rerun_rows = set(range(min(5, len(state.X))))
+    if engine == "spark":
+        records = _run_all_spark(ctx, local, seeds, rerun_rows, state.n_reruns, spark)
+    else:
+        records = _run_all(ctx, local, seeds, rerun_rows, state.n_reruns, n_jobs, progress)
+    for e_idx, ex in enumerate(local):
+        state.warmup[ex.name] = float(sum(r["warmup"] for r in records
+                                          if r["e"] == e_idx and "warmup" in r))
+        recs = sorted((r for r in records if r["e"] == e_idx and "warmup" not in r),
+                      key=lambda r: r["i"])
+        errs = [r["error"] for r in recs if "error" in r]
+        if errs:
+            state.failures[ex.name] = errs[0]
+            continue
+        state.attributions[ex.name] = np.array([r["values"] for r in recs])
+        state.records[ex.name] = recs
+        state.seconds[ex.name] = float(sum(r["seconds"] for r in recs))
+    target = state.target
+    column = state.truth.global_column  # the column the global truth explains
+    for g_idx, ex in enumerate(state.glob):
+        e_idx = len(local) + g_idx
+        ctx.column = column
+        n_runs = 1 + state.n_reruns if ex.stochastic else 1
+        runs = []
+        try:
+            for r in range(n_runs):
+                counter = CountingFn(target.fn(column))
+                t1 = time.perf_counter()
+                with quiet_peers():
+                    v = ex.explain_global(ctx, counter, seeds[e_idx, 0, r])
+                runs.append({"values": np.asarray(v, dtype=np.float64).reshape(-1),
+                             "seconds": time.perf_counter() - t1, "calls": counter.calls})
+        except Exception as exc:
+            state.failures[ex.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        state.global_runs[ex.name] = runs
+        state.attributions[ex.name] = runs[0]["values"]
+        state.seconds[ex.name] = runs[0]["seconds"]
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# 4. score
+# --------------------------------------------------------------------------------------------
+def score_explainers(state):
+    """Per-row scores of every explainer, and the estimand x estimand distance table."""
+    truth = state.truth
+    scales = Scales(truth, state.target, state.background, state.X, state.baseline)
+    local = state.local
+    rows = state.rows
+    for e_idx, ex in enumerate(local):
+        if ex.name not in state.attributions:
+            continue
+        rows.extend(score_local(ex, state.attributions[ex.name], state.records[ex.name],
+                                truth, state.target, state.ctx, state.metrics, state.k,
+                                state.relevant, state.seeds[e_idx], scales,
+                                state.read_as[ex.name]))
+    for ex in state.glob:
+        if ex.name not in state.global_runs:
+            continue
+        rows.extend(score_global(ex, state.global_runs[ex.name], truth, state.metrics,
+                                 state.k, state.relevant, scales, state.read_as[ex.name]))
+    state.distances = estimand_distances(truth, scales)
+    return state
+
+
+# --------------------------------------------------------------------------------------------
+# 5. report
+# --------------------------------------------------------------------------------------------
+def make_report(state):
+    """The :class:`AuditReport` of a scored audit."""
+    from .report import AuditReport
+
+    truth = state.truth
+    total = time.perf_counter() - state.t_start
+    timings = {
+        "ground_truth": state.truth_seconds,
+        "estimands": dict(truth.seconds),
+        "explainers": state.seconds,
+        "warmup": state.warmup,
+        "total": total,
+        "ground_truth_share": state.truth_seconds / total if total > 0 else np.nan,
+    }
+    return AuditReport.from_rows(
+        state.rows,
+        attributions=state.attributions,
+        truth=truth,
+        target=state.target,
+        feature_names=state.feature_names,
+        explainers={e.name: (e.estimand, e.note, e.scope) for e in state.explainers},
+        failures=state.failures,
+        skipped=state.skipped,
+        timings=timings,
+        notes=state.notes,
+        random_state=state.random_state,
+        relevant=state.relevant,
+        X=state.X,
+        read_as=state.read_as,
+        distances=state.distances,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# running explainers (local, joblib, Spark)
+# --------------------------------------------------------------------------------------------
 class CountingFn:
     """Wraps a predict function to count its calls and the rows it evaluated."""
 
@@ -56,6 +522,8 @@ class AuditContext:
         return state
 
 
+
+
 def _check_X(X, model):
     from glassworks._validation import reject_non_numeric
 
@@ -81,23 +549,6 @@ def _check_X(X, model):
     return A, names
 
 
-#: Families whose truth comes with trees (tree explainers apply) or with local slopes.
-TREE_FAMILIES = (
-    "scikit-learn decision trees", "scikit-learn random forests and extra trees",
-    "glassworks decision trees and random forests", "glassworks rule lists",
-)
-SLOPE_FAMILIES = ("scikit-learn linear and logistic models", "glassworks MAPLE")
-
-
-def default_explainers(family, d):
-    """The explainers an audit runs when none are named, for a model family."""
-    names = ["lime", "lime_continuous", "kernel_shap", "permutation_shap"]
-    if family in TREE_FAMILIES:
-        names += ["tree_shap", "tree_shap_path"]
-    elif family in SLOPE_FAMILIES:
-        names += ["gradient", "integrated_gradients"]
-    names += ["permutation_importance"]
-    return names
 
 
 def _run_chunk(ctx, explainers, rows, seeds, rerun_rows, n_reruns):
@@ -113,7 +564,8 @@ def _run_chunk(ctx, explainers, rows, seeds, rerun_rows, n_reruns):
             ctx.column = int(target.output_index[i])
             t0 = time.perf_counter()
             try:
-                ex.explain(ctx, ctx.X[i], CountingFn(target.fn(ctx.column)), 0)
+                with quiet_peers():
+                    ex.explain(ctx, ctx.X[i], CountingFn(target.fn(ctx.column)), 0)
             except Exception:
                 pass  # the timed run below records the failure
             ctx.cache[key] = True
@@ -128,7 +580,8 @@ def _run_chunk(ctx, explainers, rows, seeds, rerun_rows, n_reruns):
             counter = CountingFn(fn)
             t0 = time.perf_counter()
             try:
-                res = ex.explain(ctx, x, counter, seeds[e_idx, i, 0])
+                with quiet_peers():
+                    res = ex.explain(ctx, x, counter, seeds[e_idx, i, 0])
                 rec["seconds"] = time.perf_counter() - t0
                 rec["values"] = np.asarray(res.values, dtype=np.float64).reshape(-1)
                 if rec["values"].shape[0] != x.shape[0]:
@@ -141,7 +594,8 @@ def _run_chunk(ctx, explainers, rows, seeds, rerun_rows, n_reruns):
                 if ex.stochastic and i in rerun_rows:
                     runs = [rec["values"]]
                     for r in range(1, n_reruns + 1):
-                        again = ex.explain(ctx, x, CountingFn(fn), seeds[e_idx, i, r])
+                        with quiet_peers():
+                            again = ex.explain(ctx, x, CountingFn(fn), seeds[e_idx, i, r])
                         runs.append(np.asarray(again.values, dtype=np.float64).reshape(-1))
                     rec["runs"] = np.array(runs)
             except Exception as exc:  # an explainer that fails is reported, not fatal
@@ -150,264 +604,6 @@ def _run_chunk(ctx, explainers, rows, seeds, rerun_rows, n_reruns):
     return out
 
 
-def audit(
-    model,
-    X,
-    background=None,
-    explainers=None,
-    metrics=None,
-    random_state=None,
-    n_jobs=1,
-    *,
-    relevant_features=None,
-    k=None,
-    n_reruns=2,
-    progress=False,
-    engine="local",
-    spark=None,
-):
-    """Score post-hoc explainers against the exact ground truth of a fitted model.
-
-    Each explainer is scored against the truth of the quantity it estimates (its estimand:
-    interventional, path-dependent or baseline Shapley values, local slopes, Saabas path
-    contributions, global importance), computed exactly from the model: closed forms for
-    linear and additive models, tree kernels for trees, forests and rule lists, and exact
-    enumeration of coalitions for any other model with at most 16 features.
-
-    Parameters
-    ----------
-    model : fitted estimator
-        A glassworks estimator, a scikit-learn linear/logistic model, decision tree or random
-        forest, an interpret ExplainableBoostingMachine, or any model with ``predict`` (and
-        ``predict_proba`` for a classifier) and at most 16 features.
-    X : array-like of shape (n_samples, n_features)
-        The rows to explain (numeric, no missing values). Never modified.
-    background : array-like of shape (n_background, n_features), default=None
-        The reference distribution of interventional Shapley values and of the explainers.
-        None: X itself, or 100 rows of it drawn with ``random_state`` when X is larger (the
-        report says so). The whole background is always used: never silently sub-sampled.
-    explainers : list, default=None
-        Names (``"lime"``, ``"lime_continuous"``, ``"kernel_shap"``, ``"permutation_shap"``,
-        ``"exact_shap"``, ``"tree_shap"``, ``"tree_shap_path"``, ``"saabas"``,
-        ``"gradient"``, ``"gradient_x_input"``, ``"integrated_gradients"``,
-        ``"permutation_importance"``, ``"partial_dependence"``, ``"maple"``,
-        ``"interpret_lime"``, ``"interpret_shap_kernel"``), explainer objects, or tuples
-        ``(name, f, estimand)`` with ``f(predict_fn, X, background) -> (n, d)``. None: a
-        default set chosen for the model.
-    metrics : list of str, default=None
-        Subset of :data:`glassworks.comparator.metrics.METRICS`; None means all.
-    random_state : int or None
-        Seeds every explainer run. Per-instance seeds are drawn up front, so results are
-        the same whatever ``n_jobs``.
-    n_jobs : int, default=1
-        Processes over instances (joblib).
-    relevant_features : list of int or str, default=None
-        Planted relevant features (from a scenario): adds ``recall_at_k``, k = their number.
-    k : int, default=None
-        k of the top-k agreement metrics; None means min(5, n_features).
-    n_reruns : int, default=2
-        Extra runs with other seeds, on up to 5 rows, to measure ``seed_spread``.
-    progress : bool, default=False
-        Show a progress bar (tqdm, on stderr).
-    engine : {"local", "spark"}, default="local"
-        Where the explainers' per-instance work runs: in this process (or ``n_jobs`` joblib
-        processes), or spread over the executors of a Spark session (needs pyspark; see
-        :func:`glassworks.spark.map_instances`). The numbers are the same for the same
-        ``random_state`` whatever the engine: per-instance seeds are drawn up front.
-    spark : pyspark.sql.SparkSession, default=None
-        The session for ``engine="spark"``; None means the active one.
-
-    Returns
-    -------
-    AuditReport
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_regression
-    >>> from sklearn.linear_model import LinearRegression
-    >>> from glassworks.comparator import audit
-    >>> X, y = make_regression(n_samples=60, n_features=4, random_state=0)
-    >>> report = audit(LinearRegression().fit(X, y), X[:5], explainers=["gradient"],
-    ...                random_state=0)
-    >>> float(report.score("gradient", "error")) < 1e-4
-    True
-    """
-    from .report import AuditReport
-
-    t_start = time.perf_counter()
-    if engine not in ("local", "spark"):
-        raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
-    X, feature_names = _check_X(X, model)
-    n, d = X.shape
-    rng = np.random.default_rng(random_state)
-    notes = []
-    if background is None:
-        if n > MAX_DEFAULT_BACKGROUND:
-            rows = np.sort(rng.choice(n, MAX_DEFAULT_BACKGROUND, replace=False))
-            background = X[rows]
-            notes.append(
-                f"background: {MAX_DEFAULT_BACKGROUND} rows of X drawn at random (pass "
-                "background= to choose it)"
-            )
-        else:
-            background = X.copy()
-            notes.append(f"background: all {n} rows of X")
-    else:
-        background, _ = _check_X(background, model)
-        if background.shape[1] != d:
-            raise ValueError(
-                f"background has {background.shape[1]} features, X has {d}."
-            )
-        notes.append(f"background: {len(background)} rows given")
-    baseline = background.mean(axis=0)
-
-    wanted = list(M.METRICS) if metrics is None else list(metrics)
-    unknown = [m for m in wanted if m not in M.METRICS]
-    if unknown:
-        raise ValueError(f"Unknown metrics {unknown}; known: {', '.join(M.METRICS)}.")
-    k = min(5, d) if k is None else int(k)
-    if not 1 <= k <= d:
-        raise ValueError(f"k must be between 1 and {d}, got {k}.")
-    relevant = None
-    if relevant_features is not None:
-        relevant = np.array(
-            [feature_names.index(f) if isinstance(f, str) else int(f) for f in relevant_features],
-            dtype=np.int64,
-        )
-
-    # ---- explainers ----
-    family = resolve(model, X)[0]  # cheap; raises early for an unsupported model
-    specs = default_explainers(family, d) if explainers is None else list(explainers)
-    candidates, seen = [], set()
-    for spec in specs:
-        ex = make_explainer(spec)
-        if ex.name in seen:
-            raise ValueError(f"Explainer {ex.name!r} is listed twice.")
-        seen.add(ex.name)
-        candidates.append(ex)
-
-    # ---- ground truth (timed separately) ----
-    t0 = time.perf_counter()
-    truth, target = compute_truth(model, X, background, baseline,
-                                  estimands={e.estimand for e in candidates})
-    global_truth = None
-    for est in ("interventional_shap", "path_shap"):
-        if est in truth.values:
-            global_truth = np.abs(truth.values[est]).mean(axis=0)
-            break
-    truth_seconds = time.perf_counter() - t0
-    notes.extend(truth.notes)
-    if truth.dummy is not None:
-        unused = [feature_names[j] for j in np.flatnonzero(truth.dummy)]
-        notes.append(
-            f"features the model never uses ({truth.dummy_how}): "
-            + (", ".join(unused) if unused else "none")
-        )
-
-    exps, skipped = [], {}
-    for ex in candidates:
-        if ex.requires == "trees" and truth.trees is None:
-            skipped[ex.name] = "needs a tree-based model"
-            continue
-        if ex.requires == "enumerable" and d > MAX_ENUMERATION_FEATURES:
-            skipped[ex.name] = f"enumerates 2**d coalitions; d = {d} > {MAX_ENUMERATION_FEATURES}"
-            continue
-        exps.append(ex)
-    local = [e for e in exps if e.scope == "local"]
-    glob = [e for e in exps if e.scope == "global"]
-
-    ctx = AuditContext(X, background, baseline, feature_names, target, truth.trees,
-                       truth.tree_weights, truth.input_dtype)
-    seeds = rng.integers(0, 2**31 - 1, size=(len(exps), n, 1 + n_reruns))
-    rerun_rows = set(range(min(5, n)))
-
-    if engine == "spark":
-        records = _run_all_spark(ctx, local, seeds, rerun_rows, n_reruns, spark)
-    else:
-        records = _run_all(ctx, local, seeds, rerun_rows, n_reruns, n_jobs, progress)
-
-    attributions, extras, failures = {}, {}, {}
-    seconds_by = {}
-    warmup = {}
-    for e_idx, ex in enumerate(local):
-        warmup[ex.name] = float(sum(r["warmup"] for r in records
-                                    if r["e"] == e_idx and "warmup" in r))
-        recs = sorted((r for r in records if r["e"] == e_idx and "warmup" not in r),
-                      key=lambda r: r["i"])
-        errs = [r["error"] for r in recs if "error" in r]
-        if errs:
-            failures[ex.name] = errs[0]
-            continue
-        attributions[ex.name] = np.array([r["values"] for r in recs])
-        extras[ex.name] = recs
-        seconds_by[ex.name] = float(sum(r["seconds"] for r in recs))
-
-    global_results = {}
-    for g_idx, ex in enumerate(glob):
-        e_idx = len(local) + g_idx
-        column = int(np.bincount(target.output_index).argmax())
-        ctx.column = column
-        counter = CountingFn(target.fn(column))
-        t1 = time.perf_counter()
-        try:
-            v = np.asarray(ex.explain_global(ctx, counter, seeds[e_idx, 0, 0]), dtype=np.float64)
-            sec = time.perf_counter() - t1
-            runs = None
-            if ex.stochastic and n_reruns:
-                runs = [v] + [
-                    np.asarray(ex.explain_global(ctx, CountingFn(target.fn(column)),
-                                                 seeds[e_idx, 0, r]), dtype=np.float64)
-                    for r in range(1, n_reruns + 1)
-                ]
-            global_results[ex.name] = (v, sec, counter, runs)
-            seconds_by[ex.name] = sec
-        except Exception as exc:
-            failures[ex.name] = f"{type(exc).__name__}: {exc}"
-
-    # ---- metrics ----
-    rows = []
-    for ex in local:
-        if ex.name not in attributions:
-            continue
-        rows.extend(_score_local(ex, attributions[ex.name], extras[ex.name], truth, target, ctx,
-                                 wanted, k, relevant, seeds[local.index(ex)]))
-    for ex in glob:
-        if ex.name not in global_results:
-            continue
-        rows.extend(_score_global(ex, global_results[ex.name], global_truth, truth, wanted, k,
-                                  relevant))
-    for ex in exps:
-        if ex.estimand not in truth.values and ex.name in attributions and not (
-            ex.scope == "global" and global_truth is not None
-        ):
-            notes.append(
-                f"{ex.name}: no ground truth for {ex.estimand} on a {truth.family}; scored "
-                "on the metrics that need none"
-            )
-    total_seconds = time.perf_counter() - t_start
-    timings = {
-        "ground_truth": truth_seconds,
-        "explainers": seconds_by,
-        "warmup": warmup,
-        "total": total_seconds,
-        "ground_truth_share": truth_seconds / total_seconds if total_seconds > 0 else np.nan,
-    }
-    return AuditReport.from_rows(
-        rows,
-        attributions={**attributions, **{k_: v[0] for k_, v in global_results.items()}},
-        truth=truth,
-        global_truth=global_truth,
-        target=target,
-        feature_names=feature_names,
-        explainers={e.name: (e.estimand, e.note, e.scope) for e in exps},
-        failures=failures,
-        skipped=skipped,
-        timings=timings,
-        notes=notes,
-        random_state=random_state,
-        relevant=relevant,
-        X=X,
-    )
 
 
 def _run_all(ctx, local, seeds, rerun_rows, n_reruns, n_jobs, progress):
@@ -479,90 +675,3 @@ def _run_all_spark(ctx, local, seeds, rerun_rows, n_reruns, spark):
     return [rec for res in results for rec in res]
 
 
-def _row(ex, i, metric, value):
-    return {"explainer": ex.name, "estimand": ex.estimand, "instance": i, "metric": metric,
-            "value": float(value)}
-
-
-def _score_local(ex, A, recs, truth, target, ctx, wanted, k, relevant, seeds):
-    rows = []
-    T = truth.values.get(ex.estimand)
-    expected = truth.expected.get(ex.estimand)
-    dummy = truth.dummy
-    need_fx = "completeness_gap" in wanted and ex.estimand in _ADDITIVE and T is not None
-    fx = None
-    if need_fx:
-        fx = np.empty(len(A))
-        for c, idx in target.groups():
-            fx[idx] = target.fn(c)(ctx.X[idx])
-    scale = ctx.background.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    for r, rec in zip(range(len(A)), recs):
-        i = rec["i"]
-        a = A[r]
-        if T is not None:
-            t = T[i]
-            if "error" in wanted:
-                rows.append(_row(ex, i, "error", M.error(a, t)))
-            if "rank_corr" in wanted:
-                rows.append(_row(ex, i, "rank_corr", M.rank_corr(a, t)))
-            for name, fn in (("topk_agreement", M.topk_agreement),
-                             ("sign_agreement", M.sign_agreement),
-                             ("rank_agreement", M.rank_agreement),
-                             ("pairwise_rank_agreement", M.pairwise_rank_agreement)):
-                if name in wanted:
-                    rows.append(_row(ex, i, name, fn(a, t, k)))
-            if need_fx and expected is not None:
-                rows.append(_row(ex, i, "completeness_gap",
-                                 M.completeness_gap(a, fx[i], expected[i])))
-        if "dummy_mass" in wanted and dummy is not None and np.any(dummy):
-            rows.append(_row(ex, i, "dummy_mass", M.dummy_mass(a, dummy)))
-        if "recall_at_k" in wanted and relevant is not None:
-            rows.append(_row(ex, i, "recall_at_k", M.recall_at_k(a, relevant)))
-        if "neighbourhood_fidelity" in wanted and rec.get("slope") is not None:
-            c = int(target.output_index[i])
-            rng = np.random.default_rng([int(seeds[i, 0]), 1])
-            fids = M.neighbourhood_fidelity(
-                target.fn(c), ctx.X[i], np.asarray(rec["slope"]), float(rec["intercept"]),
-                scale, SIGMAS, 100, rng,
-            )
-            for s, v in zip(SIGMAS, fids):
-                rows.append(_row(ex, i, f"neighbourhood_fidelity@{s:g}", v))
-        if "seed_spread" in wanted and "runs" in rec:
-            rows.append(_row(ex, i, "seed_spread", M.seed_spread(rec["runs"])))
-        elif "seed_spread" in wanted and not ex.stochastic and r < 5:
-            rows.append(_row(ex, i, "seed_spread", 0.0))
-        if "seconds" in wanted:
-            rows.append(_row(ex, i, "seconds", rec["seconds"]))
-        if "model_calls" in wanted:
-            rows.append(_row(ex, i, "model_calls", rec["calls"]))
-    return rows
-
-
-def _score_global(ex, result, global_truth, truth, wanted, k, relevant):
-    v, sec, counter, runs = result
-    rows = []
-    i = -1
-    if global_truth is not None:
-        a = np.abs(v) / max(np.abs(v).sum(), 1e-300)
-        t = global_truth / max(global_truth.sum(), 1e-300)
-        if "error" in wanted:
-            rows.append(_row(ex, i, "error", M.error(a, t)))
-        if "rank_corr" in wanted:
-            rows.append(_row(ex, i, "rank_corr", M.rank_corr(v, global_truth)))
-        if "topk_agreement" in wanted:
-            rows.append(_row(ex, i, "topk_agreement", M.topk_agreement(v, global_truth, k)))
-        if "pairwise_rank_agreement" in wanted:
-            rows.append(_row(ex, i, "pairwise_rank_agreement",
-                             M.pairwise_rank_agreement(v, global_truth, k)))
-    if "dummy_mass" in wanted and truth.dummy is not None and np.any(truth.dummy):
-        rows.append(_row(ex, i, "dummy_mass", M.dummy_mass(np.abs(v), truth.dummy)))
-    if "recall_at_k" in wanted and relevant is not None:
-        rows.append(_row(ex, i, "recall_at_k", M.recall_at_k(np.abs(v), relevant)))
-    if "seed_spread" in wanted:
-        rows.append(_row(ex, i, "seed_spread", 0.0 if runs is None else M.seed_spread(runs)))
-    if "seconds" in wanted:
-        rows.append(_row(ex, i, "seconds", sec))
-    if "model_calls" in wanted:
-        rows.append(_row(ex, i, "model_calls", counter.calls))
-    return rows

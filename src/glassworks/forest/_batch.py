@@ -25,14 +25,14 @@ from ._packed import _pack_kernel
 def grow_forest_run(Xb, y, sw, inbag, seeds, t0, t1, n_classes, criterion, n_bins,
                     missing_bin, max_depth, min_samples_split, min_samples_leaf,
                     min_weight_leaf, min_impurity_decrease, max_leaf_nodes, max_features,
-                    values, edges, is_exact, parallel):
+                    values, edges, is_exact, parallel, is_cat=None):
     """Trees ``t0 .. t1 - 1`` of a forest, concatenated.
 
     ``inbag`` (n_trees, n) int32 are the bootstrap counts (each tree's weights are
     ``sw * inbag[t]``), ``seeds`` (n_trees,) int64 the trees' seeds, ``min_weight_leaf``
     (n_trees,) float64 each tree's minimum leaf weight; the other arguments are
     :func:`~glassworks.tree.grower.grow_tree`'s, already resolved as it resolves them;
-    ``parallel`` must be False.
+    ``parallel`` must be False; ``is_cat`` the grower's (None: no categorical feature).
 
     Returns
     -------
@@ -42,11 +42,13 @@ def grow_forest_run(Xb, y, sw, inbag, seeds, t0, t1, n_classes, criterion, n_bin
         Nodes per tree.
     nodes : int64 (n_nodes, 4)
         The packed walk rows (``_packed._pack_kernel`` of the concatenated arrays).
+    bin_bits : uint64 (n_nodes, 4) or (0, 4)
+        The left bins of each categorical split (empty when ``is_cat`` is None).
     """
     out = _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing_bin,
                        max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
                        min_impurity_decrease, max_leaf_nodes, max_features, seeds, parallel,
-                       True, values, edges, is_exact)
+                       True, values, edges, is_exact, is_cat)
     cols = out[14:23]
     nodes = _pack_kernel(cols[0], cols[1], cols[2], cols[3], cols[4])
-    return (*cols, out[23], nodes)
+    return (*cols, out[23], nodes, out[25])

@@ -26,6 +26,10 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._categorical import (
+    categorical_columns_of, set_categorical_attributes, validate_categorical_fit,
+    validate_categorical_predict,
+)
 from .._validation import check_random_state_seed, check_sample_weight, warn_rounded_input
 from ..integrations.interpret import InterpretMixin
 from .._validation import reject_non_numeric as _reject_non_numeric
@@ -164,7 +168,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
 
     Returns the flat node arrays (``_FLAT_FIELDS``, ``node_offset`` and the packed ``nodes``).
     """
-    from ..tree.grower import CRITERIA, kernel_vector
+    from ..tree.grower import CRITERIA, categorical_mask, kernel_vector
     from ._batch import grow_forest_run
 
     n, d = Xb.shape
@@ -187,7 +191,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
         float(grow_args["min_impurity_decrease"]),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), d if mf is None else int(mf),
         np.ascontiguousarray(mapper.values_), np.ascontiguousarray(mapper.edges_),
-        np.ascontiguousarray(mapper.is_exact_), False,
+        np.ascontiguousarray(mapper.is_exact_), False, categorical_mask(mapper),
     )
     Xb = np.asfortranarray(Xb, dtype=np.uint8)
     y = kernel_vector(codes)
@@ -236,6 +240,10 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
     flat = dict(zip(_FLAT_FIELDS, cols[:9]))
     flat["node_offset"] = node_offset
     flat["nodes"] = cols[10]
+    if args[-1] is not None:
+        # bitsets over category codes, a global row per categorical split of any tree
+        flat["cat_split"], flat["cat_bitset"] = mapper.category_bitsets(
+            flat["feature"], flat["children_left"], cols[11], flat["missing_go_to_left"])
     return flat
 
 
@@ -244,10 +252,23 @@ def _flat_trees(flat, n_features):
     from ..tree._tree import Tree
 
     off = flat["node_offset"]
+    cs, cb = flat.get("cat_split"), flat.get("cat_bitset")
     return [
-        Tree(**{k: flat[k][a:b] for k in _FLAT_FIELDS}, n_features=n_features)
+        Tree(**{k: flat[k][a:b] for k in _FLAT_FIELDS}, n_features=n_features,
+             **({} if cs is None else _tree_bitsets(cs[a:b], cb)))
         for a, b in zip(off[:-1].tolist(), off[1:].tolist())
     ]
+
+
+def _tree_bitsets(cat_split, cat_bitset):
+    """One tree's own ``cat_split`` / ``cat_bitset`` from a flat forest's global ones."""
+    used = cat_split >= 0
+    if not used.any():
+        return {"cat_split": None, "cat_bitset": None}
+    rows = cat_split[used]
+    local = np.full(cat_split.shape[0], -1, dtype=np.int64)
+    local[used] = np.arange(rows.shape[0])
+    return {"cat_split": local, "cat_bitset": cat_bitset[rows]}
 
 
 def _concat_trees(trees):
@@ -260,6 +281,11 @@ def _concat_trees(trees):
         for k in _FLAT_FIELDS
     }
     flat["node_offset"] = node_offset
+    from ._packed import packed_categorical
+
+    cat_split, cat_bitset = packed_categorical(trees)
+    if cat_split is not None:
+        flat["cat_split"], flat["cat_bitset"] = cat_split, cat_bitset
     return flat
 
 
@@ -284,6 +310,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         random_state=None,
         max_samples=None,
         max_bins=255,
+        categorical_features="from_dtype",
     ):
         self.n_estimators = n_estimators
         self.criterion = criterion
@@ -300,6 +327,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         self.random_state = random_state
         self.max_samples = max_samples
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
 
     # -- validation --------------------------------------------------------------------
     def _check_params(self, n, d):
@@ -369,6 +397,12 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         -------
         self
         """
+        cat = validate_categorical_fit(self, X, y, self.categorical_features, self.max_bins,
+                                       y_numeric=not self._is_clf, multi_output=False)
+        if cat is not None:
+            X, y, _ = cat
+            return self._fit_validated(X, y, check_sample_weight(sample_weight, X),
+                                       categorical=True)
         _reject_frame_non_numeric(X)
         X, y = validate_data(
             self, X, y, dtype=np.float64, ensure_all_finite="allow-nan", order="C",
@@ -376,9 +410,13 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         )
         return self._fit_validated(X, y, check_sample_weight(sample_weight, X))
 
-    def _fit_validated(self, X, y, sw):
+    def _fit_validated(self, X, y, sw, categorical=False):
         """``fit`` on arrays already validated (X float64 C-ordered, ``n_features_in_`` set,
-        ``sw`` checked): MAPLE fits its forest on data it has validated itself."""
+        ``sw`` checked): MAPLE fits its forest on data it has validated itself. With
+        ``categorical``, X holds category codes and ``is_categorical_`` / ``categories_``
+        are set (:func:`glassworks._categorical.validate_categorical_fit`)."""
+        if not categorical:
+            set_categorical_attributes(self, None, X.shape[1])
         n, d = X.shape
         codes = self._encode_y(y)
         msl, mss, mf, n_boot = self._check_params(n, d)
@@ -387,7 +425,12 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         seeds = rng.randint(0, np.iinfo(np.int32).max, size=self.n_estimators)
         from ..tree.binning import BinMapper
 
-        mapper = BinMapper(max_bins=self.max_bins, random_state=int(seeds[0])).fit(X)
+        info = categorical_columns_of(self)
+        mapper = BinMapper(
+            max_bins=self.max_bins, random_state=int(seeds[0]),
+            is_categorical=None if info is None else info.is_categorical,
+            n_categories=None if info is None else info.n_categories,
+        ).fit(X)
         Xb = mapper.transform(X)
         inbag = _bootstrap_counts(rng, self.n_estimators, n, n_boot, self.bootstrap)
         n_classes = len(self.classes_) if self._is_clf else 0
@@ -409,6 +452,9 @@ class _BaseForest(InterpretMixin, BaseEstimator):
                 "value": self._flat["value"],
                 "n_nodes": int(self._flat["node_offset"][-1]),
             }
+            if "cat_split" in self._flat:
+                self._packed["cat_split"] = self._flat["cat_split"]
+                self._packed["cat_bitset"] = self._flat["cat_bitset"]
         else:
             self._flat = None
             self._grow_each(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args, d)
@@ -497,6 +543,9 @@ class _BaseForest(InterpretMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_is_fitted(self, "_packed")
+        Z = validate_categorical_predict(self, X)
+        if Z is not None:
+            return Z
         _reject_frame_non_numeric(X)
         X64 = validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
@@ -631,6 +680,10 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         Bootstrap sample size.
     max_bins : int, default=255
         Bins per feature: a feature with more distinct values splits at quantile edges.
+    categorical_features : "from_dtype", list of str or int, bool mask or None, \
+default="from_dtype"
+        Categorical features and how their splits are found: see
+        :class:`glassworks.DecisionTreeClassifier`.
 
     Attributes
     ----------
@@ -672,6 +725,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
         random_state=None,
         max_samples=None,
         max_bins=255,
+        categorical_features="from_dtype",
     ):
         super().__init__(
             n_estimators, criterion=criterion, max_depth=max_depth,
@@ -680,6 +734,7 @@ class RandomForestRegressor(RegressorMixin, _BaseForest):
             max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
             bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
             random_state=random_state, max_samples=max_samples, max_bins=max_bins,
+            categorical_features=categorical_features,
         )
 
     def _encode_y(self, y):
@@ -750,6 +805,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
         random_state=None,
         max_samples=None,
         max_bins=255,
+        categorical_features="from_dtype",
     ):
         super().__init__(
             n_estimators, criterion=criterion, max_depth=max_depth,
@@ -758,6 +814,7 @@ class RandomForestClassifier(ClassifierMixin, _BaseForest):
             max_leaf_nodes=max_leaf_nodes, min_impurity_decrease=min_impurity_decrease,
             bootstrap=bootstrap, oob_score=oob_score, n_jobs=n_jobs,
             random_state=random_state, max_samples=max_samples, max_bins=max_bins,
+            categorical_features=categorical_features,
         )
 
     def _encode_y(self, y):

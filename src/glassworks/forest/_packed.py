@@ -23,6 +23,8 @@ from contextlib import contextmanager
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
+from ..tree.predictor import category_goes_left
+
 #: rows walked together (interleaved) through one tree
 _GROUP = 4
 #: rows of a block: large enough to reuse a tree from cache, small enough to keep the block's
@@ -82,12 +84,17 @@ def pack_trees(trees, packed=None):
         nodes = np.concatenate(
             [pack_tree(t) if p is None else p for t, p in zip(trees, packed)]
         )
-    return {
+    out = {
         "nodes": nodes,
         "node_offset": node_offset,
         "value": np.ascontiguousarray(np.concatenate([t.value2d for t in trees])),
         "n_nodes": int(node_offset[-1]),
     }
+    cat_split, cat_bitset = packed_categorical(trees)
+    if cat_split is not None:
+        out["cat_split"] = cat_split
+        out["cat_bitset"] = cat_bitset
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -110,13 +117,42 @@ def _pack_kernel(left, right, feature, threshold, missing):
 
 def packed_walk_args(packed):
     """The arguments every packed kernel starts with: nodes, their float64 view (thresholds;
-    a view taken here, not stored, so a pickled forest holds the nodes once), node_offset."""
+    a view taken here, not stored, so a pickled forest holds the nodes once), node_offset,
+    and the categorical splits ``cat_split`` (global row of ``cat_bitset`` per global node,
+    -1 elsewhere) and ``cat_bitset`` (see :mod:`glassworks.tree._tree`), both None for a
+    forest without categorical splits (Numba prunes the test: the numeric walk is compiled
+    as before, a categorical forest gets its own specialisation)."""
     nodes = packed["nodes"]
-    return nodes, nodes.view(np.float64), packed["node_offset"]
+    return (nodes, nodes.view(np.float64), packed["node_offset"], packed.get("cat_split"),
+            packed.get("cat_bitset"))
+
+
+def packed_categorical(trees):
+    """``(cat_split, cat_bitset)`` of a list of trees concatenated (global bitset rows, one
+    common width), or ``(None, None)`` when no tree has a categorical split."""
+    if not any(t.has_categorical for t in trees):
+        return None, None
+    width = max(t.cat_bitset.shape[1] for t in trees if t.has_categorical)
+    splits, rows, base = [], [], 0
+    for t in trees:
+        if not t.has_categorical:
+            splits.append(np.full(t.node_count, -1, dtype=np.int64))
+            continue
+        cs = t.cat_split
+        splits.append(np.where(cs >= 0, cs + base, -1))
+        b = np.zeros((t.cat_bitset.shape[0], width), dtype=np.uint64)
+        b[:, : t.cat_bitset.shape[1]] = t.cat_bitset
+        # a code past a narrower tree's width takes its NaN side: the padding says so
+        pad = t.missing_go_to_left[cs >= 0][np.argsort(cs[cs >= 0])] != 0
+        b[pad, t.cat_bitset.shape[1]:] = np.uint64(0xFFFFFFFFFFFFFFFF)
+        rows.append(b)
+        base += b.shape[0]
+    return (np.ascontiguousarray(np.concatenate(splits)),
+            np.ascontiguousarray(np.concatenate(rows)))
 
 
 @njit(cache=True, nogil=True)
-def _walk_group(nodes, thresholds, root, X, g0, m, cur):
+def _walk_group(nodes, thresholds, root, X, g0, m, cur, cat_split, cat_bitset):
     """Leaves of rows ``g0 .. g0 + m - 1`` (m <= _GROUP) in the tree at ``root``, into ``cur``.
 
     The rows advance in lock-step, one level per sweep, so their loads overlap; a row at its
@@ -135,12 +171,16 @@ def _walk_group(nodes, thresholds, root, X, g0, m, cur):
                 go_right = not (v <= thresholds[node, 3])
                 if np.isnan(v):
                     go_right = (packed >> 32) == 0
+                if cat_split is not None:
+                    c = cat_split[node]
+                    if c >= 0:
+                        go_right = not category_goes_left(cat_bitset[c], v, (packed >> 32) != 0)
                 cur[j] = root + nodes[node, np.int64(go_right)]
                 active = True
 
 
 @njit(cache=True, nogil=True)
-def _leaf_packed(nodes, thresholds, root, x):
+def _leaf_packed(nodes, thresholds, root, x, cat_split, cat_bitset):
     node = root
     while nodes[node, 0] != -1:
         packed = nodes[node, 2]
@@ -148,6 +188,10 @@ def _leaf_packed(nodes, thresholds, root, x):
         go_right = not (v <= thresholds[node, 3])
         if np.isnan(v):
             go_right = (packed >> 32) == 0
+        if cat_split is not None:
+            c = cat_split[node]
+            if c >= 0:
+                go_right = not category_goes_left(cat_bitset[c], v, (packed >> 32) != 0)
         node = root + nodes[node, np.int64(go_right)]
     return node
 
@@ -160,7 +204,7 @@ def block_rows(n):
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def apply_packed_kernel(nodes, thresholds, node_offset, X, block):
+def apply_packed_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, X, block):
     """Global leaf index of every row of X in every tree; int64 of shape (n_samples, n_trees).
 
     Subtract ``node_offset[t]`` from column ``t`` for the tree-local index. ``block``: rows
@@ -178,14 +222,15 @@ def apply_packed_kernel(nodes, thresholds, node_offset, X, block):
             root = node_offset[t]
             for g0 in range(start, stop, _GROUP):
                 m = min(_GROUP, stop - g0)
-                _walk_group(nodes, thresholds, root, X, g0, m, cur)
+                _walk_group(nodes, thresholds, root, X, g0, m, cur, cat_split, cat_bitset)
                 for j in range(m):
                     out[g0 + j, t] = cur[j]
     return out
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X, block):
+def predict_packed_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, value,
+                          tree_weight, X, block):
     """Weighted sum over trees of the leaf values; (n_samples, n_outputs).
 
     ``value`` is (n_nodes, n_outputs); ``tree_weight`` (n_trees,), e.g. ``1 / n_trees``;
@@ -205,7 +250,7 @@ def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X,
             root = node_offset[t]
             for g0 in range(start, stop, _GROUP):
                 m = min(_GROUP, stop - g0)
-                _walk_group(nodes, thresholds, root, X, g0, m, cur)
+                _walk_group(nodes, thresholds, root, X, g0, m, cur, cat_split, cat_bitset)
                 for j in range(m):
                     node = cur[j]
                     for o in range(k):
@@ -214,7 +259,7 @@ def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X,
 
 
 @njit(cache=True, parallel=True, nogil=True)
-def oob_kernel(nodes, thresholds, node_offset, value, inbag, X):
+def oob_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, value, inbag, X):
     """Sum of the leaf values of the trees that did not see each row (``inbag[t, i] == 0``),
     and how many such trees; returns (sums (n, n_outputs), counts (n,))."""
     n = X.shape[0]
@@ -226,7 +271,7 @@ def oob_kernel(nodes, thresholds, node_offset, value, inbag, X):
         for t in range(n_trees):
             if inbag[t, i] != 0:
                 continue
-            node = _leaf_packed(nodes, thresholds, node_offset[t], X[i])
+            node = _leaf_packed(nodes, thresholds, node_offset[t], X[i], cat_split, cat_bitset)
             counts[i] += 1
             for o in range(k):
                 sums[i, o] += value[node, o]

@@ -18,6 +18,9 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._categorical import (
+    set_categorical_attributes, validate_categorical_fit, validate_categorical_predict,
+)
 from .._validation import (
     check_random_state_seed, check_sample_weight, reject_non_numeric, warn_rounded_input,
 )
@@ -56,20 +59,29 @@ class _BaseDecisionTree(InterpretMixin, BaseEstimator):
         "min_impurity_decrease": [Interval(numbers.Real, 0.0, None, closed="left")],
         "ccp_alpha": [Interval(numbers.Real, 0.0, None, closed="left")],
         "max_bins": [Interval(numbers.Integral, 2, MAX_BINS_LIMIT, closed="both")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     # -- fitting -------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, is_classifier):
         self._validate_params()
-        _check_numeric(X)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            dtype=np.float64,
-            ensure_all_finite="allow-nan",
-            y_numeric=not is_classifier,
-        )
+        cat = validate_categorical_fit(self, X, y, self.categorical_features, self.max_bins,
+                                       y_numeric=not is_classifier)
+        if cat is None:
+            _check_numeric(X)
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                dtype=np.float64,
+                ensure_all_finite="allow-nan",
+                y_numeric=not is_classifier,
+            )
+            set_categorical_attributes(self, None, X.shape[1])
+            is_cat = n_cat = None
+        else:
+            X, y, info = cat
+            is_cat, n_cat = info.is_categorical, info.n_categories
         n_samples, n_features = X.shape
         if is_classifier:
             check_classification_targets(y)
@@ -100,7 +112,8 @@ class _BaseDecisionTree(InterpretMixin, BaseEstimator):
 
         seed = check_random_state_seed(self.random_state)
         mapper = BinMapper(
-            max_bins=self.max_bins, subsample=_BINNING_SUBSAMPLE, random_state=seed
+            max_bins=self.max_bins, subsample=_BINNING_SUBSAMPLE, random_state=seed,
+            is_categorical=is_cat, n_categories=n_cat,
         )
         X_binned = mapper.fit_transform(X)
         tree = grow_tree(
@@ -129,6 +142,9 @@ class _BaseDecisionTree(InterpretMixin, BaseEstimator):
     # -- prediction ----------------------------------------------------------------------
     def _validate_X_predict(self, X):
         check_is_fitted(self, "tree_")
+        Z = validate_categorical_predict(self, X)
+        if Z is not None:
+            return Z
         _check_numeric(X)
         X64 = validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
@@ -320,6 +336,18 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     max_bins : int, default=255
         Maximum number of bins per feature (2 to 255); NaN has its own bin. Features with at
         most ``max_bins`` distinct values are split exactly as scikit-learn would.
+    categorical_features : "from_dtype", list of str or int, bool mask or None, \
+default="from_dtype"
+        Categorical features: by default a DataFrame's ``category``, object and string
+        columns (booleans stay numeric); or the columns named or indexed, or a mask; None for
+        none. Each category is a bin and a split sends a subset of categories left: for two
+        classes and squared error the best subset (categories sorted by class-1 share / mean
+        target, Fisher 1958; Breiman et al. 1984), for more classes the best prefix of the
+        categories sorted by each class's share in turn (a heuristic). Missing values and
+        categories unseen in training go where the split sends missing values. A column with
+        more than ``max_bins`` categories keeps a bin for each of its ``max_bins - 1`` most
+        frequent ones, the rarer ones share one (with a warning). See
+        :mod:`glassworks.tree.categorical_splitting`.
 
     Attributes
     ----------
@@ -330,6 +358,10 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X had string column names.
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    categories_ : list or None
+        Per feature the list of its categories (a code is a position in it), None for a
+        numeric feature; None when no feature is categorical.
     max_features_ : int
     n_outputs_ : int
     feature_importances_ : ndarray of shape (n_features_in_,)
@@ -365,6 +397,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         class_weight=None,
         ccp_alpha=0.0,
         max_bins=255,
+        categorical_features="from_dtype",
     ):
         self.criterion = criterion
         self.max_depth = max_depth
@@ -378,6 +411,7 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
         self.class_weight = class_weight
         self.ccp_alpha = ccp_alpha
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Grow the tree on (X, y).
@@ -430,7 +464,8 @@ class DecisionTreeRegressor(RegressorMixin, _BaseDecisionTree):
     criterion : {"squared_error"}, default="squared_error"
         Impurity measure: the weighted variance of the target.
     max_depth, min_samples_split, min_samples_leaf, min_weight_fraction_leaf, max_features, \
-random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins
+random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins, \
+categorical_features
         As for :class:`DecisionTreeClassifier`.
 
     Attributes
@@ -440,6 +475,10 @@ random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X had string column names.
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    categories_ : list or None
+        Per feature the list of its categories (a code is a position in it), None for a
+        numeric feature; None when no feature is categorical.
     max_features_ : int
     n_outputs_ : int
     feature_importances_ : ndarray of shape (n_features_in_,)
@@ -473,6 +512,7 @@ random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins
         min_impurity_decrease=0.0,
         ccp_alpha=0.0,
         max_bins=255,
+        categorical_features="from_dtype",
     ):
         self.criterion = criterion
         self.max_depth = max_depth
@@ -485,6 +525,7 @@ random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins
         self.min_impurity_decrease = min_impurity_decrease
         self.ccp_alpha = ccp_alpha
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
 
     def fit(self, X, y, sample_weight=None):
         """Grow the tree on (X, y).

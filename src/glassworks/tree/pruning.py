@@ -318,6 +318,8 @@ def _copy_tree(tree):
         weighted_n_node_samples=tree.weighted_n_node_samples.copy(),
         impurity=tree.impurity.copy(),
         n_features=tree.n_features,
+        cat_split=None if tree.cat_split is None else tree.cat_split.copy(),
+        cat_bitset=None if tree.cat_bitset is None else tree.cat_bitset.copy(),
     )
 
 
@@ -385,6 +387,11 @@ def subtree(tree, leaves_in_subtree):
     # scikit-learn's _build_pruned_tree copies the original node's NaN flag into collapsed
     # leaves too; it is never read at a leaf, so we clear it for a canonical layout.
     missing[new_leaf] = 0
+    cat = {}
+    if tree.cat_split is not None:
+        cs = tree.cat_split[order].copy()
+        cs[new_leaf] = -1
+        cat = {"cat_split": cs, "cat_bitset": tree.cat_bitset.copy()}
     return Tree(
         children_left=new_left,
         children_right=new_right,
@@ -396,6 +403,7 @@ def subtree(tree, leaves_in_subtree):
         weighted_n_node_samples=tree.weighted_n_node_samples[order].copy(),
         impurity=tree.impurity[order].copy(),
         n_features=tree.n_features,
+        **cat,
     )
 
 

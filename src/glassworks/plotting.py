@@ -190,9 +190,19 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
             return f"(...)\n{tail}"
         if internal:
             f = feature_names[tree.feature[node]]
+            if tree.cat_split is not None and tree.cat_split[node] >= 0:
+                from .tree.export import category_set_text
+
+                cats = getattr(model_or_tree, "categories_", None)
+                fc = None if cats is None else cats[tree.feature[node]]
+                codes = reach[node][0]
+                return f"{category_set_text(f, codes, fc)}\n{tail}"
             return f"{f} <= {_fmt(tree.threshold[node], 4)}\n{tail}"
         return tail
 
+    from .tree.export import reaching_codes
+
+    reach = reaching_codes(tree, getattr(model_or_tree, "categories_", None))
     labels = {node: label(node) for node in shown}
     # a column as wide as the longest line of text (about 0.6 em per character), so that
     # neighbouring leaves do not overlap

@@ -14,6 +14,14 @@ of the branch that takes NaN. A split whose threshold is ``+inf`` separates the 
 from all the others; it is shown as ``"x is not missing"`` / ``"x is missing"`` when marking.
 On a tree grown without NaN nothing is marked and the text is the same as scikit-learn's
 ``export_text``.
+
+Categorical splits
+------------------
+A split on a categorical feature reads ``city in {ber, dub}`` (left) and ``city not in {ber,
+dub}`` (right), with the estimator's ``categories_`` as names (codes for a bare tree). The set
+is every category that goes left, including those the node never saw in training (they take
+the missing side). A long set is cut after :data:`MAX_SHOWN` names (``..., 12 more``). A rule
+(:func:`decision_rules`) keeps, for each categorical feature, the categories its path allows.
 """
 
 import numbers
@@ -23,7 +31,69 @@ import numpy as np
 
 from ._tree import TREE_LEAF, Tree
 
-__all__ = ["export_text", "decision_rules"]
+__all__ = ["export_text", "decision_rules", "category_set_text"]
+
+#: categories shown in a set before "..., k more"
+MAX_SHOWN = 10
+
+
+def _categories_of(model_or_tree):
+    return getattr(model_or_tree, "categories_", None)
+
+
+def category_set_text(name, codes, categories, negate=False):
+    """``"name in {a, b}"`` (``not in`` with ``negate``) for the category ``codes``."""
+    codes = [int(c) for c in codes]
+    labels = [str(categories[c]) if categories is not None and c < len(categories) else str(c)
+              for c in codes]
+    if len(labels) > MAX_SHOWN:
+        labels = labels[:MAX_SHOWN] + [f"... {len(codes) - MAX_SHOWN} more"]
+    return f"{name} {'not in' if negate else 'in'} {{{', '.join(labels)}}}"
+
+
+def _n_categories(tree, categories, f):
+    if categories is not None and categories[f] is not None:
+        return len(categories[f])
+    return None
+
+
+def categorical_left_codes(tree, node, categories):
+    """The codes a categorical split sends left, among the feature's categories."""
+    f = int(tree.feature[node])
+    return tree.categories_left(node, _n_categories(tree, categories, f))
+
+
+def reaching_codes(tree, categories):
+    """Per categorical split node, ``(left codes, right codes)`` among the categories that
+    its ancestors' splits on the same feature let through (what the display shows: a
+    category barred above cannot reach the node)."""
+    out = {}
+    if not tree.has_categorical:
+        return out
+    is_cat = tree.is_categorical_split()
+    left, right = tree.children_left, tree.children_right
+    stack = [(0, {})]
+    while stack:
+        node, allowed = stack.pop()
+        if left[node] == TREE_LEAF:
+            continue
+        if not is_cat[node]:
+            stack.append((int(right[node]), allowed))
+            stack.append((int(left[node]), allowed))
+            continue
+        f = int(tree.feature[node])
+        lc = categorical_left_codes(tree, node, categories)
+        n_cat = _n_categories(tree, categories, f)
+        if n_cat is None:
+            n_cat = max(int(lc.max()) + 1 if lc.size else 1, *(len(a) for a in allowed.values()),
+                        1)
+        ok = allowed.get(f, np.ones(n_cat, dtype=bool))
+        go = np.zeros(n_cat, dtype=bool)
+        go[lc[lc < n_cat]] = True
+        out[node] = (np.flatnonzero(ok & go), np.flatnonzero(ok & ~go))
+        stack.append((int(right[node]), {**allowed, f: ok & ~go}))
+        stack.append((int(left[node]), {**allowed, f: ok & go}))
+    return out
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -225,6 +295,9 @@ def export_text(
         cnames = _class_names(tree, class_names, classes)
     marks = _missing_marks(tree, show_missing)
     heights = None
+    cats = _categories_of(model_or_tree)
+    is_cat = tree.is_categorical_split()
+    reach = reaching_codes(tree, cats)
 
     left, right = tree.children_left, tree.children_right
     value = tree.value2d
@@ -245,6 +318,18 @@ def export_text(
         name = names[tree.feature[node]]
         thr = tree.threshold[node]
         mark = marks[node]
+        if is_cat[node]:
+            f = int(tree.feature[node])
+            lcodes, rcodes = reach[node]
+            fc = None if cats is None else cats[f]
+            # the shorter set of the two, as "in" on the left and "not in" on the right
+            codes = lcodes if len(lcodes) <= len(rcodes) else rcodes
+            neg = len(lcodes) > len(rcodes)
+            lo = category_set_text(name, codes, fc, negate=neg) + (
+                " or missing" if mark == 1 else "")
+            hi = category_set_text(name, codes, fc, negate=not neg) + (
+                " or missing" if mark == 2 else "")
+            return f"{indent} {lo}\n", f"{indent} {hi}\n"
         if mark and np.isposinf(thr):
             return f"{indent} {name} is not missing\n", f"{indent} {name} is missing\n"
         t = _fmt(thr, decimals)
@@ -367,6 +452,9 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
 
     paths = tree.decision_path(X)
     depth = tree.compute_node_depths()
+    cats = _categories_of(model_or_tree)
+    is_cat = tree.is_categorical_split()
+    allowed = {}
     left = tree.children_left
     feature, threshold = tree.feature, tree.threshold
     value = tree.value2d
@@ -379,6 +467,21 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
             f = int(feature[node])
             b = bounds.setdefault(f, [-np.inf, np.inf, False])
             v = X[i, f]
+            if is_cat[node]:
+                n_cat = _n_categories(tree, cats, f)
+                if node not in allowed:
+                    allowed[node] = categorical_left_codes(tree, node, cats)
+                left_codes = allowed[node]
+                if n_cat is None:
+                    n_cat = int(left_codes.max()) + 1 if left_codes.size else 1
+                if len(b) == 3:
+                    b.append(np.ones(n_cat, dtype=bool))
+                go = np.zeros(n_cat, dtype=bool)
+                go[left_codes[left_codes < n_cat]] = True
+                b[3] &= go if nxt == left[node] else ~go
+                if np.isnan(v) or v < 0 or v >= n_cat:
+                    b[2] = True
+                continue
             if np.isnan(v):
                 b[2] = True
             elif nxt == left[node]:
@@ -387,7 +490,12 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
                 b[0] = max(b[0], threshold[node])
         leaf = int(nodes[-1])
         conds = [
-            _condition(names[f], lo, hi, miss, decimals) for f, (lo, hi, miss) in bounds.items()
+            (category_set_text(names[f], np.flatnonzero(b[3]),
+                               None if cats is None else cats[f])
+             if len(b) == 4 and not b[2] else
+             f"{names[f]} is missing or unseen" if len(b) == 4 else
+             _condition(names[f], b[0], b[1], b[2], decimals))
+            for f, b in bounds.items()
         ]
         premise = " and ".join(conds) if conds else "always"
         n = int(tree.n_node_samples[leaf])

@@ -196,9 +196,9 @@ def path_lengths_kernel(children_left, children_right, feature, threshold, missi
             else:
                 go_left = v <= threshold[node]
             if cat_split is not None:
-                k = cat_split[node]
-                if k >= 0:
-                    go_left = category_goes_left(cat_bitset[k], v, missing_go_to_left[node] != 0)
+                c = cat_split[node]
+                if c >= 0:
+                    go_left = category_goes_left(cat_bitset[c], v, missing_go_to_left[node] != 0)
             node = children_left[node] if go_left else children_right[node]
             count += 1
         out[i] = count
@@ -222,9 +222,9 @@ def path_nodes_kernel(children_left, children_right, feature, threshold, missing
             else:
                 go_left = v <= threshold[node]
             if cat_split is not None:
-                k = cat_split[node]
-                if k >= 0:
-                    go_left = category_goes_left(cat_bitset[k], v, missing_go_to_left[node] != 0)
+                c = cat_split[node]
+                if c >= 0:
+                    go_left = category_goes_left(cat_bitset[c], v, missing_go_to_left[node] != 0)
             node = children_left[node] if go_left else children_right[node]
             k += 1
             indices[k] = node

@@ -286,3 +286,31 @@ def validate_categorical_predict(est, X):
     if X.shape[0] == 0:
         raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
     return info.encode(X)
+
+
+def trees_for_explanation(est, trees, *arrays):
+    """The trees and inputs the explanation kernels read: for an estimator fitted with
+    categorical columns, each tree's threshold equivalent
+    (:func:`glassworks.tree.categorical_expansion.expand_categorical`) and the inputs with
+    missing / unseen codes as NaN; otherwise the arguments unchanged."""
+    info = categorical_columns_of(est)
+    if info is None:
+        return (trees, *arrays)
+    from .tree.categorical_expansion import codes_for_expansion, expand_categorical
+
+    k = info.n_categories
+    trees = [expand_categorical(t, k) for t in trees]
+    arrays = [None if a is None else codes_for_expansion(a, info.is_categorical, k)
+              for a in arrays]
+    return (trees, *arrays)
+
+
+def refuse_shap_model(est):
+    """shap's TreeEnsemble has no categorical splits: a clear error for such a model."""
+    if categorical_columns_of(est) is not None:
+        raise ValueError(
+            f"This {type(est).__name__} has categorical features; shap's tree format has "
+            "threshold splits only, so to_shap_model() cannot hand it over as is. Use "
+            "model.explain(X) (exact TreeSHAP, path-dependent or interventional with "
+            "background=), or refit on one-hot encoded columns with categorical_features=None "
+            "for shap.TreeExplainer.")

@@ -27,8 +27,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._categorical import (
-    categorical_columns_of, set_categorical_attributes, validate_categorical_fit,
-    validate_categorical_predict,
+    categorical_columns_of, refuse_shap_model, set_categorical_attributes,
+    trees_for_explanation, validate_categorical_fit, validate_categorical_predict,
 )
 from .._validation import check_random_state_seed, check_sample_weight, warn_rounded_input
 from ..integrations.interpret import InterpretMixin
@@ -626,8 +626,9 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         X = self._check_X(X)
         if background is not None:
             background = self._check_X(background)
+        trees, X, background = trees_for_explanation(self, self.trees_, X, background)
         return explain_trees(
-            self.trees_, X, method=method, background=background,
+            trees, X, method=method, background=background,
             feature_names=self._feature_names(),
             output_names=[str(c) for c in self.classes_] if self._is_clf else None,
         )
@@ -639,6 +640,7 @@ class _BaseForest(InterpretMixin, BaseEstimator):
         """
         from ..shapley.shap_format import to_shap_model
 
+        refuse_shap_model(self)
         trees = self.trees_
         return to_shap_model(trees, tree_weights=np.full(len(trees), 1.0 / len(trees)))
 

@@ -19,7 +19,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._categorical import (
-    set_categorical_attributes, validate_categorical_fit, validate_categorical_predict,
+    refuse_shap_model, set_categorical_attributes, trees_for_explanation,
+    validate_categorical_fit, validate_categorical_predict,
 )
 from .._validation import (
     check_random_state_seed, check_sample_weight, reject_non_numeric, warn_rounded_input,
@@ -238,8 +239,9 @@ class _BaseDecisionTree(InterpretMixin, BaseEstimator):
         X = self._validate_X_predict(X)
         if background is not None:
             background = self._validate_X_predict(background)
+        trees, X, background = trees_for_explanation(self, [self.tree_], X, background)
         return explain_trees(
-            [self.tree_],
+            trees,
             X,
             method=method,
             background=background,
@@ -280,6 +282,7 @@ class _BaseDecisionTree(InterpretMixin, BaseEstimator):
         from ..shapley.shap_format import to_shap_model
 
         check_is_fitted(self, "tree_")
+        refuse_shap_model(self)
         return to_shap_model([self.tree_])
 
     def cost_complexity_pruning_path(self, X, y, sample_weight=None):

@@ -1,0 +1,322 @@
+"""Native categorical features in trees and forests: the subset splits against a brute force
+over all subsets and against scikit-learn's HistGradientBoosting (max_iter=1), missing and
+unseen categories, display, exact explanations on categorical trees, persistence, bad input."""
+
+import itertools
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import glassworks as gw
+from glassworks.shapley.brute_force import (
+    exact_interventional_shapley,
+    shapley_from_coalition_values,
+)
+
+CITIES = np.array(["ams", "ber", "dub", "lis", "mad", "par", "rom", "vie"])
+
+
+def _frame(n=600, k=8, seed=0, missing=0.05):
+    rng = np.random.default_rng(seed)
+    c = rng.choice(CITIES[:k], n)
+    eff = dict(zip(CITIES, rng.normal(scale=2.0, size=len(CITIES))))
+    x = rng.normal(size=n)
+    y = np.array([eff[v] for v in c]) + 0.5 * x + 0.3 * rng.normal(size=n)
+    df = pd.DataFrame({"city": pd.Categorical(c, categories=CITIES[:k]), "x": x})
+    if missing:
+        df.loc[rng.random(n) < missing, "city"] = np.nan
+        y[df["city"].isna().to_numpy()] += 1.0
+    return df, y
+
+
+# -- the split search ------------------------------------------------------------------------
+def _impurity(y, w, kind):
+    if w.sum() == 0:
+        return 0.0
+    if kind == "reg":
+        m = np.average(y, weights=w)
+        return float(np.sum(w * (y - m) ** 2))
+    p = np.array([w[y == c].sum() for c in (0, 1)]) / w.sum()
+    return float(w.sum() * (1 - np.sum(p ** 2)))
+
+
+@pytest.mark.parametrize("kind", ["reg", "clf"])
+@pytest.mark.parametrize("missing", [0.0, 0.1])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_root_split_is_the_best_subset(kind, missing, seed):
+    """The root split's weighted child impurity equals the minimum over every partition of
+    the categories (and of NaN) into two non-empty sides."""
+    df, y = _frame(n=300, k=7, seed=seed, missing=missing)
+    if kind == "clf":
+        y = (y > np.median(y)).astype(int)
+        est = gw.DecisionTreeClassifier(max_depth=1)
+    else:
+        est = gw.DecisionTreeRegressor(max_depth=1)
+    X = df[["city"]]
+    est.fit(X, y)
+    t = est.tree_
+    assert t.has_categorical and t.node_count == 3
+    codes = df["city"].cat.codes.to_numpy()  # -1: missing
+    groups = sorted(set(codes.tolist()))
+    w = np.ones(len(y))
+    best = np.inf
+    for r in range(1, len(groups)):
+        for left in itertools.combinations(groups, r):
+            go = np.isin(codes, left)
+            imp = _impurity(y[go], w[go], kind) + _impurity(y[~go], w[~go], kind)
+            best = min(best, imp)
+    wn = t.weighted_n_node_samples
+    ours = wn[1] * t.impurity[1] + wn[2] * t.impurity[2]
+    if kind == "clf":
+        ours = ours  # gini impurity times weight, as _impurity
+    assert ours == pytest.approx(best, rel=1e-9, abs=1e-9)
+    # the partition the tree makes is one of those optimal partitions and is applied as learnt
+    leaves = est.apply(X)
+    go = leaves == t.children_left[0]
+    imp = _impurity(y[go], w[go], kind) + _impurity(y[~go], w[~go], kind)
+    assert imp == pytest.approx(best, rel=1e-9, abs=1e-9)
+
+
+def test_multiclass_split_beats_every_single_category():
+    """Three classes: the heuristic (best prefix of each class's order) is at least as good
+    as every one-category-versus-rest split (each is a prefix of some order)."""
+    df, y = _frame(n=500, k=8, seed=3, missing=0.0)
+    y3 = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    est = gw.DecisionTreeClassifier(max_depth=1).fit(df[["city"]], y3)
+    t = est.tree_
+    ours = t.weighted_n_node_samples[1] * t.impurity[1] + t.weighted_n_node_samples[2] * t.impurity[2]
+    codes = df["city"].cat.codes.to_numpy()
+
+    def gini(sel):
+        p = np.bincount(y3[sel], minlength=3) / max(sel.sum(), 1)
+        return sel.sum() * (1 - np.sum(p ** 2))
+
+    for c in np.unique(codes):
+        go = codes == c
+        assert ours <= gini(go) + gini(~go) + 1e-9
+
+
+# -- against HistGradientBoosting ------------------------------------------------------------
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matches_hist_gradient_boosting_one_iteration(seed):
+    """One squared-error boosting iteration with learning_rate=1 and no regularisation is a
+    regression tree plus the mean: same partition and predictions when the categories are
+    well supported (HGB ignores categories of fewer than 10 rows and smooths the means it
+    sorts by with 10 pseudo-rows; here every category has ~60 rows and distinct effects)."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    df, y = _frame(n=800, k=8, seed=seed, missing=0.0)
+    for leaves in (2, 4):
+        hgb = HistGradientBoostingRegressor(
+            max_iter=1, learning_rate=1.0, max_leaf_nodes=leaves, min_samples_leaf=20,
+            l2_regularization=0.0, categorical_features="from_dtype", early_stopping=False,
+        ).fit(df, y)
+        ours = gw.DecisionTreeRegressor(max_leaf_nodes=leaves, min_samples_leaf=20).fit(df, y)
+        # HGB sums float32 gradients: its leaf values agree to ~1e-8, its partition exactly
+        p, q = ours.predict(df), hgb.predict(df)
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-6)
+        _, a = np.unique(p, return_inverse=True)
+        _, b = np.unique(np.round(q, 6), return_inverse=True)
+        assert len(np.unique(p)) == leaves
+        assert (np.unique(np.stack([a, b]), axis=1).shape[1]) == leaves
+
+
+# -- missing and unseen categories -----------------------------------------------------------
+def test_missing_and_unseen_go_the_missing_side():
+    df, y = _frame(n=600, seed=4, missing=0.1)
+    est = gw.DecisionTreeRegressor(max_depth=1).fit(df, y)
+    t = est.tree_
+    assert t.is_categorical_split()[0]
+    side = t.children_left[0] if t.missing_go_to_left[0] else t.children_right[0]
+    test = pd.DataFrame({"city": pd.Series(["zzz", None, "ams"], dtype=object),
+                         "x": [0.0, 0.0, 0.0]})
+    leaves = est.apply(test)
+    assert leaves[0] == side and leaves[1] == side
+    # a string column at predict is matched to the training categories by value
+    same = pd.DataFrame({"city": df["city"].astype(object), "x": df["x"]})
+    np.testing.assert_array_equal(est.predict(same), est.predict(df))
+
+
+def test_string_and_object_columns_are_categorical_booleans_numeric():
+    df, y = _frame(n=400, seed=5, missing=0.0)
+    flag = np.random.default_rng(0).random(len(y)) < 0.5
+    a = pd.DataFrame({"city": df["city"].astype(object), "x": df["x"], "flag": flag})
+    b = pd.DataFrame({"city": df["city"].astype("string[pyarrow]"), "x": df["x"], "flag": flag})
+    ea = gw.DecisionTreeRegressor(max_depth=3).fit(a, y)
+    eb = gw.DecisionTreeRegressor(max_depth=3).fit(b, y)
+    assert ea.is_categorical_.tolist() == [True, False, False]
+    np.testing.assert_array_equal(ea.predict(a), eb.predict(b))
+    ec = gw.DecisionTreeRegressor(max_depth=3).fit(df, y)
+    assert ec.categories_[0] == list(CITIES)
+
+
+def test_explicit_categorical_features_and_numeric_trees_unchanged():
+    rng = np.random.default_rng(6)
+    X = np.column_stack([rng.integers(0, 6, 300), rng.normal(size=300)]).astype(float)
+    y = np.where(np.isin(X[:, 0], [1, 4]), 2.0, 0.0) + X[:, 1]
+    by_index = gw.DecisionTreeRegressor(max_depth=2, categorical_features=[0]).fit(X, y)
+    by_mask = gw.DecisionTreeRegressor(max_depth=2, categorical_features=[True, False]).fit(X, y)
+    assert by_index.tree_.has_categorical
+    np.testing.assert_array_equal(by_index.predict(X), by_mask.predict(X))
+    # numeric data: the same tree whatever categorical_features says
+    a = gw.DecisionTreeRegressor(max_depth=4).fit(X, y).tree_
+    b = gw.DecisionTreeRegressor(max_depth=4, categorical_features=None).fit(X, y).tree_
+    for k in ("children_left", "feature", "threshold", "value", "impurity"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    assert not a.has_categorical
+
+
+# -- display ---------------------------------------------------------------------------------
+def test_display_names_the_categories():
+    df, y = _frame(n=600, seed=7, missing=0.0)
+    est = gw.DecisionTreeRegressor(max_depth=2).fit(df, y)
+    text = gw.export_text(est)
+    assert "city in {" in text and "city not in {" in text
+    rules = est.explain_rules(df.head(20))
+    for rule, city in zip(rules, df["city"].head(20)):
+        if "city in {" in rule:
+            inside = rule.split("city in {")[1].split("}")[0].split(", ")
+            assert city in inside
+
+
+# -- explanations ----------------------------------------------------------------------------
+def _path_shap_brute(tree, x, is_cat):
+    """Path-dependent Shapley values of a tree with categorical splits, by enumeration."""
+    d = tree.n_features
+    L, R = tree.children_left, tree.children_right
+    cover = tree.weighted_n_node_samples
+    v = np.zeros(2 ** d)
+    for mask in range(2 ** d):
+        def rec(node):
+            if L[node] == -1:
+                return tree.value2d[node, 0]
+            f = tree.feature[node]
+            if mask >> f & 1:
+                child = tree.apply(x[None, :].copy())  # the walk of the full row
+                # route this node as the row does
+                xv = x[f]
+                if tree.is_categorical_split()[node]:
+                    k = tree.categories_left(node)
+                    if np.isnan(xv) or xv < 0 or xv != int(xv) or int(xv) >= tree.cat_bitset.shape[1] * 64:
+                        left = bool(tree.missing_go_to_left[node])
+                    else:
+                        left = int(xv) in set(k.tolist())
+                elif np.isnan(xv):
+                    left = bool(tree.missing_go_to_left[node])
+                else:
+                    left = xv <= tree.threshold[node]
+                del child
+                return rec(L[node] if left else R[node])
+            return (cover[L[node]] * rec(L[node]) + cover[R[node]] * rec(R[node])) / cover[node]
+        v[mask] = rec(0)
+    return shapley_from_coalition_values(v, d)
+
+
+def test_tree_shap_on_a_categorical_tree_is_exact():
+    df, y = _frame(n=400, seed=8, missing=0.08)
+    df["c2"] = pd.Categorical(np.random.default_rng(1).choice(list("abcde"), len(y)))
+    y = y + (df["c2"].isin(["a", "d"])).to_numpy() * 1.5
+    est = gw.DecisionTreeRegressor(max_depth=5, min_samples_leaf=5).fit(df, y)
+    assert est.tree_.has_categorical
+    Xt = df.head(12).copy()
+    Xt["city"] = Xt["city"].cat.add_categories(["zzz"])
+    Xt.loc[Xt.index[0], "city"] = "zzz"  # unseen
+    e = est.explain(Xt)
+    np.testing.assert_allclose(e.values.sum(1) + e.base_values, est.predict(Xt), atol=1e-9)
+    Z = est._validate_X_predict(Xt)
+    for i in range(4):
+        np.testing.assert_allclose(e.values[i], _path_shap_brute(est.tree_, Z[i], None),
+                                   atol=1e-9)
+    # interventional against the exact enumeration over the background
+    bg = df.sample(30, random_state=0)
+    ei = est.explain(Xt.head(4), background=bg)
+    t = est.tree_
+    truth = exact_interventional_shapley(lambda A: t.value2d[t.apply(A)][:, 0],
+                                         Z[:4], est._validate_X_predict(bg))
+    truth = truth[0] if isinstance(truth, tuple) else truth
+    np.testing.assert_allclose(ei.values, truth, atol=1e-9)
+    # Saabas: additive too
+    es = est.explain(Xt, method="path")
+    np.testing.assert_allclose(es.values.sum(1) + es.base_values, est.predict(Xt), atol=1e-9)
+
+
+def test_forest_with_categories_predicts_and_explains():
+    df, y = _frame(n=500, seed=9, missing=0.05)
+    yc = (y > np.median(y)).astype(int)
+    f = gw.RandomForestClassifier(n_estimators=15, max_depth=4, random_state=0).fit(df, yc)
+    trees = f.trees_
+    assert any(t.has_categorical for t in trees)
+    Z = f._check_X(df)
+    mean = np.mean([t.value2d[t.apply(Z)] for t in trees], axis=0)
+    np.testing.assert_allclose(f.predict_proba(df), mean, atol=1e-12)
+    e = f.explain(df.head(10))
+    np.testing.assert_allclose(e.values.sum(1) + e.base_values, f.predict_proba(df.head(10)),
+                               atol=1e-9)
+    with pytest.raises(ValueError, match="categorical"):
+        f.to_shap_model()
+    # the same forest whatever n_jobs
+    f2 = gw.RandomForestClassifier(n_estimators=15, max_depth=4, random_state=0,
+                                   n_jobs=2).fit(df, yc)
+    np.testing.assert_array_equal(f.predict_proba(df), f2.predict_proba(df))
+
+
+def test_large_forest_path_matches_the_batched_one():
+    """Above the batch size each tree is grown by grow_tree: the same trees."""
+    from glassworks.forest import _classes as fc
+
+    df, y = _frame(n=400, seed=10, missing=0.05)
+    a = gw.RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(df, y)
+    old = fc._BATCH_ROWS
+    fc._BATCH_ROWS = 10
+    try:
+        b = gw.RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(df, y)
+    finally:
+        fc._BATCH_ROWS = old
+    np.testing.assert_array_equal(a.predict(df), b.predict(df))
+
+
+# -- persistence -----------------------------------------------------------------------------
+def test_pickle_and_skops_round_trip(tmp_path):
+    sio = pytest.importorskip("skops.io")
+    from glassworks.persistence import TRUSTED_TYPES
+
+    df, y = _frame(n=300, seed=11)
+    for est in (gw.DecisionTreeRegressor(max_depth=3),
+                gw.RandomForestRegressor(n_estimators=5, max_depth=3, random_state=0)):
+        est.fit(df, y)
+        p = est.predict(df)
+        np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(df), p)
+        path = tmp_path / "m.skops"
+        sio.dump(est, path)
+        loaded = sio.load(path, trusted=list(TRUSTED_TYPES))
+        np.testing.assert_array_equal(loaded.predict(df), p)
+
+
+# -- bad input -------------------------------------------------------------------------------
+def test_bad_inputs_get_clear_errors():
+    df, y = _frame(n=200, seed=12)
+    with pytest.raises(ValueError, match="does not have|do not have|names columns"):
+        gw.DecisionTreeRegressor(categorical_features=["town"]).fit(df, y)
+    with pytest.raises(ValueError, match="outside"):
+        gw.DecisionTreeRegressor(categorical_features=[5]).fit(df, y)
+    with pytest.raises(ValueError, match="boolean mask"):
+        gw.DecisionTreeRegressor(categorical_features=[True]).fit(df, y)
+    obj = df.to_numpy(dtype=object)
+    with pytest.raises(ValueError, match="numpy array"):
+        gw.DecisionTreeRegressor().fit(obj, y)
+    # ... which works when the column is named
+    est = gw.DecisionTreeRegressor(max_depth=2, categorical_features=[0]).fit(
+        np.where(pd.isna(obj), None, obj), y)
+    assert est.tree_.has_categorical
+    # more categories than bins: a warning says what happens to the rare ones
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame({"c": pd.Categorical(rng.integers(0, 40, 400).astype(str))})
+    with pytest.warns(UserWarning, match="max_bins"):
+        e = gw.DecisionTreeRegressor(max_bins=16).fit(wide, rng.normal(size=400))
+    assert e.predict(wide).shape == (400,)
+    # predict with a column missing
+    fitted = gw.DecisionTreeRegressor(max_depth=2).fit(df, y)
+    with pytest.raises(ValueError):
+        fitted.predict(df[["x"]])

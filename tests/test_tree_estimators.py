@@ -315,7 +315,9 @@ def test_bad_input(Model):
     with pytest.raises(ValueError, match="NaN"):
         Model().fit(X, y, sample_weight=np.r_[np.nan, np.ones(59)])
     with pytest.raises(ValueError, match="non-numeric"):
-        Model().fit(pd.DataFrame({"a": ["x"] * 60, "b": X[:, 1]}), y)
+        # string columns are categorical by default (tests/test_categorical.py); without
+        # categorical features they are refused by name
+        Model(categorical_features=None).fit(pd.DataFrame({"a": ["x"] * 60, "b": X[:, 1]}), y)
     m = Model().fit(X, y)
     with pytest.raises(ValueError, match="3 features"):
         m.predict(X[:, :2])

@@ -300,10 +300,11 @@ the line crosses a threshold), matches its exact estimand to 0 here, so its impl
 right; but that estimand is 0.828 away from the Shapley values (95% interval 0.703 to 0.951
 over the rows). Reading IG as Shapley values is an error of the reading, not of the method.
 
-LIME's two numbers need the exact value of its large-sample limit (`lime_tabular`). Where the
-audit cannot compute an estimand exactly it says so and scores the explainer only on the
-metrics that need no truth (`dummy`, `recall@k`, `spread`); LIME's own verdict says which case
-this build is in:
+LIME's two numbers need the exact value of its large-sample limit (`lime_tabular`: what its
+weights converge to as its sample count grows), which the audit computes exactly for trees,
+forests and rule lists (notebook 06 derives it and shows lime converging to it). Where the
+audit cannot compute an estimand exactly it says so, and scores the explainer only on the
+metrics that need no truth (`dummy`, `recall@k`, `spread`). LIME's own verdicts:
 """),
     code("""
 print("\\n".join(line for line in report.summary().splitlines()

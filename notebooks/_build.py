@@ -891,10 +891,14 @@ scikit-learn's diabetes data:
 1. the real `lime` package's weights, averaged over seeds, converging to that limit as the
    number of samples grows (the **estimation error** shrinks like one over the square root of
    the sample count);
-2. the limit staying far from the interventional Shapley values (the **estimand gap**): a
-   different question, not an error that more samples would fix;
-3. the same for LIME's Gaussian mode (`discretize_continuous=False`), whose limit is a
-   Gaussian-smoothed gradient.
+2. the limit staying far from the interventional Shapley values and integrated gradients (the
+   **estimand gap**): a different question, not an error that more samples would fix;
+3. an artefact of the bins on a partition-based model: exact signs that disagree with the
+   Shapley values;
+4. on a linear model, a limit that is constant within each quartile bin, next to Shapley
+   values and integrated gradients;
+5. the same convergence for LIME's Gaussian mode (`discretize_continuous=False`), whose limit
+   is a Gaussian-smoothed gradient.
 """),
     code(SETUP + """
 from lime.lime_tabular import LimeTabularExplainer
@@ -908,7 +912,8 @@ tree = gw.DecisionTreeRegressor(max_depth=4, random_state=0).fit(Xa, y)
 background = Xa[:200]           # what LIME is given as its training data
 rows = Xa[[300, 301, 302]]     # the predictions we explain
 truth, _ = compute_truth(tree, rows, background,
-                         estimands=["lime_tabular", "lime_gaussian", "interventional_shap"])
+                         estimands=["lime_tabular", "lime_gaussian", "interventional_shap",
+                                    "integrated_gradients"])
 limit = truth.values["lime_tabular"]
 print("exact estimands computed:", sorted(truth.values))
 print("tolerance (0 = exact, no sampling):", truth.tolerance.get("lime_tabular", 0.0))"""),
@@ -954,7 +959,8 @@ still: LIME is a consistent estimator of its limit. Per feature, at 8,000 sample
     code("""
 per_feature = pd.DataFrame({"lime, mean of 24 runs": runs.mean(axis=0),
                             "LIME's exact limit": lim,
-                            "interventional SHAP": truth.values["interventional_shap"][0]},
+                            "interventional SHAP": truth.values["interventional_shap"][0],
+                            "integrated gradients": truth.values["integrated_gradients"][0]},
                            index=names)
 print(per_feature.to_string(float_format=lambda v: f"{v:8.2f}"))"""),
     md("""
@@ -974,7 +980,52 @@ top_lime = [names[j] for j in np.argsort(-np.abs(limit[0]))[:3]]
 top_shap = [names[j] for j in np.argsort(-np.abs(shap_exact[0]))[:3]]
 print("top 3 by LIME's limit:", top_lime, "  top 3 by SHAP:", top_shap)"""),
     md("""
-## 3. The Gaussian mode
+## 3. An artefact of the bins: the sign can flip
+
+On a partition-based model the limit compares x's quartile bin with the *other* bins, under
+LIME's weighting, whatever the model's own thresholds are. When a tree's threshold cuts through
+x's bin, or the other bins lie on both sides of x, the comparison can point the other way from
+the feature's Shapley value. We count, over 100 rows, the features where both quantities are
+material (more than 5% of the row's total) and their signs disagree; these are exact values,
+not sampling noise.
+"""),
+    code("""
+many = Xa[200:300]
+t100, _ = compute_truth(tree, many, background,
+                        estimands=["lime_tabular", "interventional_shap"])
+L, S = t100.values["lime_tabular"], t100.values["interventional_shap"]
+material = (np.abs(L) > 0.05 * np.abs(L).sum(1, keepdims=True)) & \
+           (np.abs(S) > 0.05 * np.abs(S).sum(1, keepdims=True))
+flips = material & (np.sign(L) != np.sign(S))
+print(f"material (row, feature) pairs: {material.sum()}, of which the signs disagree: {flips.sum()}")
+i, j = np.argwhere(flips)[0]
+print(f"e.g. row {200 + i}, {names[j]} = {many[i, j]:.4f}: LIME's limit {L[i, j]:+.2f}, "
+      f"interventional SHAP {S[i, j]:+.2f}")"""),
+    md("""
+## 4. A linear model: constant within a bin
+
+On a linear model f(x) = w.x + b, the Shapley values and integrated gradients (from the
+background mean) are both `w_j (x_j - mean_j)`. LIME's default-mode limit is `w_j` times the
+difference between the mean of feature j inside x's bin and outside it, under LIME's sampling:
+it depends on x only through its bin. Two rows in the same quartile bin of a feature get the
+same weight for it, however far apart they are:
+"""),
+    code("""
+from sklearn.linear_model import LinearRegression
+lin = LinearRegression().fit(Xa, y)
+j = names.index("bmi")
+edges = np.percentile(background[:, j], [25, 50, 75])
+top = Xa[Xa[:, j] > edges[2]]
+pair = top[[np.argmin(top[:, j]), np.argmax(top[:, j])]]     # two rows in bmi's top bin
+tl, _ = compute_truth(lin, pair, background,
+                      estimands=["lime_tabular", "interventional_shap", "integrated_gradients"])
+print(pd.DataFrame({"bmi": pair[:, j],
+                    "LIME's limit": tl.values["lime_tabular"][:, j],
+                    "interventional SHAP": tl.values["interventional_shap"][:, j],
+                    "integrated gradients": tl.values["integrated_gradients"][:, j]}
+                   ).to_string(index=False, float_format=lambda v: f"{v:9.3f}"))"""),
+    md("""
+## 5. The Gaussian mode
 
 With `discretize_continuous=False, sample_around_instance=True`, LIME samples `x + s e` (s
 the training standard deviation, e standard normal) and its limit is `E[e_j f(x + s e)] /

@@ -10,7 +10,9 @@ that is not available) gives one line on stderr and exit code 2.
 """
 
 import argparse
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -22,7 +24,10 @@ class UsageError(Exception):
 
 
 def _build_parser():
+    from glassworks import __version__
+
     p = argparse.ArgumentParser(prog="glassworks", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"glassworks {__version__}")
     sub = p.add_subparsers(dest="command")
     a = sub.add_parser(
         "audit",
@@ -34,6 +39,9 @@ def _build_parser():
     a.add_argument("--target", help="name of the target column in --data")
     a.add_argument("--model", default="tree", choices=MODELS,
                    help="glass-box model fitted to --data (default: tree)")
+    a.add_argument("--task", default=None, choices=("classification", "regression"),
+                   help="what the target is (default: guessed; an integer target with at "
+                   "most 20 values is taken as classes, and the guess is said)")
     a.add_argument("--explainers", default=None,
                    help="comma-separated explainer names (default: chosen for the model)")
     a.add_argument("--n-explain", type=int, default=None,
@@ -123,26 +131,71 @@ def _explainer_list(text):
     return names
 
 
-def _rows(n, n_explain, rng):
+def _rows(n, n_explain, rng, flag="--n-explain"):
+    if n_explain is not None and n_explain < 1:
+        raise UsageError(f"{flag} must be at least 1, got {n_explain}.")
     if n_explain is None or n_explain >= n:
         return np.arange(n)
-    if n_explain < 1:
-        raise UsageError(f"--n-explain must be at least 1, got {n_explain}.")
     return np.sort(rng.choice(n, n_explain, replace=False))
 
 
-def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
+def _check_out(path):
+    """Fail before the audit runs, not after, when the report cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--out {path}: the folder {folder} does not exist.")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--out {path}: the folder {folder} is not writable.")
+    if os.path.isdir(path):
+        raise UsageError(f"--out {path} is a folder; give a file name (e.g. report.html).")
+
+
+# Warnings our own calls cause: the audit calls the model on arrays whose columns it has
+# already put in the model's order by name, so scikit-learn's feature-name check is moot.
+_OWN_WARNINGS = ("does not have valid feature names",)
+
+
+def _audit_quietly(out, **kwargs):
+    """Run the audit; numpy's overflow warnings from inside the explainers (values near
+    1e300) and other repeated warnings are reported once each, at the end."""
     from glassworks.comparator import audit
 
-    model.fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = audit(**kwargs)
+    numeric, seen = 0, {}
+    for w in caught:
+        text = str(w.message)
+        if any(t in text for t in _OWN_WARNINGS):
+            continue
+        if issubclass(w.category, RuntimeWarning) and ("overflow" in text or "invalid" in text):
+            numeric += 1
+            continue
+        seen[(w.category.__name__, text)] = seen.get((w.category.__name__, text), 0) + 1
+    for (cat, text), count in seen.items():
+        times = f" ({count} times)" if count > 1 else ""
+        print(f"warning: {cat}: {text}{times}", file=sys.stderr)
+    if numeric:
+        print(f"warning: {numeric} numpy overflow/invalid-value warnings inside the model or "
+              "the explainers (values this large, near the float64 limit, lose precision); "
+              "consider rescaling the features", file=sys.stderr)
+    return report
+
+
+def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
     rows = _rows(len(X), n_explain, rng)
-    bg_rows = _rows(len(X), args.background, rng)
+    bg_rows = _rows(len(X), args.background, rng, "--background")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not have valid feature names.*")
+        with np.errstate(over="ignore", invalid="ignore"):
+            model.fit(X, y)
     Xa = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
     bg = X.iloc[bg_rows] if hasattr(X, "iloc") else X[bg_rows]
-    report = audit(model, Xa, background=bg, explainers=_explainer_list(args.explainers),
-                   random_state=args.seed, n_jobs=args.jobs, relevant_features=relevant,
-                   progress=not args.no_progress,
-                   read_as=getattr(args, "read_as", "interventional_shap"))
+    report = _audit_quietly(out, model=model, X=Xa, background=bg,
+                            explainers=_explainer_list(args.explainers),
+                            random_state=args.seed, n_jobs=args.jobs,
+                            relevant_features=relevant, progress=not args.no_progress,
+                            read_as=getattr(args, "read_as", "interventional_shap"))
     out = sys.stdout if out is None else out
     print(f"\n== {title} ==", file=out)
     print(report.to_text(), file=out)
@@ -155,6 +208,11 @@ def run_audit(args, out=None):
     out = sys.stdout if out is None else out
     rng = np.random.default_rng(args.seed)
     reports = []
+    _check_out(args.out)
+    for flag, value in (("--background", args.background), ("--n-explain", args.n_explain),
+                        ("--jobs", args.jobs)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be at least 1, got {value}.")
     if args.data is None:
         if args.target is not None:
             raise UsageError("--target needs --data.")
@@ -182,10 +240,14 @@ def run_audit(args, out=None):
             raise UsageError("--data needs --target (the name of the target column).")
         from glassworks.datasets import load_csv
 
+        notes = []
         try:
-            X, y, task = load_csv(args.data, args.target)
+            X, y, task = load_csv(args.data, args.target, task=getattr(args, "task", None),
+                                  notes=notes)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         model = _glassworks_model(args.model, task, args.seed)
         n_explain = 200 if args.n_explain is None else args.n_explain
         reports.append((f"{args.data}: {args.model} on {args.target}", _run_one(

@@ -115,7 +115,7 @@ class AuditReport:
             mean, lo, hi = bootstrap_ci(used, random_state=seed)
             out.append({"explainer": name, "estimand": est, "metric": metric, "value": mean,
                         "ci_low": lo, "ci_high": hi, "n": int(np.isfinite(used).sum()),
-                        "n_undefined": int((g["status"] == "undefined").sum()),
+                        "n_undefined": int(g["status"].isin(["undefined", "failed"]).sum()),
                         "n_not_applicable": int((g["status"] == "not_applicable").sum())})
         scores = pd.DataFrame(out, columns=_SCORE_COLUMNS)
         if len(scores):

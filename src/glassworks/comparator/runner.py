@@ -229,7 +229,7 @@ def resolve_audit(state, X, background, explainers, metrics, random_state, *,
                   estimands=None):
     """Check the input; choose the background, the explainers, the metrics, the readings."""
     model = state.model
-    X, feature_names = _check_X(X, model)
+    X, feature_names = _check_X(X, model, state.notes)
     n, d = X.shape
     rng = np.random.default_rng(random_state)
     notes = state.notes
@@ -245,7 +245,7 @@ def resolve_audit(state, X, background, explainers, metrics, random_state, *,
             background = X.copy()
             notes.append(f"background: all {n} rows of X")
     else:
-        background, _ = _check_X(background, model)
+        background, _ = _check_X(background, model, state.notes, "background")
         if background.shape[1] != d:
             raise ValueError(
                 f"background has {background.shape[1]} features, X has {d}."
@@ -332,6 +332,7 @@ def compute_audit_truth(state):
                                   estimands=state.estimands)
     state.truth_seconds = time.perf_counter() - t0
     state.truth, state.target = truth, target
+    _check_model_outputs(target, X, state.background)
     notes = state.notes
     notes.extend(truth.notes)
     if truth.dummy is not None:
@@ -392,7 +393,18 @@ def run_explainers(state, *, n_jobs=1, progress=False, engine="local", spark=Non
         if errs:
             state.failures[ex.name] = errs[0]
             continue
-        state.attributions[ex.name] = np.array([r["values"] for r in recs])
+        A = np.array([r["values"] for r in recs])
+        bad = ~np.all(np.isfinite(A), axis=1)
+        if bad.all():
+            state.failures[ex.name] = (f"returned NaN or inf attributions on every one of the "
+                                       f"{len(A)} rows (the model's outputs are finite)")
+            continue
+        if bad.any():
+            state.notes.append(
+                f"{ex.name} returned NaN or inf attributions on {int(bad.sum())} of {len(A)} "
+                "rows (the model's outputs are finite there): scored as failed, the worst "
+                "value of every metric, on those rows")
+        state.attributions[ex.name] = A
         state.records[ex.name] = recs
         state.seconds[ex.name] = float(sum(r["seconds"] for r in recs))
     target = state.target
@@ -524,12 +536,47 @@ class AuditContext:
 
 
 
-def _check_X(X, model):
+def _check_model_outputs(target, X, background):
+    """The explained output must be finite on the audited rows and the background: the
+    truth of every estimand is made of it, so a NaN there is the model's, not an explainer's."""
+    for what, A in (("X", X), ("background", background)):
+        bad = np.zeros(len(A), dtype=bool)
+        for c in np.unique(target.output_index):
+            with np.errstate(all="ignore"):
+                out = np.asarray(target.fn(int(c))(A), dtype=np.float64).reshape(len(A), -1)
+            bad |= ~np.all(np.isfinite(out), axis=1)
+        if bad.any():
+            raise ValueError(
+                f"the model returned NaN or inf on {int(bad.sum())} of {len(A)} rows of "
+                f"{what} (first: row {int(np.flatnonzero(bad)[0])}): the exact truth is made "
+                "of the model's outputs, so the audit needs them finite.")
+
+
+def _check_X(X, model, notes=None, what="X"):
     from glassworks._validation import reject_non_numeric
 
     names = None
     if hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
+        if len(set(names)) != len(names):
+            dup = sorted({c for c in names if names.count(c) > 1})
+            raise ValueError(f"X has duplicated column names: {dup}; each feature needs its "
+                             "own name.")
+        fitted = getattr(model, "feature_names_in_", None)
+        if fitted is not None:
+            fitted = [str(f) for f in fitted]
+            if names != fitted:
+                if sorted(names) != sorted(fitted):
+                    raise ValueError(
+                        f"X's columns {names} are not the model's features {fitted} (fitted "
+                        "with feature_names_in_); pass the columns the model was fitted on.")
+                # the model is called on arrays, so its own name check never sees this:
+                # take the columns by name, or the attributions land on the wrong features
+                X = X[fitted]
+                if notes is not None:
+                    notes.append(f"{what}: columns reordered by name to the model's order "
+                                 f"({', '.join(fitted[:8])}{' ...' if len(fitted) > 8 else ''})")
+                names = fitted
     reject_non_numeric(X)
     A = np.array(X, dtype=np.float64, order="C")  # a copy: the caller's data is never written
     if A.ndim != 2:

@@ -123,3 +123,18 @@ def test_nan_model_is_named_as_the_culprit(fitted):
     model = _NanModel().fit(Xn, Xn[:, 0])
     with pytest.raises(ValueError, match=r"the model returned NaN or inf on \d+ of"):
         audit(model, Xn[:50], background=Xn[:60], explainers=["kernel_shap"])
+
+
+def test_svc_without_probabilities_explains_its_decision_function():
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    svc = SVC().fit(X, y)
+    r = audit(svc, X[:4], background=X[:30], explainers=["kernel_shap"], random_state=0)
+    assert "decision function" in r.target and "no predict_proba" in r.target
+    # KernelSHAP is additive on the explained output: decision_function(x) - its mean
+    phi = r.attributions["kernel_shap"]
+    dec = svc.decision_function(X[:4]) - svc.decision_function(X[:30]).mean()
+    np.testing.assert_allclose(phi.sum(axis=1), dec, atol=1e-6)

@@ -19,7 +19,45 @@ import types
 
 from numba import get_num_threads, njit
 
-__all__ = ["serial_twin", "with_serial_twin"]
+__all__ = ["serial_twin", "serial_variant", "with_serial_twin"]
+
+
+def _copy(kernel, suffix, replace, **options):
+    """``kernel``'s Python function as a new njit dispatcher named ``<name><suffix>`` whose
+    globals have the names in ``replace`` bound to other objects, with ``kernel``'s options
+    updated by ``options``; cached when ``kernel`` is.
+
+    The new name matters: Numba's cache files are named after a function's qualified name
+    and keyed by its bytecode and signature, not by its compile options or globals, so a copy
+    under the same name would read (or overwrite) the original's cache entries.
+    """
+    f = kernel.py_func
+    glob = f.__globals__
+    if replace:
+        glob = dict(glob)
+        glob.update(replace)
+    g = types.FunctionType(f.__code__, glob, f.__name__ + suffix, f.__defaults__,
+                           f.__closure__)
+    g.__qualname__ = f.__qualname__ + suffix
+    g.__module__ = f.__module__
+    g.__doc__ = f"Copy of :func:`{f.__name__}` ({suffix.strip('_')} variant)."
+    opts = {k: v for k, v in kernel.targetoptions.items() if k != "nopython"}
+    opts.update(options)
+    # (``cache`` is not a target option: it is read off the kernel's cache object)
+    cached = type(kernel._cache).__name__ != "NullCache"
+    return njit(cache=cached, **opts)(g)
+
+
+def serial_variant(kernel, replace, suffix="_serial"):
+    """A copy of the njit dispatcher ``kernel`` calling other kernels: each global name in
+    ``replace`` (e.g. ``{"build_histogram_parallel": build_histogram_serial}``) is bound to
+    the given dispatcher in the copy.
+
+    For a serial version of a jitted kernel that calls parallel ones: Numba compiles every
+    call site of a kernel, taken or not, so the only way a caller's compile leaves out a
+    parallel callee is a caller that does not name it.
+    """
+    return _copy(kernel, suffix, replace)
 
 
 def serial_twin(kernel):
@@ -30,16 +68,7 @@ def serial_twin(kernel):
     compile options, so a copy under the same name would read (or overwrite) the parallel
     kernel's cache entries.
     """
-    f = kernel.py_func
-    g = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_serial", f.__defaults__,
-                           f.__closure__)
-    g.__qualname__ = f.__qualname__ + "_serial"
-    g.__module__ = f.__module__
-    g.__doc__ = f"Serial twin (``parallel=False``) of :func:`{f.__name__}`."
-    opts = {k: v for k, v in kernel.targetoptions.items() if k not in ("parallel", "nopython")}
-    # (``cache`` is not a target option: it is read off the kernel's cache object)
-    cached = type(kernel._cache).__name__ != "NullCache"
-    return njit(cache=cached, **opts)(g)
+    return _copy(kernel, "_serial", None, parallel=False)
 
 
 class _Twins:

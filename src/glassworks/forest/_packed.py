@@ -23,6 +23,8 @@ from contextlib import contextmanager
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
+from .._parallel import with_serial_twin
+
 #: rows walked together (interleaved) through one tree
 _GROUP = 4
 #: rows of a block: large enough to reuse a tree from cache, small enough to keep the block's
@@ -159,6 +161,7 @@ def block_rows(n):
     return max(_GROUP, min(-(-n // threads), _MAX_BLOCK))
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def apply_packed_kernel(nodes, thresholds, node_offset, X, block):
     """Global leaf index of every row of X in every tree; int64 of shape (n_samples, n_trees).
@@ -184,6 +187,7 @@ def apply_packed_kernel(nodes, thresholds, node_offset, X, block):
     return out
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X, block):
     """Weighted sum over trees of the leaf values; (n_samples, n_outputs).
@@ -213,6 +217,7 @@ def predict_packed_kernel(nodes, thresholds, node_offset, value, tree_weight, X,
     return out
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def oob_kernel(nodes, thresholds, node_offset, value, inbag, X):
     """Sum of the leaf values of the trees that did not see each row (``inbag[t, i] == 0``),

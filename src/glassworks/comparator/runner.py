@@ -124,6 +124,8 @@ def audit(
     progress=False,
     engine="local",
     spark=None,
+    use_cases=None,
+    protected=None,
 ):
     """Score post-hoc explainers against the exact truth of what each one computes.
 
@@ -191,6 +193,11 @@ def audit(
         ``random_state`` whatever the engine: per-instance seeds are drawn up front.
     spark : pyspark.sql.SparkSession, default=None
         The session for ``engine="spark"``; None means the active one.
+    use_cases : list of str or "all", default=None
+        Debugging questions to check each explainer on (``report.use_cases``; see
+        :mod:`glassworks.comparator.use_cases`).
+    protected : list of str, default=None
+        Protected columns for the ``protected_attribute`` use case.
 
     Returns
     -------
@@ -218,7 +225,17 @@ def audit(
     compute_audit_truth(state)
     run_explainers(state, n_jobs=n_jobs, progress=progress, engine=engine, spark=spark)
     score_explainers(state)
-    return make_report(state)
+    uc = None
+    if use_cases:
+        from .use_cases import run_use_cases
+
+        uc = run_use_cases(state, use_cases, protected=protected)
+    report = make_report(state)
+    report.use_cases = uc
+    if uc is not None:
+        report.timings["use_cases"] = uc.attrs["seconds"]
+        report.timings["use_cases_share"] = uc.attrs["seconds"] / report.timings["total"]
+    return report
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,3 +84,39 @@ def test_bad_construction_is_a_clear_error(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         Explanation(**args)
+
+
+def test_repr_shows_method_estimand_base_and_top_features_bounded():
+    rng = np.random.default_rng(1)
+    n, d = 1000, 400
+    values = rng.normal(size=(n, d)) * 0.01
+    values[0, 123] = 5.0  # the largest attribution of sample 0
+    e = Explanation(values=values, base_values=np.full(n, 2.5), data=rng.normal(size=(n, d)),
+                    feature_names=[f"feat{j}" for j in range(d)], method="tree_shap_path",
+                    estimand="path_shap")
+    text = repr(e)
+    assert str(e) == text
+    assert "tree_shap_path" in text and "path_shap" in text
+    assert "1000 samples x 400 features" in text
+    assert "base value: 2.5 (every sample)" in text
+    # sample 0's block lists feat123 first, with its value and data
+    block = text.split("sample 0:")[1].split("sample 1:")[0]
+    first = block.splitlines()[2].split()
+    assert first[0] == "feat123" and float(first[1]) == 5.0
+    assert float(first[2]) == pytest.approx(e.data[0, 123], rel=1e-3)
+    # base + sum of values = output, as printed
+    assert f"= {float(e.output()[0]):.4g}" in block
+    assert "... 395 more features" in block and "... 997 more samples" in text
+    assert len(text.splitlines()) < 40 and len(text) < 3000
+
+
+def test_repr_of_3d_and_local_slopes():
+    e = _expl(k=7, n=2, d=3)
+    text = repr(e)
+    assert "x 7 outputs" in text and "[c0]" in text and "[c2]" in text and "[c3]" not in text
+    assert "(outputs 4 to 7 not shown)" in text
+    slopes = Explanation(values=np.array([[2.0, 0.0]]), base_values=np.array([1.0]),
+                         data=np.array([[3.0, 4.0]]), feature_names=["a", "b"],
+                         method="maple", estimand="local_slope")
+    text = repr(slopes)
+    assert "intercept 1, prediction 7" in text and "sum" not in text

@@ -1,5 +1,7 @@
 """MAPLE: neighbourhoods, local ridge models, feature-count selection, against brute force."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier as SkRFC
@@ -19,6 +21,14 @@ def _data(n=240, d=5, seed=0):
 
 def _sk_forest(n=25):
     return SkRFR(n_estimators=n, min_samples_leaf=10, max_features=0.5)
+
+
+def _ridge(alpha, Xtr, y, w, Xq):
+    """MAPLE's local model by definition: scikit-learn's weighted Ridge on the features
+    standardised by the training rows' mean and standard deviation, predicted at Xq."""
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return Ridge(alpha=alpha).fit((Xtr - mu) / sd, y, sample_weight=w).predict((Xq - mu) / sd)
 
 
 def _brute_weights(model, Xq):
@@ -55,11 +65,52 @@ def test_predictions_equal_per_point_ridge(fitted):
     kf = m.kept_features_
     ytr = m._Y_train[:, 0]
     expected = np.array([
-        Ridge(alpha=m.alpha).fit(m.X_train_[:, kf], ytr, sample_weight=W[i])
-        .predict(Xq[i:i + 1, kf])[0]
+        _ridge(m.alpha, m.X_train_[:, kf], ytr, W[i], Xq[i:i + 1, kf])[0]
         for i in range(len(Xq))
     ])
     np.testing.assert_allclose(m.predict(Xq), expected, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("exponent", [-10, -4, 10, 511])
+def test_local_slopes_do_not_depend_on_the_features_units(exponent):
+    # the ridge penalty is scale-free: the slopes of c * X are those of X divided by c
+    # (before, they shrank towards 0 below unit scale, c = 2^-10 ~ 1e-3, shrank 3x at
+    # diabetes' own scale and vanished at 2^511 ~ 7e153). Powers of two scale X exactly, so
+    # the forest and its neighbourhoods are the same.
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    scale = 2.0 ** exponent
+    kw = dict(n_estimators=30, n_features_to_keep=10, random_state=0)
+    ref = MapleRegressor(**kw).fit(X, y)
+    m = MapleRegressor(**kw).fit(X * scale, y)
+    np.testing.assert_array_equal(m.kept_features_, ref.kept_features_)
+    np.testing.assert_allclose(m.explain(X[:40] * scale).values * scale,
+                               ref.explain(X[:40]).values, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(m.predict(X[:40] * scale), ref.predict(X[:40]), rtol=1e-9)
+
+
+def test_column_near_the_float64_limit():
+    # squares of 1.7e308 overflow: standardising first keeps the local models finite and equal
+    # to those of the same column in small units
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    k = int(np.floor(np.log2(1.7e308) - np.log2(np.abs(X[:, 0]).max())))
+    big = X.copy()
+    big[:, 0] = np.ldexp(X[:, 0], k)  # exact: the same forest
+    assert np.abs(big[:, 0]).max() > 8e307
+    kw = dict(n_estimators=30, random_state=0)
+    ref = MapleRegressor(**kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", module="glassworks")
+        m = MapleRegressor(**kw).fit(big, y)
+        e = m.explain(big[:20])
+    assert np.isfinite(e.values).all() and np.isfinite(e.base_values).all()
+    np.testing.assert_allclose(np.ldexp(e.values[:, 0], k), ref.explain(X[:20]).values[:, 0],
+                               rtol=1e-6)
+    np.testing.assert_allclose(m.predict(big[:20]), ref.predict(X[:20]), rtol=1e-9)
 
 
 def test_explain_identity(fitted):
@@ -84,8 +135,8 @@ def test_selection_equals_refitting_every_count():
     rmse = []
     for k in range(1, 5):
         cols = rank[:k]
-        p = [Ridge(alpha=m.alpha).fit(X[:, cols], y, sample_weight=W[i])
-             .predict(Xv[i:i + 1, cols])[0] for i in range(len(Xv))]
+        p = [_ridge(m.alpha, X[:, cols], y, W[i], Xv[i:i + 1, cols])[0]
+             for i in range(len(Xv))]
         rmse.append(np.sqrt(np.mean((np.array(p) - yv) ** 2)))
     np.testing.assert_allclose(m.validation_rmse_, rmse, rtol=1e-9)
     assert m.n_features_kept_ == int(np.argmin(rmse)) + 1
@@ -106,16 +157,16 @@ def test_wide_data_selection_and_predictions_equal_brute_force():
     rmse = []
     for k in range(1, d + 1):
         cols = rank[:k]
-        p = [Ridge(alpha=m.alpha).fit(X[:, cols], y, sample_weight=W[i])
-             .predict(Xv[i:i + 1, cols])[0] for i in range(len(Xv))]
+        p = [_ridge(m.alpha, X[:, cols], y, W[i], Xv[i:i + 1, cols])[0]
+             for i in range(len(Xv))]
         rmse.append(np.sqrt(np.mean((np.array(p) - yv) ** 2)))
     np.testing.assert_allclose(m.validation_rmse_, rmse, rtol=1e-9)
     m = MapleRegressor(forest=_sk_forest(15), n_features_to_keep=10, random_state=0).fit(X, y)
     Xq = rng.normal(size=(25, d))
     W = _brute_weights(m, Xq)
     kf = m.kept_features_
-    expected = [Ridge(alpha=m.alpha).fit(m.X_train_[:, kf], m._Y_train[:, 0], sample_weight=W[i])
-                .predict(Xq[i:i + 1, kf])[0] for i in range(len(Xq))]
+    expected = [_ridge(m.alpha, m.X_train_[:, kf], m._Y_train[:, 0], W[i], Xq[i:i + 1, kf])[0]
+                for i in range(len(Xq))]
     np.testing.assert_allclose(m.predict(Xq), expected, rtol=0, atol=1e-8)
 
 def test_linear_target_recovers_coefficients():
@@ -255,8 +306,8 @@ def test_classifier_local_models_and_probabilities():
     Xt = clf.X_train_  # refit=True: the final forest and the local models use all of X
     yt = onehot
     for i in range(5):
-        r = Ridge(alpha=clf.alpha).fit(Xt[:, kf], yt, sample_weight=W[i])
-        np.testing.assert_allclose(local[i], r.predict(X[i:i + 1, kf])[0], atol=1e-8)
+        r = _ridge(clf.alpha, Xt[:, kf], yt, W[i], X[i:i + 1, kf])
+        np.testing.assert_allclose(local[i], r[0], atol=1e-8)
     proba = clf.predict_proba(X)
     assert np.all(proba >= 0) and np.allclose(proba.sum(1), 1)
     assert (clf.predict(X) == y).mean() > 0.85
@@ -364,3 +415,73 @@ def test_reproduce_autompgs():
     assert abs(np.mean(lin) - paper_lin) < 0.05
     assert np.mean(mp) < paper_maple + 0.05
     assert np.mean(mp) < np.mean(rf) < np.mean(lin) + 0.02
+
+
+def _frame_data():
+    import pandas as pd
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["age", "bmi", "bp", "s1"])
+    return X
+
+
+def test_explainer_keeps_names_and_passes_frames_to_a_pipeline_selecting_by_name():
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    X = _frame_data()
+    y = 3 * X["bmi"] - 2 * X["bp"]
+    # a black box that selects its columns by name: numpy input would fail inside it
+    pipe = make_pipeline(ColumnTransformer([("keep", "passthrough", ["bmi", "bp"])]),
+                         LinearRegression()).fit(X, y)
+    seen = []
+
+    def f(Z):
+        seen.append(type(Z))
+        return pipe.predict(Z)
+
+    ex = MapleExplainer(f, n_estimators=20, random_state=0).fit(X)
+    assert seen and all(t is pd.DataFrame for t in seen)
+    e = ex.explain(X.iloc[:10])
+    assert e.feature_names == ["age", "bmi", "bp", "s1"]
+    np.testing.assert_allclose(e.values[:, 1], 3, atol=1e-2)  # ridge shrinks a little
+    np.testing.assert_allclose(e.values[:, 2], -2, atol=1e-2)
+    # reordered columns are matched by name, not position
+    shuffled = X.iloc[:10][["s1", "bp", "age", "bmi"]]
+    e2 = ex.explain(shuffled)
+    np.testing.assert_array_equal(e2.values, e.values)
+    np.testing.assert_array_equal(e2.data, e.data)
+    # a renamed column is refused, with both orders in the message
+    renamed = X.iloc[:10].rename(columns={"bp": "blood_pressure"})
+    with pytest.raises(ValueError, match=r"missing \['bp'\].*Fitted order.*blood_pressure"):
+        ex.explain(renamed)
+    # numpy input after a DataFrame fit: positional, with a warning naming the order
+    with pytest.warns(UserWarning, match="fitted order"):
+        e3 = ex.explain(X.iloc[:10].to_numpy())
+    np.testing.assert_array_equal(e3.values, e.values)
+
+
+def test_explainer_bad_inputs_get_clear_messages():
+    import pandas as pd
+    import scipy.sparse as sp
+
+    X = _frame_data()
+    f = lambda Z: np.asarray(Z, dtype=float)[:, 0]  # noqa: E731
+    with pytest.raises(TypeError, match="sparse.*toarray"):
+        MapleExplainer(f, n_estimators=5).fit(sp.csr_matrix(X.to_numpy()))
+    Xs = X.assign(city=["a", "b"] * 100)
+    with pytest.raises(ValueError, match="columns are not: city"):
+        MapleExplainer(lambda Z: Z["age"].to_numpy(), n_estimators=5).fit(Xs)
+    obj = np.array([["1.0", "x"], ["2.0", "y"]], dtype=object)
+    with pytest.raises(ValueError, match="not numbers.*'x'"):
+        MapleExplainer(f, n_estimators=5).fit(obj)
+    ex = MapleExplainer(f, n_estimators=5, random_state=0).fit(X.to_numpy())
+    with pytest.raises(ValueError, match="3 features, but MapleExplainer was fitted with 4"):
+        ex.explain(X.to_numpy()[:, :3])
+    with pytest.raises(TypeError, match="sparse"):
+        ex.explain(sp.csr_matrix(X.to_numpy()[:3]))
+    with pytest.raises(ValueError, match="feature_names differ"):
+        MapleExplainer(f, feature_names=["a", "b", "c", "d"], n_estimators=5).fit(X)
+    assert isinstance(X, pd.DataFrame)

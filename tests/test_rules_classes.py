@@ -341,3 +341,52 @@ def test_fit_validation_matches_validate_data():
     X = rng.rand(40, 2)
     X[3, 1] = np.nan  # NaN allowed (missing)
     assert RuleListClassifier().fit(X, y).n_features_in_ == 2
+
+
+def _numbers_frame(n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    x = rng.uniform(0, 100, size=n).round(2)
+    y = (x > 60).astype(int)
+    return x, y
+
+
+def test_numbers_stored_as_strings_are_numeric_with_a_note():
+    # a CSV column read as text: before, one category per value, so no antecedent reached
+    # the support and the list degraded to the default rule
+    import pandas as pd
+
+    x, y = _numbers_frame()
+    X_num = pd.DataFrame({"income": x})
+    X_str = pd.DataFrame({"income": [f"{v:.2f}" for v in x]})
+    X_str.loc[5, "income"] = None  # a missing value stays missing
+    with pytest.warns(UserWarning, match="numbers stored as strings.*income"):
+        m = RuleListClassifier().fit(X_str, y)
+    ref = RuleListClassifier().fit(X_num.assign(income=X_num.income.where(X_str.income.notna())),
+                                   y)
+    assert len(m.rules_) > 1 and m.score(X_str, y) >= 0.9
+    assert m.score(X_str, y) == ref.score(X_num, y)
+    np.testing.assert_array_equal(m.predict(X_str), ref.predict(X_num.where(X_str.notna())))
+    # the escape hatch: the category dtype keeps one category per value
+    codes = pd.DataFrame({"zip": pd.Series(["02139", "10001", "94103", "02139"] * 50,
+                                           dtype="category")})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RuleListClassifier().fit(codes, np.tile([1, 0, 0, 1], 50))
+    # a value that is not a number at predict time is refused, not taken as a new category
+    with pytest.raises(ValueError, match="numeric in training"):
+        m.predict(pd.DataFrame({"income": ["12.5", "n/a"]}))
+
+
+@pytest.mark.parametrize("kind", ["datetime", "datetime_tz", "timedelta", "period"])
+def test_date_columns_are_refused_clearly(kind):
+    import pandas as pd
+
+    n = 100
+    t = pd.Series(pd.date_range("2020-01-01", periods=n, freq="D"))
+    col = {"datetime": t, "datetime_tz": t.dt.tz_localize("UTC"),
+           "timedelta": t - t.iloc[0], "period": t.dt.to_period("M")}[kind]
+    X = pd.DataFrame({"when": col, "x": np.arange(n) % 7})
+    with pytest.raises(ValueError, match=r"date or time columns.*when.*dt\.year"):
+        RuleListClassifier().fit(X, np.arange(n) % 2)

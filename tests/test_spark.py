@@ -326,3 +326,102 @@ def test_bad_background_fails_on_the_driver(spark, data, models, sdf):
             gs.explain(sdf, models["regressor"], background=X.to_numpy()[:, :3])
 
     _no_job_started(spark, call)
+
+
+def _run_python(code, env, timeout=600):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _env_without_worker_python():
+    """This process's environment with no PYSPARK_PYTHON and without this interpreter's
+    folder on PATH: ``python3`` on the PATH is then another Python (or none), as for a user
+    who runs a virtual environment's Python without activating it."""
+    import os
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON", "VIRTUAL_ENV")}
+    here = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep)
+        if p and os.path.realpath(p) != os.path.realpath(here)
+    ) or "/usr/bin:/bin"
+    return env
+
+
+def test_audit_with_no_session_starts_one_whose_workers_run_this_python():
+    """No active session and no PYSPARK_PYTHON: glassworks starts a local session whose
+    workers use the driver's interpreter (before, they ran python3 from the PATH and failed
+    with "No module named 'glassworks'" or 'numpy')."""
+    from conftest import _java_available
+
+    if not _java_available():
+        pytest.skip("Java not found")
+    code = """
+import sys, numpy as np, glassworks as gw
+from pyspark.sql import SparkSession
+assert SparkSession.getActiveSession() is None
+sc = gw.make_scenario("proxy", n_samples=120, random_state=0)
+model = gw.DecisionTreeRegressor(max_depth=3, random_state=0).fit(sc.X, sc.y)
+rep = gw.audit(model, sc.X[:6], background=sc.X[:40], explainers=["kernel_shap"],
+               engine="spark", random_state=0, n_reruns=0)
+session = SparkSession.getActiveSession()
+print("PYTHON", session.sparkContext.getConf().get("spark.pyspark.python"))
+print("ROWS", len(rep.per_instance))
+session.stop()
+"""
+    r = _run_python(code, _env_without_worker_python())
+    assert r.returncode == 0, r.stdout + r.stderr[-4000:]
+    import sys
+
+    assert f"PYTHON {sys.executable}" in r.stdout
+    assert "ROWS 0" not in r.stdout
+
+
+def test_workers_without_glassworks_give_one_clear_error(tmp_path):
+    """A user's session whose workers cannot import glassworks: one RuntimeError that says
+    what to install where, raised on the driver before any work is shipped."""
+    import os
+    import sys
+
+    from conftest import _java_available
+
+    if not _java_available():
+        pytest.skip("Java not found")
+    # a worker Python that has pyspark but whose glassworks import fails
+    shadow = tmp_path / "shadow" / "glassworks"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'glassworks'\", name='glassworks')\n")
+    worker = tmp_path / "worker-python"
+    worker.write_text(f"#!/bin/sh\nPYTHONPATH={shadow.parent}:$PYTHONPATH exec "
+                      f"{sys.executable} \"$@\"\n")
+    worker.chmod(0o755)
+    code = f"""
+import numpy as np
+from pyspark.sql import SparkSession
+import glassworks.spark as gs
+spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+         .getOrCreate())
+try:
+    gs.map_instances(lambda p: p + 1, [1, 2, 3])
+except RuntimeError as exc:
+    print("MESSAGE", exc)
+else:
+    print("NO ERROR")
+spark.stop()
+"""
+    env = dict(os.environ, PYSPARK_PYTHON=str(worker))  # the user's choice of worker Python
+    r = _run_python(code, env)
+    assert r.returncode == 0, r.stdout + r.stderr[-4000:]
+    msg = r.stdout.split("MESSAGE", 1)[-1]
+    assert "NO ERROR" not in r.stdout, r.stdout
+    assert "No module named 'glassworks'" in msg
+    assert str(worker) not in msg or "Python" in msg
+    assert "pip install glassworks" in msg and "spark.pyspark.python" in msg
+    assert f"Python {sys.version_info[0]}.{sys.version_info[1]}" in msg
+    assert "Traceback" not in msg and len(msg) < 2000

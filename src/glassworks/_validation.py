@@ -50,10 +50,12 @@ def is_plain_matrix(X, *, c_order=False):
     ensure_all_finite=True)`` returns as it is. Estimators skip its generic checks for such
     an input on small fits, where they cost a few percent; anything else still goes through
     it. (A sum that overflows to inf only sends a finite matrix the slow way.)"""
-    return (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
+    if not (type(X) is np.ndarray and X.dtype == np.float64 and X.ndim == 2
             and X.shape[0] >= 1 and X.shape[1] >= 1
-            and (X.flags.c_contiguous or not c_order)
-            and bool(np.isfinite(np.add.reduce(X, axis=None))))
+            and (X.flags.c_contiguous or not c_order)):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(X, axis=None)))
 
 
 def check_random_state_seed(random_state):
@@ -100,3 +102,100 @@ def _is_numeric_dtype(dtype):
     import pandas as pd
 
     return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+
+
+def warn_rounded_input(X, X64, feature, threshold):
+    """Warn when a float16 / float32 input has values at which rounding decides a split.
+
+    A tree compares ``x <= threshold`` in float64. A float32 copy of float64 data is other
+    data: a value rounded to float32 can land on the other side of a threshold that lies
+    within float32 rounding of it, and two training values that float32 cannot tell apart
+    (ulp-level noise, common in standardised data) go the same way. Predictions on such an
+    input are the model's predictions at the rounded values, exactly as on
+    ``X.astype(np.float64)``; this only says which rows may differ from the original data's.
+
+    Parameters
+    ----------
+    X : array-like
+        The input as the user passed it (its dtype, or its DataFrame columns' dtypes, tell
+        whether it was rounded).
+    X64 : ndarray of shape (n_samples, n_features), float64
+        ``X`` validated.
+    feature, threshold : ndarray of shape (n_splits,)
+        The feature and threshold of every split node of the model.
+    """
+    dtypes = _low_precision_columns(X, X64.shape[1])
+    if dtypes is None or X64.shape[0] == 0 or len(feature) == 0:
+        return
+    feature = np.asarray(feature, dtype=np.int64)
+    threshold = np.asarray(threshold, dtype=np.float64)
+    flagged = np.zeros(X64.shape[0], dtype=bool)
+    for f, dt in dtypes.items():
+        t = threshold[(feature == f) & np.isfinite(threshold)]
+        if t.size == 0:
+            continue
+        values = _rounding_neighbours(np.unique(t), dt)
+        flagged |= np.isin(X64[:, f], values)
+    k = int(flagged.sum())
+    if k:
+        import warnings
+
+        name = ", ".join(sorted({np.dtype(dt).name for dt in dtypes.values()}))
+        warnings.warn(
+            f"X is {name}: {k} of {X64.shape[0]} rows have a value within {name} rounding "
+            "of one of the model's split thresholds. If X was rounded from float64 data, "
+            "those rows may fall on the other side of a split than the original values "
+            "(predictions here are those of the rounded values, as for "
+            "X.astype('float64')). Pass the float64 data to get its predictions.",
+            UserWarning, stacklevel=_caller_level(),
+        )
+
+
+def _caller_level():
+    """``stacklevel`` of a warning that points at the first frame outside glassworks."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _low_precision_columns(X, n_features):
+    """{column index: float dtype} of the float16 / float32 columns of ``X``, or None."""
+    low = (np.float16, np.float32)
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        cols = {i: dt.type for i, dt in enumerate(X.dtypes)
+                if getattr(dt, "type", None) in low}
+        return cols or None
+    dt = getattr(X, "dtype", None)
+    if dt is not None and getattr(dt, "type", None) in low:
+        return {i: dt.type for i in range(n_features)}
+    return None
+
+
+def _rounding_neighbours(t, dt):
+    """The values of dtype ``dt`` (as float64) whose rounding interval contains some of the
+    float64 thresholds ``t``: the only values at which a rounded input can fall on the other
+    side of a threshold than its original (the neighbours below and above each threshold,
+    kept when the threshold lies within half a step of them, ties included).
+
+    A threshold that ``dt`` represents exactly is left out: an input equal to it was either
+    exact or rounded from a value within half a step of the threshold, which data split
+    there (between training values) does not hold in practice, while an input that is
+    exactly a threshold's value is common (e.g. a model fitted on float32 data)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        t = t[t.astype(dt).astype(np.float64) != t]
+        near = t.astype(dt)
+        down = np.where(near.astype(np.float64) > t, np.nextafter(near, dt(-np.inf)), near)
+        up = np.where(down.astype(np.float64) < t, np.nextafter(down, dt(np.inf)), down)
+        out = []
+        for v in (down, up):
+            v64 = v.astype(np.float64)
+            lo = (np.nextafter(v, dt(-np.inf)).astype(np.float64) + v64) / 2
+            hi = (np.nextafter(v, dt(np.inf)).astype(np.float64) + v64) / 2
+            keep = np.isfinite(v64) & (lo <= t) & (t <= hi)
+            out.append(v64[keep])
+    return np.unique(np.concatenate(out))

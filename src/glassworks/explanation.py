@@ -181,7 +181,86 @@ class Explanation:
         )
 
     def __repr__(self):
-        return (
-            f"Explanation(method={self.method!r}, estimand={self.estimand!r}, "
-            f"values shape={self.values.shape})"
-        )
+        """A bounded summary, like pandas' or shap's: the method and estimand, the base
+        values, and for the first few samples their largest attributions with the features'
+        values (at most ``_SHOW_ROWS`` samples, ``_SHOW_FEATURES`` features, ``_SHOW_OUTPUTS``
+        outputs)."""
+        return "\n".join(_summary_lines(self))
+
+    __str__ = __repr__
+
+
+#: how much of an explanation ``repr`` shows
+_SHOW_ROWS, _SHOW_FEATURES, _SHOW_OUTPUTS = 3, 5, 3
+
+
+def _num(v):
+    """A number in at most about 8 characters (``g`` format, 4 significant digits)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        text = str(v)
+        return text if len(text) <= 12 else text[:11] + "..."
+    return f"{f:.4g}"
+
+
+def _additive(estimand):
+    # attributions that add up to the output (base + sum of values); a local slope does not
+    return estimand.endswith("_shap") or estimand == "path_contribution"
+
+
+def _summary_lines(e):
+    n, d = e.values.shape[:2]
+    k = e.values.shape[2] if e.values.ndim == 3 else None
+    shape = f"{n} sample{'s' * (n != 1)} x {d} feature{'s' * (d != 1)}"
+    if k is not None:
+        shape += f" x {k} outputs"
+    lines = [f"Explanation of {shape}: method {e.method!r}, estimand {e.estimand!r}"]
+    outputs = [None] if k is None else list(range(min(k, _SHOW_OUTPUTS)))
+    base = e.base_values
+    word = "intercept" if e.estimand == "local_slope" else "base value"
+    for o in outputs:
+        b = base if o is None else base[:, o]
+        label = "" if o is None else f" [{e.output_names[o]}]"
+        if n and np.all(b == b[0]):
+            lines.append(f"{word}{label}: {_num(b[0])} (every sample)")
+        elif n:
+            lines.append(f"{word}s{label}: {_num(b.min())} to {_num(b.max())}")
+    if k is not None and k > _SHOW_OUTPUTS:
+        lines.append(f"(outputs {_SHOW_OUTPUTS + 1} to {k} not shown)")
+    data_ok = e.data.ndim == 2 and e.data.shape[0] == n and e.data.shape[1] == d
+    width = min(max([len(f) for f in e.feature_names] + [7]), 24)
+    heads = ["value" if o is None else f"[{e.output_names[o]}]"[:10] for o in outputs]
+    for i in range(min(n, _SHOW_ROWS)):
+        V = e.values[i][:, None] if k is None else e.values[i][:, outputs]
+        B = np.atleast_1d(base[i])[[0] if k is None else outputs]
+        parts = []
+        for c, o in enumerate(outputs):
+            label = "" if o is None else f"[{e.output_names[o]}] "
+            if _additive(e.estimand):
+                t = V[:, c].sum()
+                parts.append(f"{label}{_num(B[c])} {'-' if t < 0 else '+'} {_num(abs(t))} = "
+                             f"{_num(B[c] + t)}")
+            elif data_ok and e.estimand == "local_slope" and e.data.dtype.kind in "biuf":
+                pred = B[c] + float(np.dot(V[:, c], e.data[i].astype(np.float64)))
+                parts.append(f"{label}{word} {_num(B[c])}, prediction {_num(pred)}")
+            else:
+                parts.append(f"{label}{word} {_num(B[c])}")
+        lines.append(f"sample {i}: " + "; ".join(parts))
+        top = np.argsort(-np.abs(V).max(axis=1), kind="stable")[:_SHOW_FEATURES]
+        lines.append(f"  {'feature':<{width}}" + "".join(f"  {h:>10}" for h in heads)
+                     + f"  {'data':>10}")
+        for j in top:
+            name = e.feature_names[j]
+            name = name if len(name) <= width else name[: width - 3] + "..."
+            x = _num(e.data[i, j]) if data_ok else "-"
+            lines.append(f"  {name:<{width}}" + "".join(f"  {_num(v):>10}" for v in V[j])
+                         + f"  {x:>10}")
+        if d > _SHOW_FEATURES:
+            rest = np.delete(V, top, axis=0).sum(axis=0)
+            lines.append(f"  ... {d - _SHOW_FEATURES} more features" + (
+                " (sum " + ", ".join(_num(r) for r in rest) + ")"
+                if _additive(e.estimand) else ""))
+    if n > _SHOW_ROWS:
+        lines.append(f"... {n - _SHOW_ROWS} more samples")
+    return lines

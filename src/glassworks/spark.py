@@ -114,6 +114,7 @@ def explain(df, model, method="shap", features=None, background=None, *, prefix=
         list(df.schema.fields) + [StructField(c, DoubleType(), False) for c in new_cols]
     )
     spark = df.sparkSession
+    _check_workers(spark)
     model_ref = _broadcast(spark, model)
     background_ref = None if background is None else _broadcast(spark, background)
     run = _ExplainBatches(
@@ -175,6 +176,7 @@ def predict(df, model, features=None, *, prediction_col="prediction",
         + [StructField(prediction_col, label_type, False)]
         + [StructField(c, DoubleType(), False) for c in prob_cols]
     )
+    _check_workers(df.sparkSession)
     run = _PredictBatches(
         _broadcast(df.sparkSession, model), features, _model_feature_names(model),
         prediction_col, label_kind, prob_cols,
@@ -214,6 +216,7 @@ def map_instances(func, payloads, *, spark=None, n_partitions=None):
     if not payloads:
         return []
     spark = _get_session(spark)
+    _check_workers(spark)
     sc = _spark_context(spark)
     if n_partitions is None:
         parallelism = sc.defaultParallelism if sc is not None else _conf_parallelism(spark)
@@ -623,12 +626,153 @@ def _collect_background(background, features):
 # sessions
 # --------------------------------------------------------------------------------------------
 def _get_session(spark):
+    """``spark``, else the active session, else a local session started here whose Python
+    workers run this interpreter (see :func:`_start_local_session`)."""
     if spark is not None:
         return spark
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
-    return active if active is not None else SparkSession.builder.getOrCreate()
+    return active if active is not None else _start_local_session()
+
+
+def _start_local_session():
+    """``SparkSession.builder.getOrCreate()``, with ``spark.pyspark.python`` set to
+    ``sys.executable`` when nothing chose the workers' Python and the master is local.
+
+    Spark's Python workers otherwise run ``python3`` from the PATH, which is often not the
+    environment that has glassworks (a virtual environment used without activating it, a
+    notebook kernel): every task then failed with "No module named 'glassworks'". A choice
+    the user made (``PYSPARK_PYTHON``, ``spark.pyspark.python`` from ``spark-submit`` or
+    ``spark-defaults.conf``), an existing SparkContext, or a cluster master are left alone
+    (there the driver's path may not exist on the executors, and :func:`_check_workers`
+    reports what is missing): only an unset ``PYSPARK_PYTHON`` is set, in this process's
+    environment, before the session starts.
+    """
+    import os
+    import sys
+
+    from pyspark import SparkConf, SparkContext
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    if SparkContext._active_spark_context is None and not os.environ.get("PYSPARK_PYTHON"):
+        conf = SparkConf()  # what spark-submit / spark-defaults.conf set, when they did
+        master = conf.get("spark.master", None) or "local[*]"
+        if master.startswith("local") and not conf.contains("spark.pyspark.python"):
+            # PySpark reads the workers' Python from PYSPARK_PYTHON when the SparkContext
+            # starts (the conf alone is read only by spark-submit); the conf records it
+            os.environ["PYSPARK_PYTHON"] = sys.executable
+            builder = builder.config("spark.pyspark.python", sys.executable)
+    return builder.getOrCreate()
+
+
+#: sessions (application ids) whose Python workers were checked by :func:`_check_workers`
+_CHECKED = set()
+
+
+def _check_workers(spark):
+    """Once per Spark application: a tiny job that imports glassworks on the workers and
+    returns its version and the worker's Python version; a failure becomes one RuntimeError
+    that says what to install where, instead of an import error deep in a Spark trace."""
+    import sys
+
+    sc = _spark_context(spark)
+    try:
+        key = sc.applicationId if sc is not None else spark.conf.get("spark.app.id", None)
+    except Exception:
+        key = None
+    key = key or id(spark)
+    if key in _CHECKED:
+        return
+    from . import __version__
+
+    driver = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    try:
+        reports = _probe_workers(spark, sc)
+    except Exception as exc:  # the job itself failed: the workers' Python could not start
+        raise RuntimeError(_worker_message(driver, None, _last_line(exc))) from None
+    for python, executable, version, error in reports:
+        if error is not None or python != driver:
+            raise RuntimeError(_worker_message(
+                driver, (python, executable),
+                error or f"the workers run Python {python}, the driver Python {driver}",
+            ))
+        if version != __version__:
+            import warnings
+
+            warnings.warn(
+                f"Spark's Python workers have glassworks {version}, the driver {__version__}: "
+                "install the same version on both (a model pickled by one may not load in "
+                "the other).", UserWarning, stacklevel=3,
+            )
+            break
+    _CHECKED.add(key)
+
+
+def _probe_workers(spark, sc):
+    """[(python "X.Y", executable, glassworks version or None, error or None)] from one
+    small task per core. The probe is a closure defined here, so cloudpickle ships it by
+    value: unpickling it needs no glassworks on the worker."""
+
+    def probe(_):
+        import sys
+
+        import importlib
+
+        version, error = None, None
+        # glassworks imports its dependencies lazily: import what a worker will use
+        for name in ("glassworks", "numpy", "scipy", "sklearn", "numba", "pandas", "pyarrow",
+                     "glassworks.tree._classes"):
+            try:
+                importlib.import_module(name)
+            except Exception as exc:  # noqa: BLE001 - reported to the driver
+                error = f"{type(exc).__name__}: {exc}"
+                break
+        if error is None:
+            version = importlib.import_module("glassworks").__version__
+        yield (f"{sys.version_info[0]}.{sys.version_info[1]}", sys.executable, version, error)
+
+    if sc is not None:
+        n = max(1, int(sc.defaultParallelism))
+        return sc.parallelize(range(n), n).mapPartitions(probe).collect()
+
+    def probe_frame(batches):  # Spark Connect: no RDDs
+        import pandas as pd
+
+        for _ in batches:
+            rows = list(probe(None))
+            yield pd.DataFrame(rows, columns=["python", "executable", "version", "error"])
+
+    schema = "python string, executable string, version string, error string"
+    rows = spark.range(1).mapInPandas(probe_frame, schema).collect()
+    return [(r["python"], r["executable"], r["version"], r["error"]) for r in rows]
+
+
+def _worker_message(driver, worker, detail):
+    where = ("" if worker is None
+             else f" (Python {worker[0]} at {worker[1]})")
+    return (
+        f"Spark's Python workers{where} cannot run glassworks: {detail}. Every executor needs "
+        "glassworks and its dependencies (numpy, scipy, scikit-learn, numba, pandas, pyarrow) "
+        f"in the Python that runs its workers, which must be Python {driver} like the "
+        "driver. Install them there (pip install glassworks on every node; on Databricks a "
+        "cluster library), or ship an environment: spark-submit --archives env.tar.gz#env "
+        "--conf spark.pyspark.python=./env/bin/python. For a local session, set "
+        "PYSPARK_PYTHON (or spark.pyspark.python) to a Python that has glassworks, e.g. "
+        "sys.executable. See the Spark section of glassworks' README."
+    )
+
+
+def _last_line(exc):
+    """The informative line of a Spark job failure (the worker's own error, not the JVM
+    stack)."""
+    text = str(exc)
+    for line in reversed(text.splitlines()):
+        line = line.strip()
+        if line and ("Error" in line or "error" in line) and not line.startswith("at "):
+            return line[:500]
+    return text.strip().splitlines()[0][:500] if text.strip() else type(exc).__name__
 
 
 def _spark_context(spark):

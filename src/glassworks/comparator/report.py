@@ -245,7 +245,7 @@ class AuditReport:
         head = ""
         truth = self.truth.get(est)
         if truth is not None and scope == "local" and not np.any(truth):
-            head = (f"The exact {estimand.noun} is 0 on every audited row (the model is flat "
+            head = (f"The exact value of {est} is 0 on every audited row (the model is flat "
                     "there): the method has nothing to say here, and any value it reports is "
                     "estimation error. ")
         if np.isfinite(err):

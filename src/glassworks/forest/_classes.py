@@ -26,7 +26,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_random_state_seed, check_sample_weight
+from .._validation import check_random_state_seed, check_sample_weight, warn_rounded_input
 from ..integrations.interpret import InterpretMixin
 from .._validation import reject_non_numeric as _reject_non_numeric
 from ._packed import (
@@ -498,9 +498,15 @@ class _BaseForest(InterpretMixin, BaseEstimator):
     def _check_X(self, X):
         check_is_fitted(self, "_packed")
         _reject_frame_non_numeric(X)
-        return validate_data(
+        X64 = validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
         )
+        if X64 is not X:
+            nodes = self._packed["nodes"]
+            split = nodes[:, 0] != -1
+            warn_rounded_input(X, X64, nodes[split, 2] & 0xFFFFFFFF,
+                               nodes.view(np.float64)[split, 3])
+        return X64
 
     def _mean_value(self, X):
         X = self._check_X(X)

@@ -24,6 +24,7 @@ from .._validation import (
     check_random_state_seed,
     is_plain_matrix,
     reject_non_numeric as _reject_non_numeric,
+    warn_rounded_input,
 )
 from ..explanation import Explanation
 from ..integrations.interpret import InterpretMixin
@@ -96,6 +97,29 @@ def _trees_of(fitted):
         t = est.tree_
         out.append(t if isinstance(t, Tree) else Tree.from_sklearn(t))
     return out
+
+
+def _standardisation(X):
+    """Per-column center (mean) and scale (standard deviation, 1 for a constant column) of X.
+
+    Computed on the columns divided by their largest magnitude, so that a column of values
+    near the float64 limit (whose squares overflow) still gets a finite scale.
+    """
+    peak = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
+    peak = np.where(peak > 0, peak, 1.0)
+    U = X / peak
+    center = U.mean(axis=0) * peak
+    scale = U.std(axis=0) * peak
+    scale = np.where((scale > 0) & np.isfinite(scale), scale, 1.0)
+    return center, scale
+
+
+def _standardise(X, center, scale, columns=None):
+    """``(X - center) / scale`` column-wise, computed as ``X / scale - center / scale`` (no
+    overflow of the difference near the float64 limit); a C-ordered copy, columns optional."""
+    if columns is not None:
+        X, center, scale = X[:, columns], center[columns], scale[columns]
+    return np.ascontiguousarray(X / scale - center / scale)
 
 
 class _BaseMaple(InterpretMixin, BaseEstimator):
@@ -171,9 +195,15 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         if self._plain_matrix(X, reset):
             return X
         _reject_frame_non_numeric(X)
-        return validate_data(
+        X64 = validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite=True, order="C"
         )
+        if not reset and X64 is not X:
+            nodes = self._state_["packed"]["nodes"]
+            split = nodes[:, 0] != -1
+            warn_rounded_input(X, X64, nodes[split, 2] & 0xFFFFFFFF,
+                               nodes.view(np.float64)[split, 3])
+        return X64
 
     def _plain_matrix(self, X, reset):
         """True when X is what ``validate_data`` would return unchanged (a finite float64
@@ -310,8 +340,9 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         if self.n_features_to_keep is not None:
             k = int(self.n_features_to_keep)
         elif select:
-            Xr = np.ascontiguousarray(X_fit[:, ranking])
-            Xvr = np.ascontiguousarray(X_val[:, ranking])
+            center, scale = _standardisation(X_fit)
+            Xr = _standardise(X_fit, center, scale, ranking)
+            Xvr = _standardise(X_val, center, scale, ranking)
             qleaves = self._query_leaves(X_val, state)
             with _kernel_threads(self._solve_work(len(X_val), X_fit.shape[0], d)):
                 sse = selection_sse_kernel(
@@ -337,7 +368,12 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         self._state_ = state
         self.X_train_ = X_fit
         self._Y_train = Y_fit
-        self._Xk_train = np.ascontiguousarray(X_fit[:, self.kept_features_])
+        # the local ridge regressions run on the kept features standardised by the training
+        # statistics, so that the penalty does not depend on the features' units
+        center, scale = _standardisation(X_fit[:, self.kept_features_])
+        self._Zk_train = _standardise(X_fit[:, self.kept_features_], center, scale)
+        self._z_center = center
+        self._z_scale = scale
         return self
 
     @property
@@ -353,12 +389,16 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         st = self._state_
         qleaves = self._query_leaves(X)
-        work = self._solve_work(X.shape[0], self._Xk_train.shape[0], self._Xk_train.shape[1])
+        Z = self._Zk_train
+        work = self._solve_work(X.shape[0], Z.shape[0], Z.shape[1])
         with _kernel_threads(work):
             coef_k, intercept = local_ridge_kernel(
                 qleaves, st["leaf_ptr"], st["leaf_rows"], chunk_bounds(X.shape[0]),
-                self._Xk_train, self._Y_train, float(self.alpha),
+                Z, self._Y_train, float(self.alpha),
             )
+        # back from z = x / scale - center / scale to the features' own units
+        coef_k /= self._z_scale[None, :, None]
+        intercept -= np.einsum("qjm,j->qm", coef_k, self._z_center)
         coef = np.zeros((X.shape[0], self.n_features_in_, coef_k.shape[2]))
         coef[:, self.kept_features_, :] = coef_k
         return X, coef, intercept
@@ -578,7 +618,11 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
         (``max_depth=None``, as the original code); or any unfitted tree ensemble whose
         fitted ``estimators_`` hold trees (e.g. ``sklearn.ensemble.ExtraTreesRegressor()``).
     alpha : float, default=0.001
-        Ridge penalty of the local linear models (the intercept is not penalised).
+        Ridge penalty of the local linear models (the intercept is not penalised), on the
+        features standardised by the mean and standard deviation of the training rows: the
+        penalty does not depend on the features' units (multiplying a feature by ``c``
+        divides its slopes by ``c`` and changes nothing else), and on standardised data it
+        is the original MAPLE's ``Ridge(alpha=0.001)``.
     n_features_to_keep : int or None, default=None
         Number of DStump-ranked features in the local models; None chooses it on a
         validation split by RMSE (every count is tried, without refitting).

@@ -5,6 +5,8 @@ For a query with neighbourhood weights ``w`` (see :mod:`.neighbourhood`) MAPLE f
     min_{b, c}  sum_r w_r ||y_r - c - x_r b||^2 + alpha ||b||^2
 
 (scikit-learn's ``Ridge(alpha).fit(X, y, sample_weight=w)``: the intercept is not penalised).
+The estimators pass ``X`` standardised by the training rows' mean and standard deviation and
+map the coefficients back, so that the penalty does not depend on the features' units.
 With weighted means ``xbar``, ``ybar`` the solution is ``b = (Xc' W Xc + alpha I)^-1 Xc' W Yc``
 and ``c = ybar - xbar b``. The Gram matrix is built only from the rows with non-zero weight,
 and solved by a Cholesky factorisation ``L L'``.

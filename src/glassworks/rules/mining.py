@@ -191,8 +191,8 @@ def encode_frame_columns(X):
         if ch is None:
             return None
         uniques = _string_ranks(ch, Zt[j])
-        if uniques is None:
-            return None
+        if uniques is None or _all_numbers(uniques):
+            return None  # numbers stored as strings: the general path decides
         has_nan[j] = ch.null_count > 0
         kinds.append("cat")
         categories.append(uniques)
@@ -232,6 +232,8 @@ def analyse_columns(X, factorized=None):
         cols = [s for _, s in X.items()]
         if factorized is not None:
             factorized["columns"] = cols
+        _reject_dates(X.columns, dtypes)
+        as_numbers = []
         for j, (s, dt) in enumerate(zip(cols, dtypes)):
             if _is_bool_dtype(dt):
                 kinds.append("cat")
@@ -243,15 +245,34 @@ def analyse_columns(X, factorized=None):
                 kinds.append("num")
                 categories.append(None)
             else:
-                kinds.append("cat")
                 codes, uniques = _factorize(s)
+                if _all_numbers(uniques):
+                    # every non-missing value is a number written as text (a CSV column
+                    # read as strings): thresholds on its values, not one category each
+                    kinds.append("num")
+                    categories.append(None)
+                    as_numbers.append(str(X.columns[j]))
+                    continue
+                kinds.append("cat")
                 if factorized is not None:
                     factorized[j] = (codes, uniques)
                 # factorize leaves every kind of missing value out of ``uniques``
                 categories.append(_sorted_values(uniques))
+        if as_numbers:
+            import warnings
+
+            warnings.warn(
+                "Columns whose values are all numbers stored as strings are used as numeric "
+                f"features: {', '.join(as_numbers[:10])}{' ...' if len(as_numbers) > 10 else ''}"
+                ". Convert them with pd.to_numeric to silence this, or to the 'category' "
+                "dtype to keep one category per value (e.g. codes such as zip codes).",
+                UserWarning, stacklevel=4,
+            )
         ready_made = len(kinds) > 0 and all(_is_bool_dtype(dt) for dt in dtypes)
         return kinds, categories, ready_made
     arr = np.asarray(X)
+    if arr.dtype.kind in "mM":
+        _reject_dates([f"x{j}" for j in range(arr.shape[1])], [arr.dtype] * arr.shape[1])
     if arr.dtype.kind == "b":
         d = arr.shape[1]
         return ["cat"] * d, [[False, True] for _ in range(d)], True
@@ -266,6 +287,37 @@ def analyse_columns(X, factorized=None):
             kinds.append("cat")
             categories.append(_sorted_categories(arr[:, j]))
     return kinds, categories, False
+
+
+def _all_numbers(uniques):
+    """True when every value is a string that parses as a number (``"1.5"``, ``"-2"``,
+    ``"1e3"``; ``"nan"`` counts as missing) and at least one is not NaN."""
+    some = False
+    for v in uniques:
+        if not isinstance(v, str):
+            return False
+        try:
+            some |= not np.isnan(float(v))
+        except ValueError:
+            return False
+    return some
+
+
+def _reject_dates(names, dtypes):
+    """A clear error for datetime, timedelta and period columns: neither one category per
+    timestamp (what a string column becomes) nor raw nanoseconds (rules nobody can read)."""
+    import pandas as pd
+
+    bad = [f"{n} ({dt})" for n, dt in zip(names, dtypes)
+           if pd.api.types.is_datetime64_any_dtype(dt) or pd.api.types.is_timedelta64_dtype(dt)
+           or isinstance(dt, pd.PeriodDtype)]
+    if bad:
+        raise ValueError(
+            "RuleListClassifier cannot use date or time columns as they are: "
+            + ", ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+            + ". Derive the numbers the rules should test, e.g. X[col].dt.year, "
+            "X[col].dt.dayofweek, or days since a date, (X[col] - t0).dt.days."
+        )
 
 
 def encode(X, kinds, categories, factorized=None):

@@ -18,7 +18,9 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_random_state_seed, check_sample_weight, reject_non_numeric
+from .._validation import (
+    check_random_state_seed, check_sample_weight, reject_non_numeric, warn_rounded_input,
+)
 from ..integrations.interpret import InterpretMixin
 from .binning import MAX_BINS_LIMIT, BinMapper
 from .grower import grow_tree
@@ -128,9 +130,14 @@ class _BaseDecisionTree(InterpretMixin, BaseEstimator):
     def _validate_X_predict(self, X):
         check_is_fitted(self, "tree_")
         _check_numeric(X)
-        return validate_data(
+        X64 = validate_data(
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan"
         )
+        if X64 is not X:
+            t = self.tree_
+            split = t.children_left != -1
+            warn_rounded_input(X, X64, t.feature[split], t.threshold[split])
+        return X64
 
     def _apply(self, X):
         return self.tree_.apply(X)

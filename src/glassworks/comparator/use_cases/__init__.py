@@ -6,95 +6,104 @@ generator), a documented decision rule turning an explainer's output into an ans
 score with a confidence interval. :func:`run_use_cases` returns the tidy
 ``report.use_cases`` frame (columns :data:`COLUMNS`).
 
+Adding a use case
+-----------------
+A use case is a module of this package with a function ``run(state, ctx) -> list of dict``,
+registered with one line in :data:`REGISTRY` (name -> function). ``state`` is the scored
+:class:`~glassworks.comparator.runner.AuditState` (``state.model``, ``state.X``,
+``state.background``, ``state.feature_names``, ``state.attributions``, ``state.truth``, ...);
+``ctx`` is a :class:`~._common.UseCaseContext` (``protected``, ``budget``,
+``random_state``, ``is_classifier``, ``predict``, ``decide``, ``attributions`` with the exact
+interventional Shapley values added, ``local_explainers``, ``explain_model(model, X,
+background, explainers, seed)`` to re-run the explainers on another model,
+``check_budget``, ``require_classifier``). Each returned dict has the keys :data:`COLUMNS`:
+``use_case, explainer, question, answer, truth, correct, score, ci_low, ci_high, rule``
+(``rule`` names the decision rule and its threshold). A use case that cannot run raises
+:class:`~._common.NotApplicable` with a message (or returns :func:`~._common.message_row`
+rows); any other exception is reported as ``failed: ...``. Either way the rest of the audit
+goes on.
+
 Implemented: ``protected_attribute`` (with the Slack et al. scaffold, :func:`make_scaffold`),
-``shortcut``. A use case that cannot run on the model (a regressor where a decision is
-needed, a protected column not in X, a truth beyond the budget) gives a row that says why;
-the rest of the audit goes on.
+``shortcut``.
 """
 
 import time
 
 import numpy as np
 
-from ._common import COLUMNS, FLIP_RATE, MATERIAL_SHARE, UseCaseInput  # noqa: F401
-from .protected_attribute import make_scaffold, protected_attribute  # noqa: F401
-from .shortcut import DETECTION_AUC, shortcut  # noqa: F401
+from ._common import (COLUMNS, FLIP_RATE, MATERIAL_SHARE, MAX_TRUTH_ROWS,  # noqa: F401
+                      NotApplicable, UseCaseContext, UseCaseInput, message_row)
+from . import protected_attribute as _protected_attribute
+from . import shortcut as _shortcut
+from .protected_attribute import make_scaffold  # noqa: F401
+from .shortcut import DETECTION_AUC  # noqa: F401
 
-USE_CASES = ("protected_attribute", "shortcut")
-#: Model rows a use case's truth may evaluate (beyond it: a message, not a result).
-MAX_TRUTH_ROWS = 2_000_000
+#: use case name -> ``run(state, ctx) -> list of row dicts`` (one line per use case).
+REGISTRY = {
+    "protected_attribute": _protected_attribute.run,
+    "shortcut": _shortcut.run,
+}
 
-
-def _message(use_case, text):
-    return {"use_case": use_case, "explainer": "-", "question": "", "answer": text,
-            "truth": None, "correct": None, "score": np.nan, "ci_low": np.nan,
-            "ci_high": np.nan, "rule": ""}
-
-
-def explain_model(model, X, background, explainers, seed):
-    """Run the audit's explainers on another model (no scoring): ``(attributions,
-    predict_fn, exact interventional Shapley values)``."""
-    from ..runner import (AuditState, compute_audit_truth, resolve_audit, run_explainers)
-
-    st = AuditState(model, t_start=time.perf_counter())
-    resolve_audit(st, X, background, explainers, ["estimation_error"], seed, n_reruns=0,
-                  estimands=["interventional_shap"])
-    compute_audit_truth(st)
-    run_explainers(st)
-    return st.attributions, st.target.fn(int(st.target.output_index[0])), \
-        st.truth.values.get("interventional_shap")
+#: Use cases run by ``use_cases="all"``, in order.
+USE_CASES = tuple(REGISTRY)
 
 
-def run_use_cases(state, use_cases, protected=None):
-    """The ``report.use_cases`` DataFrame of an audited (scored) :class:`AuditState`."""
-    import pandas as pd
-
-    t0 = time.perf_counter()
-    use_cases = list(USE_CASES) if use_cases == "all" else list(use_cases)
-    rows = []
+def make_context(state, protected=None, budget=MAX_TRUTH_ROWS):
+    """The :class:`UseCaseContext` of a scored :class:`AuditState`."""
     target = state.target
-    column = int(target.output_index[0])
-    predict = target.fn(column)
-    is_clf = hasattr(state.model, "predict_proba") and hasattr(state.model, "classes_")
+    predict = target.fn(int(target.output_index[0]))
+    model = state.model
     atts = dict(state.attributions)
     exact = state.truth.values.get("interventional_shap")
     if exact is not None:
         atts["exact:interventional_shap"] = exact
-    names = [e.name for e in state.explainers if e.scope == "local"]
+    return UseCaseContext(
+        protected=[str(p) for p in (protected or [])], budget=int(budget),
+        random_state=int(state.random_state or 0) % (2**31),
+        is_classifier=hasattr(model, "predict_proba") and hasattr(model, "classes_"),
+        predict=predict, decide=lambda Z: np.asarray(model.predict(Z)),
+        attributions=atts, local_explainers=[e.name for e in state.explainers
+                                             if e.scope == "local"])
+
+
+def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
+    """The ``report.use_cases`` DataFrame of an audited (scored) :class:`AuditState`.
+
+    Parameters
+    ----------
+    state : AuditState
+        After :func:`~glassworks.comparator.runner.score_explainers`.
+    use_cases : "all" or list of str
+        Names in :data:`REGISTRY`.
+    protected : list of str, default=None
+        Protected columns (``protected_attribute``).
+    budget : int, default=MAX_TRUTH_ROWS
+        Model rows each use case's truth may evaluate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`; ``df.attrs["seconds"]`` is the time spent.
+    """
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    if isinstance(use_cases, str):
+        use_cases = list(USE_CASES) if use_cases == "all" else [use_cases]
+    ctx = make_context(state, protected, budget)
+    rows = []
     for uc in use_cases:
+        run = REGISTRY.get(uc)
+        if run is None:
+            rows.append(message_row(uc, f"unknown use case {uc!r}; known: "
+                                        f"{', '.join(USE_CASES)}"))
+            continue
         try:
-            if uc == "protected_attribute":
-                if not protected:
-                    rows.append(_message(uc, "not computed: name the protected column(s) "
-                                             "(protected=[...], --protected COL)"))
-                    continue
-                if not is_clf:
-                    rows.append(_message(uc, "not computed: needs a classifier (a decision "
-                                             "that can flip); this model is a regressor"))
-                    continue
-                need = 3 * len(state.X) * len(protected)
-                if need > MAX_TRUTH_ROWS:
-                    rows.append(_message(uc, f"not computed: its truth needs {need} model rows"
-                                             f" > the budget {MAX_TRUTH_ROWS}"))
-                    continue
-                model = state.model
-                decide = (lambda Z: np.asarray(model.predict(Z)))
-                inp = UseCaseInput(predict, decide, state.X, state.background,
-                                   state.feature_names, atts, True,
-                                   int(state.random_state or 0))
-                rows.extend(protected_attribute(inp, [str(p) for p in protected]))
-            elif uc == "shortcut":
-                if not is_clf:
-                    rows.append(_message(uc, "not computed: needs a classifier; the shortcut "
-                                             "family is a binary classification task"))
-                    continue
-                rows.extend(shortcut(state.model, names, explain_model,
-                                     random_state=int(state.random_state or 0)))
-            else:
-                rows.append(_message(uc, f"unknown use case {uc!r}; known: "
-                                         f"{', '.join(USE_CASES)}"))
+            rows.extend(run(state, ctx))
+        except NotApplicable as exc:
+            rows.append(message_row(uc, str(exc)))
         except Exception as exc:  # a use case that fails is reported; the audit goes on
-            rows.append(_message(uc, f"failed: {type(exc).__name__}: {exc}"))
+            rows.append(message_row(uc, f"failed: {type(exc).__name__}: {exc}"))
     df = pd.DataFrame(rows, columns=COLUMNS)
     df.attrs["seconds"] = time.perf_counter() - t0
     return df

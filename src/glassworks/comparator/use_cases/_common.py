@@ -6,7 +6,7 @@ is changed only to values that real rows with the same (or the nearest) other fe
 detect (Slack et al., AIES 2020).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,89 @@ N_NEIGHBOURS = 10
 
 COLUMNS = ["use_case", "explainer", "question", "answer", "truth", "correct", "score",
            "ci_low", "ci_high", "rule"]
+
+
+#: Model rows a use case's truth may evaluate by default (beyond it: a message, not a result).
+MAX_TRUTH_ROWS = 2_000_000
+
+
+class NotApplicable(Exception):
+    """Raised by a use case's ``run`` when it cannot run on this model or input (a
+    regressor where a decision is needed, a column not in X, a truth over the budget). The
+    dispatcher turns the message into one row of ``report.use_cases``; the audit goes on."""
+
+
+@dataclass
+class UseCaseContext:
+    """What a use case's ``run(state, ctx)`` reads besides the audit's state.
+
+    Attributes
+    ----------
+    protected : list of str
+        Protected columns (``protected=`` of :func:`glassworks.audit`, ``--protected``).
+    budget : int
+        Model rows the use case's truth may evaluate; over it, raise :class:`NotApplicable`
+        (use :meth:`check_budget`).
+    random_state : int
+    is_classifier : bool
+        The audited model has ``predict_proba`` and ``classes_`` (a decision can flip).
+    predict : callable
+        ``Z (m, d) -> (m,)``: the explained output (the one the attributions explain).
+    decide : callable
+        ``Z -> (m,)``: the model's decision (``model.predict``).
+    attributions : dict of str -> ndarray
+        Every explainer's output on ``state.X`` ((n, d) local, (d,) global), plus the exact
+        interventional Shapley values under ``"exact:interventional_shap"`` when available.
+    local_explainers : list of str
+        Names of the audited local explainers (to re-run them on other models).
+    """
+
+    protected: list = field(default_factory=list)
+    budget: int = MAX_TRUTH_ROWS
+    random_state: int = 0
+    is_classifier: bool = False
+    predict: object = None
+    decide: object = None
+    attributions: dict = field(default_factory=dict)
+    local_explainers: list = field(default_factory=list)
+
+    def check_budget(self, use_case, n_model_rows):
+        """Raise :class:`NotApplicable` if the truth needs more model rows than the budget."""
+        if n_model_rows > self.budget:
+            raise NotApplicable(f"not computed: its truth needs {int(n_model_rows)} model rows"
+                                f" > the budget {int(self.budget)}")
+
+    def require_classifier(self, why="a decision that can flip"):
+        if not self.is_classifier:
+            raise NotApplicable(f"not computed: needs a classifier ({why}); this model is a "
+                                "regressor")
+
+    @staticmethod
+    def explain_model(model, X, background, explainers, seed):
+        """Run the named explainers on another fitted model (no scoring).
+
+        Returns ``(attributions, predict_fn, exact)``: a dict explainer -> (n, d) array,
+        the explained output as ``Z -> (m,)``, and the exact interventional Shapley values
+        (n, d) or None.
+        """
+        import time
+
+        from ..runner import AuditState, compute_audit_truth, resolve_audit, run_explainers
+
+        st = AuditState(model, t_start=time.perf_counter())
+        resolve_audit(st, X, background, explainers, ["estimation_error"], seed, n_reruns=0,
+                      estimands=["interventional_shap"])
+        compute_audit_truth(st)
+        run_explainers(st)
+        return (st.attributions, st.target.fn(int(st.target.output_index[0])),
+                st.truth.values.get("interventional_shap"))
+
+
+def message_row(use_case, text, question=""):
+    """A row of ``report.use_cases`` that says why a use case gave no result."""
+    return {"use_case": use_case, "explainer": "-", "question": question, "answer": text,
+            "truth": None, "correct": None, "score": np.nan, "ci_low": np.nan,
+            "ci_high": np.nan, "rule": ""}
 
 
 @dataclass

@@ -18,7 +18,8 @@ import os
 
 import numpy as np
 
-from ._common import FLIP_RATE, MATERIAL_SHARE, ci, flip_rate, shares
+from ._common import (FLIP_RATE, MATERIAL_SHARE, NotApplicable, UseCaseInput, ci, flip_rate,
+                      shares)
 
 QUESTION = "does the decision on the real rows depend on {col}?"
 
@@ -149,6 +150,18 @@ def protected_attribute(inp, protected):
                          "correct": correct, "score": m, "ci_low": lo, "ci_high": hi,
                          "rule": rule})
     return rows
+
+
+def run(state, ctx):
+    """The registry's entry point (see :mod:`glassworks.comparator.use_cases`)."""
+    if not ctx.protected:
+        raise NotApplicable("not computed: name the protected column(s) (protected=[...], "
+                            "--protected COL)")
+    ctx.require_classifier("a decision that can flip")
+    ctx.check_budget("protected_attribute", 4 * len(state.X) * len(ctx.protected))
+    inp = UseCaseInput(ctx.predict, ctx.decide, state.X, state.background,
+                       list(state.feature_names), ctx.attributions, True, ctx.random_state)
+    return protected_attribute(inp, ctx.protected)
 
 
 # --------------------------------------------------------------------------------------------

@@ -40,6 +40,13 @@ def _family_member(model, with_shortcut, seed, n_samples=300, n_features=6):
     return m, X, s.feature_names, w
 
 
+def run(state, ctx):
+    """The registry's entry point (see :mod:`glassworks.comparator.use_cases`)."""
+    ctx.require_classifier("the shortcut family is a binary classification task")
+    return shortcut(state.model, ctx.local_explainers, ctx.explain_model,
+                    random_state=ctx.random_state)
+
+
 def shortcut(model, explainers, explain_model, n_models=6, n_rows=20, random_state=0):
     """Rows of ``report.use_cases`` (see the module docstring).
 

@@ -126,6 +126,7 @@ def audit(
     spark=None,
     use_cases=None,
     protected=None,
+    data=None,
 ):
     """Score post-hoc explainers against the exact truth of what each one computes.
 
@@ -196,8 +197,11 @@ def audit(
     use_cases : list of str or "all", default=None
         Debugging questions to check each explainer on (``report.use_cases``; see
         :mod:`glassworks.comparator.use_cases`).
-    protected : list of str, default=None
+    protected : str or list of str, default=None
         Protected columns for the ``protected_attribute`` use case.
+    data : array-like of shape (m, n_features), default=None
+        Real rows (e.g. the training data) from which the use cases' on-manifold truths draw
+        their counterfactuals; None: X and the background.
 
     Returns
     -------
@@ -229,7 +233,9 @@ def audit(
     if use_cases:
         from .use_cases import run_use_cases
 
-        uc = run_use_cases(state, use_cases, protected=protected)
+        if isinstance(protected, str):
+            protected = [protected]
+        uc = run_use_cases(state, use_cases, protected=protected, data=data)
     report = make_report(state)
     report.use_cases = uc
     if uc is not None:

@@ -33,6 +33,7 @@ import numpy as np
 
 from ._common import (COLUMNS, FLIP_RATE, MATERIAL_SHARE, MAX_TRUTH_ROWS,  # noqa: F401
                       NotApplicable, UseCaseContext, UseCaseInput, message_row)
+from . import _common
 from . import protected_attribute as _protected_attribute
 from . import shortcut as _shortcut
 from .protected_attribute import make_scaffold  # noqa: F401
@@ -48,11 +49,34 @@ REGISTRY = {
 USE_CASES = tuple(REGISTRY)
 
 
-def make_context(state, protected=None, budget=MAX_TRUTH_ROWS):
+def _decision_fn(model, feature_names):
+    """``Z -> model.predict(Z)``, with the column names the model was fitted with."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return lambda Z: np.asarray(model.predict(np.asarray(Z, dtype=np.float64)))
+    import pandas as pd
+
+    cols = list(names)
+    return lambda Z: np.asarray(model.predict(pd.DataFrame(np.asarray(Z, dtype=np.float64),
+                                                           columns=cols)))
+
+
+def make_context(state, protected=None, budget=None, data=None):
     """The :class:`UseCaseContext` of a scored :class:`AuditState`."""
+    from ..runner import _check_X
+
+    if budget is None:
+        budget = _common.MAX_TRUTH_ROWS
     target = state.target
     predict = target.fn(int(target.output_index[0]))
     model = state.model
+    if data is None:
+        data = np.unique(np.vstack([state.X, state.background]), axis=0)
+    else:
+        data, _ = _check_X(data, model)
+        if data.shape[1] != state.X.shape[1]:
+            raise NotApplicable(f"not computed: data has {data.shape[1]} columns, X has "
+                                f"{state.X.shape[1]}")
     atts = dict(state.attributions)
     exact = state.truth.values.get("interventional_shap")
     if exact is not None:
@@ -61,12 +85,12 @@ def make_context(state, protected=None, budget=MAX_TRUTH_ROWS):
         protected=[str(p) for p in (protected or [])], budget=int(budget),
         random_state=int(state.random_state or 0) % (2**31),
         is_classifier=hasattr(model, "predict_proba") and hasattr(model, "classes_"),
-        predict=predict, decide=lambda Z: np.asarray(model.predict(Z)),
-        attributions=atts, local_explainers=[e.name for e in state.explainers
-                                             if e.scope == "local"])
+        predict=predict, decide=_decision_fn(model, state.feature_names),
+        attributions=atts, local_explainers=[e.name for e in state.local], data=data,
+        explainer_objects={e.name: e for e in state.local})
 
 
-def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
+def run_use_cases(state, use_cases, protected=None, budget=None, data=None):
     """The ``report.use_cases`` DataFrame of an audited (scored) :class:`AuditState`.
 
     Parameters
@@ -77,8 +101,10 @@ def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
         Names in :data:`REGISTRY`.
     protected : list of str, default=None
         Protected columns (``protected_attribute``).
-    budget : int, default=MAX_TRUTH_ROWS
-        Model rows each use case's truth may evaluate.
+    budget : int, default=None
+        Model rows each use case's truth may evaluate; None: :data:`MAX_TRUTH_ROWS`.
+    data : array-like (m, d), default=None
+        Real rows for the on-manifold truths; None: X and the background.
 
     Returns
     -------
@@ -90,8 +116,13 @@ def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
     t0 = time.perf_counter()
     if isinstance(use_cases, str):
         use_cases = list(USE_CASES) if use_cases == "all" else [use_cases]
-    ctx = make_context(state, protected, budget)
     rows = []
+    try:
+        ctx = make_context(state, protected, budget, data)
+    except (NotApplicable, ValueError) as exc:
+        df = pd.DataFrame([message_row(uc, str(exc)) for uc in use_cases], columns=COLUMNS)
+        df.attrs["seconds"] = time.perf_counter() - t0
+        return df
     for uc in use_cases:
         run = REGISTRY.get(uc)
         if run is None:

@@ -49,11 +49,11 @@ def test_scaffold_fools_lime_and_kernel_shap_but_not_the_truth(scaffold_report):
     # the explainers see the innocent model: they put (almost) nothing on sex
     for name in ("lime", "kernel_shap"):
         assert by.loc[name, "answer"].startswith("no"), by.loc[name, "answer"]
-        assert by.loc[name, "correct"] is False or by.loc[name, "correct"] == False  # noqa: E712
+        assert not by.loc[name, "correct"]  # judged fooled
         assert by.loc[name, "score"] < max(_common.MATERIAL_SHARE, 1 / 5)
     # the audit's interventional truth is computed on the same hybrids: fooled too
-    assert by.loc["exact:interventional_shap", "correct"] == False  # noqa: E712
-    assert all(str(_common.MATERIAL_SHARE * 100)[:2] in r for r in uc["rule"])
+    assert not by.loc["exact:interventional_shap", "correct"]
+    assert all("nearest real row" in r and "|attribution| mass" in r for r in uc["rule"])
 
 
 def test_honest_control_raises_no_alarm():

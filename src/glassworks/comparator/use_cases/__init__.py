@@ -140,19 +140,24 @@ def run_use_cases(state, use_cases, protected=None, budget=None, data=None):
     return df
 
 
+def _mark(r):
+    if r["correct"] is None or (isinstance(r["correct"], float) and np.isnan(r["correct"])):
+        return ""
+    return "right" if bool(r["correct"]) else "WRONG"
+
+
 def use_cases_text(df):
     """The summary's section: your question -> which explainer answers it here."""
     if df is None or not len(df):
         return ""
     lines = ["Your question -> which explainer answers it here:"]
     for (uc, q), g in df.groupby(["use_case", "question"], sort=False):
-        lines.append(f"- {uc}: {q}")
+        lines.append(f"- {uc}: {q}" if q else f"- {uc}")
         truth = g["truth"].dropna()
         if len(truth):
             lines.append(f"    truth (on the data): {truth.iloc[0]}")
         for _, r in g.iterrows():
-            mark = {True: "right", False: "WRONG", None: ""}.get(r["correct"], "")
-            lines.append(f"    {r['explainer']:<28} {r['answer']}  {mark}")
+            lines.append(f"    {r['explainer']:<28} {r['answer']}  {_mark(r)}".rstrip())
         rule = g["rule"].iloc[0]
         if rule:
             lines.append(f"    rule: {rule}")
@@ -160,18 +165,50 @@ def use_cases_text(df):
 
 
 def use_cases_html(df):
+    """A self-contained HTML fragment: "your question -> which explainer answers it here",
+    one table per question (truth, each explainer's answer, right or wrong, score and
+    interval, the decision rule). Empty when no use case ran."""
     import html
 
     if df is None or not len(df):
         return ""
-    return ("<pre>" + html.escape(use_cases_text(df)) + "</pre>"
-            + df.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"))
+    esc = html.escape
+    parts = ['<section class="use-cases"><h3>Your question &rarr; which explainer answers '
+             "it here</h3>"]
+    for (uc, q), g in df.groupby(["use_case", "question"], sort=False):
+        parts.append(f"<h4>{esc(uc)}{': ' + esc(q) if q else ''}</h4>")
+        truth = g["truth"].dropna()
+        if len(truth):
+            parts.append(f"<p><b>Truth (on the data):</b> {esc(str(truth.iloc[0]))}</p>")
+        body = []
+        for _, r in g.iterrows():
+            mark = _mark(r)
+            colour = {"right": "#1a7f37", "WRONG": "#cf222e"}.get(mark, "#555")
+            score = ("-" if not np.isfinite(r["score"]) else
+                     f"{r['score']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]")
+            body.append(f"<tr><td>{esc(str(r['explainer']))}</td><td>{esc(str(r['answer']))}"
+                        f'</td><td style="color:{colour};font-weight:bold">{mark}</td>'
+                        f"<td>{esc(score)}</td></tr>")
+        parts.append('<table style="border-collapse:collapse"><tr><th>explainer</th>'
+                     "<th>answer</th><th>verdict</th><th>score [95% CI]</th></tr>"
+                     + "".join(body) + "</table>")
+        if g["rule"].iloc[0]:
+            parts.append(f"<p><small>Rule: {esc(g['rule'].iloc[0])}</small></p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+#: Use cases whose ``score`` is already a verdict over a family of models (an AUC): the
+#: method-selection table shows it; for the others it shows the share of right answers.
+FAMILY_SCORED = {"shortcut"}
 
 
 def method_selection(df):
-    """use case x explainer -> score (the share of right answers for protected_attribute
-    over the models given, the AUC for shortcut)."""
+    """use case x explainer -> score: for a use case judged per model (protected_attribute)
+    the share of right answers over the models whose audits are in ``df``; for one scored
+    over a family (:data:`FAMILY_SCORED`: shortcut's detection AUC) its score. Message rows
+    are left out."""
     d = df[df["explainer"] != "-"].copy()
-    d["value"] = np.where(d["use_case"] == "shortcut", d["score"],
+    d["value"] = np.where(d["use_case"].isin(FAMILY_SCORED), d["score"],
                           d["correct"].astype(float))
     return d.pivot_table(index="explainer", columns="use_case", values="value", aggfunc="mean")

@@ -138,9 +138,13 @@ def shares(A, j):
     return s
 
 
+#: Weight of one changed column in the matching distance (lexicographic: count, then distance).
+LEX = 1e6
+
+
 def matched_counterfactual(X, data, j, rng, same=False):
-    """For each row x of X, the real row of ``data`` nearest to x in the other columns
-    (standardised) that has a *different* value of column j (``same=True``: the *same* value,
+    """For each row x of X, the real row of ``data`` that changes the fewest other columns
+    and, among those, is nearest to x in them (standardised) that has a *different* value of column j (``same=True``: the *same* value,
     the placebo); among equally near rows, one at random. Rows equal to x are never chosen.
 
     Where the data hold a row equal to x except in column j, that row is chosen: only column
@@ -168,7 +172,10 @@ def matched_counterfactual(X, data, j, rng, same=False):
     ok = np.zeros(len(X), dtype=bool)
     exact = np.zeros(len(X), dtype=bool)
     for i, x in enumerate(X):
+        # fewest other columns changed first, then nearest: a continuous column must not
+        # outweigh keeping a categorical one equal
         dist = ((D - x[others] / sd) ** 2).sum(axis=1)
+        dist = dist + LEX * (data[:, others] != x[others]).sum(axis=1)
         keep = (data[:, j] == x[j]) if same else (data[:, j] != x[j])
         if same:
             keep &= dist > 1e-12  # a duplicate of x tells nothing

@@ -126,7 +126,7 @@ def forward_simulation(X, y, explanations, is_clf, random_state=0):
     if exact is not None:
         e = score(exact)
         truth += f"; with the exact interventional Shapley values: {e[0]:.3f}"
-    rule = (f"learner: standardised [x, explanation] -> "
+    rule = ("learner: standardised [x, explanation] -> "
             + (f"logistic regression (C={LEARNER_C}) predicting the decision"
                if is_clf else f"ridge (alpha={LEARNER_ALPHA}) predicting the output")
             + f", {N_FOLDS}-fold held out (the same folds for all); 'helps' if the paired "

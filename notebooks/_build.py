@@ -869,6 +869,16 @@ NOTEBOOKS = {
 }
 
 
+def _use_cases_cells():
+    sys.path.insert(0, str(HERE))
+    from _use_cases_notebook import CELLS
+
+    return CELLS
+
+
+NOTEBOOKS["07_which_explainer_answers_which_question.ipynb"] = _use_cases_cells()
+
+
 def kernel_for_this_python(directory):
     """Install a kernelspec running ``sys.executable`` under ``directory``; return its name.
 

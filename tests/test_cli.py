@@ -24,11 +24,27 @@ def test_demo_runs_prints_scorecard_and_writes_html(tmp_path, capsys):
                "--out", str(out), "--no-progress", "--background", "30"])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "demo 1/2" in text and "demo 2/2" in text
+    assert "demo 1/3" in text and "demo 2/3" in text and "demo 3/3" in text
     assert "tree_shap [interventional_shap]" in text
     assert "recall@k" in text  # the planted scenario is scored on recall
     page = out.read_text()
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") in (2, 4)  # 4 with the COMPAS scaffold
+    if "demo 3/3: COMPAS" in text:
+        assert "Your question -> which explainer answers it here" in text
+        assert "which explainer answers it here</h3>" in page
+
+
+def test_csv_use_cases_and_protected(csv, tmp_path, capsys):
+    import pandas as pd
+
+    col = pd.read_csv(csv).columns[0]
+    rc = main(["audit", "--data", str(csv), "--target", "y", "--model", "linear",
+               "--explainers", "gradient", "--n-explain", "4", "--out",
+               str(tmp_path / "r.html"), "--no-progress", "--use-cases",
+               "protected_attribute", "--protected", col])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "protected_attribute" in text and "needs a classifier" in text  # y is numeric
 
 
 def test_csv_with_linear_model(csv, tmp_path, capsys):

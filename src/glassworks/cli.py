@@ -47,6 +47,13 @@ def _build_parser():
     a.add_argument("--jobs", type=int, default=1, help="parallel processes over instances")
     a.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     a.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # use cases (glassworks.comparator.use_cases): which explainer answers which question
+    a.add_argument("--use-cases", default=None, dest="use_cases",
+                   help="comma-separated debugging questions to check the explainers on, or "
+                   "'all' (protected_attribute, shortcut, ...); default: none with --data, "
+                   "the COMPAS scaffold demo's in the demo")
+    a.add_argument("--protected", action="append", default=None, metavar="COL",
+                   help="protected column for the protected_attribute use case (repeatable)")
     return p
 
 
@@ -142,7 +149,8 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
     report = audit(model, Xa, background=bg, explainers=_explainer_list(args.explainers),
                    random_state=args.seed, n_jobs=args.jobs, relevant_features=relevant,
                    progress=not args.no_progress,
-                   read_as=getattr(args, "read_as", "interventional_shap"))
+                   read_as=getattr(args, "read_as", "interventional_shap"),
+                   **_use_case_kwargs(args, X))
     out = sys.stdout if out is None else out
     print(f"\n== {title} ==", file=out)
     print(report.to_text(), file=out)
@@ -166,7 +174,7 @@ def run_audit(args, out=None):
         model, origin = _demo_model("tree", task, args.seed, {"max_depth": 5})
         reports.append((
             f"diabetes (scikit-learn), {origin} decision tree, depth 5",
-            _run_one(f"demo 1/2: diabetes, {origin} decision tree", model, X, y, args, rng,
+            _run_one(f"demo 1/3: diabetes, {origin} decision tree", model, X, y, args, rng,
                      n_explain, out=out),
         ))
         s = make_scenario("proxy", n_samples=600, n_features=8, random_state=args.seed)
@@ -175,7 +183,7 @@ def run_audit(args, out=None):
                                     {"n_estimators": 30, "max_depth": 3})
         title = (f"planted scenario 'proxy' ({s.description}), {origin} random forest, depth 3")
         reports.append((title, _run_one(
-            f"demo 2/2: planted scenario 'proxy', {origin} random forest", model, s.X, s.y,
+            f"demo 2/3: planted scenario 'proxy', {origin} random forest", model, s.X, s.y,
             args, rng, n_explain, relevant=s.relevant, out=out)))
     else:
         if args.target is None:
@@ -191,11 +199,74 @@ def run_audit(args, out=None):
         reports.append((f"{args.data}: {args.model} on {args.target}", _run_one(
             f"{args.data}: {args.model} model, target {args.target}", model, X, y, args, rng,
             n_explain, out=out)))
+    if args.data is None:
+        reports.extend(_use_case_demo(args, rng, out))
     write_html(reports, args.out)
     for title, rep in reports:
         print(f"\n-- verdict: {title} --", file=out)
         print(rep.summary(), file=out)
     print(f"\nreport written to {args.out}", file=out)
+    return reports
+
+
+# --------------------------------------------------------------------------------------------
+# use cases: --use-cases, --protected, and the COMPAS scaffold demo
+# --------------------------------------------------------------------------------------------
+def _use_case_kwargs(args, X):
+    """audit()'s use-case arguments from the command line (none unless --use-cases)."""
+    names = getattr(args, "use_cases", None)
+    if not names:
+        if getattr(args, "protected", None):
+            raise UsageError("--protected needs --use-cases protected_attribute (or all).")
+        return {}
+    return {"use_cases": _use_case_names(names), "protected": _protected(args) or None,
+            "data": X}
+
+
+def _use_case_names(text):
+    from glassworks.comparator.use_cases import USE_CASES
+
+    return list(USE_CASES) if text == "all" else [u.strip() for u in text.split(",")
+                                                   if u.strip()]
+
+
+def _protected(args):
+    return [c.strip() for p in (args.protected or []) for c in p.split(",") if c.strip()]
+
+
+def _use_case_demo(args, rng, out):
+    """The demo's use cases: a Slack et al. scaffold on COMPAS (biased on sex, innocent
+    ``unrelated`` off the data) and an honest control, audited for protected_attribute, and
+    the shortcut family; skipped with a message when the COMPAS data are not found."""
+    from glassworks.comparator import audit
+    from glassworks.comparator.use_cases.protected_attribute import (
+        compas_scaffold_models, find_compas, load_compas)
+
+    path = find_compas()
+    if path is None:
+        print("\n== demo 3/3: COMPAS scaffold: skipped (compas/compas_train.csv not found in "
+              "../shared/data or $GLASSWORKS_DATA) ==", file=out)
+        return []
+    names = (["protected_attribute", "shortcut"] if not args.use_cases else
+             _use_case_names(args.use_cases))
+    X, _ = load_compas(path, random_state=args.seed)
+    n_explain = 20 if args.n_explain is None else args.n_explain
+    rows = _rows(len(X), n_explain, rng)
+    # 50 background rows: every query of the scaffold runs its detector, and the exact
+    # Shapley values of this black box enumerate 2**8 coalitions over the background
+    bg = X.iloc[_rows(len(X), min(args.background, 50), rng)]
+    models = compas_scaffold_models(X, background=bg.to_numpy(), rows=X.iloc[rows].to_numpy(),
+                                    random_state=args.seed)
+    reports = []
+    for k, (title, model) in enumerate(models.items()):
+        # the shortcut family does not depend on the audited model: run it once
+        uc = [u for u in names if k == 0 or u != "shortcut"]
+        rep = audit(model, X.iloc[rows], background=bg, random_state=args.seed,
+                    n_jobs=args.jobs, progress=not args.no_progress, use_cases=uc,
+                    protected=_protected(args) or ["sex"], data=X)
+        print(f"\n== demo 3/3: COMPAS, {title} ==", file=out)
+        print(rep.to_text(), file=out)
+        reports.append((f"COMPAS (CORELS's preparation), {title}: Slack et al. scaffold", rep))
     return reports
 
 

@@ -96,6 +96,7 @@ class AuditReport:
         self.estimand_distances = distances
         self.unavailable = unavailable or {}
         self.tolerance = tolerance or {}
+        self.use_cases = None  # set by audit(use_cases=...): see comparator.use_cases
 
     @classmethod
     def from_rows(cls, rows, *, attributions, truth, target, feature_names, explainers,
@@ -215,9 +216,10 @@ class AuditReport:
         return self.to_text()
 
     # ---------------------------------------------------------------------------------------
-    def summary(self):
+    def summary(self, use_cases=True):
         """A plain-language verdict per explainer: how well it computes its own quantity,
-        how far that quantity is from what it is read as, and what to trust it for."""
+        how far that quantity is from what it is read as, and what to trust it for; then,
+        if the audit ran use cases, which explainer answers which question here."""
         lines = [
             f"Audit of a {self.family}. Output explained: {self.target}.",
         ]
@@ -233,6 +235,10 @@ class AuditReport:
                 lines.append(f"- {name}: not run ({self.skipped[name]}).")
                 continue
             lines.append(f"- {name} (estimates {est}): " + self._verdict(name, est, scope))
+        if use_cases and self.use_cases is not None:
+            from .use_cases import use_cases_text
+
+            lines.append(use_cases_text(self.use_cases))
         return "\n".join(lines)
 
     def _verdict(self, name, est, scope):
@@ -361,7 +367,7 @@ class AuditReport:
         scores_html = self.scores.to_html(index=False, float_format=lambda v: f"{v:.4g}",
                                           na_rep="-")
         summary = "".join(f"<li>{html.escape(line[2:] if line.startswith('- ') else line)}</li>"
-                          for line in self.summary().splitlines())
+                          for line in self.summary(use_cases=False).splitlines())
         t = self.timings
         timing = (f"Total {t['total']:.2f} s; exact estimands {t['ground_truth']:.3f} s "
                   f"({100 * t['ground_truth_share']:.2f}%).")
@@ -379,7 +385,9 @@ class AuditReport:
         dist_html = (dist.to_html(float_format=lambda v: f"{v:.3g}")
                      if dist is not None and len(dist) > 1 else "")
         reading = self._readings() or ""
-        return f"""<p>Model family: <b>{html.escape(self.family)}</b>. Output explained: {html.escape(self.target)}.</p>
+        from .use_cases import use_cases_html
+
+        return use_cases_html(self.use_cases) + f"""<p>Model family: <b>{html.escape(self.family)}</b>. Output explained: {html.escape(self.target)}.</p>
 <h3>Verdict</h3><ul>{summary}</ul>
 <h3>Scorecard (means over instances)</h3>{card_html}<p>{html.escape(reading)}</p>
 <h3>Estimands on this model</h3><table><tr><th>estimand</th><th>definition</th><th>computed</th></tr>{estimand_rows}</table>

@@ -126,6 +126,8 @@ def audit(
     spark=None,
     use_cases=None,
     protected=None,
+    data=None,
+    scenario=None,
 ):
     """Score post-hoc explainers against the exact truth of what each one computes.
 
@@ -196,8 +198,19 @@ def audit(
     use_cases : list of str or "all", default=None
         Debugging questions to check each explainer on (``report.use_cases``; see
         :mod:`glassworks.comparator.use_cases`).
-    protected : list of str, default=None
+    protected : str or list of str, default=None
         Protected columns for the ``protected_attribute`` use case.
+    data : array-like of shape (m, n_features), default=None
+        Real rows (e.g. the training data) from which the use cases' on-manifold truths draw
+        their counterfactuals; None: X and the background.
+    scenario : Scenario, default=None
+        The planted scenario the model was fitted on
+        (:func:`glassworks.comparator.scenarios.make_scenario`): ``recall_at_k`` is then
+        computed against the features the *fitted model* uses on the data (x_j redrawn from
+        the scenario's own generator given the other features,
+        :meth:`~glassworks.comparator.scenarios.Scenario.used_on_data`), not against the
+        plan; the plan is shown beside it in the notes when they differ. Implies
+        ``relevant_features`` (the plan) when that is None.
 
     Returns
     -------
@@ -219,23 +232,65 @@ def audit(
     if engine not in ("local", "spark"):
         raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
     state = AuditState(model, t_start=time.perf_counter())
+    if scenario is not None:
+        if relevant_features is None:
+            relevant_features = scenario.relevant
+        if not hasattr(X, "columns") and getattr(model, "feature_names_in_", None) is None:
+            import pandas as pd
+
+            X = pd.DataFrame(np.asarray(X), columns=scenario.feature_names)  # names the report
     resolve_audit(state, X, background, explainers, metrics, random_state,
                   relevant_features=relevant_features, k=k, n_reruns=n_reruns,
                   read_as=read_as, estimands=estimands)
     compute_audit_truth(state)
+    plan = state.relevant
+    if scenario is not None:
+        _recall_against_use(state, scenario)
     run_explainers(state, n_jobs=n_jobs, progress=progress, engine=engine, spark=spark)
     score_explainers(state)
+    state.relevant = plan  # the report shows the plan; the notes say what recall used
     uc = None
     if use_cases:
         from .use_cases import run_use_cases
 
-        uc = run_use_cases(state, use_cases, protected=protected)
+        if isinstance(protected, str):
+            protected = [protected]
+        uc = run_use_cases(state, use_cases, protected=protected, data=data)
     report = make_report(state)
     report.use_cases = uc
     if uc is not None:
         report.timings["use_cases"] = uc.attrs["seconds"]
         report.timings["use_cases_share"] = uc.attrs["seconds"] / report.timings["total"]
     return report
+
+
+def _recall_against_use(state, scenario):
+    """Score recall against what the fitted model uses on the data, the plan beside it."""
+    from .scenarios import USE_SHARE, USE_TOLERANCE
+
+    if scenario.X.shape[1] != state.X.shape[1]:
+        raise ValueError(f"scenario has {scenario.X.shape[1]} features, X has "
+                         f"{state.X.shape[1]}.")
+    predict = state.target.fn(int(state.target.output_index[0]))
+    used, share = scenario.used_on_data(predict, random_state=int(state.random_state or 0))
+    names = state.feature_names
+    plan = [] if state.relevant is None else [int(j) for j in state.relevant]
+    rule = (f"x_j redrawn from the scenario's generator given the other features changes the "
+            f"output by > {USE_TOLERANCE:g} x its spread on >= {100 * USE_SHARE:.0f}% of the "
+            "rows")
+    if not used:
+        state.notes.append(f"recall_at_k: against the plan; the fitted model uses no feature "
+                           f"on the data by the rule ({rule})")
+        return
+    state.relevant = np.array(used, dtype=np.int64)
+    shown = ", ".join(f"{names[j]} ({100 * share[j]:.0f}%)" for j in used)
+    if sorted(used) == sorted(plan):
+        state.notes.append(f"recall_at_k: against the features the fitted model uses on the "
+                           f"data, {shown}, the same as the plan ({rule})")
+    else:
+        state.notes.append(f"recall_at_k: against the features the fitted model uses on the "
+                           f"data, {shown}; the plan differs: "
+                           f"{', '.join(names[j] for j in plan) or 'none'} ({rule})")
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ import numpy as np
 
 from ._common import (COLUMNS, FLIP_RATE, MATERIAL_SHARE, MAX_TRUTH_ROWS,  # noqa: F401
                       NotApplicable, UseCaseContext, UseCaseInput, message_row)
+from . import _common
 from . import protected_attribute as _protected_attribute
 from . import shortcut as _shortcut
 from .protected_attribute import make_scaffold  # noqa: F401
@@ -48,11 +49,34 @@ REGISTRY = {
 USE_CASES = tuple(REGISTRY)
 
 
-def make_context(state, protected=None, budget=MAX_TRUTH_ROWS):
+def _decision_fn(model, feature_names):
+    """``Z -> model.predict(Z)``, with the column names the model was fitted with."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return lambda Z: np.asarray(model.predict(np.asarray(Z, dtype=np.float64)))
+    import pandas as pd
+
+    cols = list(names)
+    return lambda Z: np.asarray(model.predict(pd.DataFrame(np.asarray(Z, dtype=np.float64),
+                                                           columns=cols)))
+
+
+def make_context(state, protected=None, budget=None, data=None):
     """The :class:`UseCaseContext` of a scored :class:`AuditState`."""
+    from ..runner import _check_X
+
+    if budget is None:
+        budget = _common.MAX_TRUTH_ROWS
     target = state.target
     predict = target.fn(int(target.output_index[0]))
     model = state.model
+    if data is None:
+        data = np.unique(np.vstack([state.X, state.background]), axis=0)
+    else:
+        data, _ = _check_X(data, model)
+        if data.shape[1] != state.X.shape[1]:
+            raise NotApplicable(f"not computed: data has {data.shape[1]} columns, X has "
+                                f"{state.X.shape[1]}")
     atts = dict(state.attributions)
     exact = state.truth.values.get("interventional_shap")
     if exact is not None:
@@ -61,12 +85,12 @@ def make_context(state, protected=None, budget=MAX_TRUTH_ROWS):
         protected=[str(p) for p in (protected or [])], budget=int(budget),
         random_state=int(state.random_state or 0) % (2**31),
         is_classifier=hasattr(model, "predict_proba") and hasattr(model, "classes_"),
-        predict=predict, decide=lambda Z: np.asarray(model.predict(Z)),
-        attributions=atts, local_explainers=[e.name for e in state.explainers
-                                             if e.scope == "local"])
+        predict=predict, decide=_decision_fn(model, state.feature_names),
+        attributions=atts, local_explainers=[e.name for e in state.local], data=data,
+        explainer_objects={e.name: e for e in state.local})
 
 
-def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
+def run_use_cases(state, use_cases, protected=None, budget=None, data=None):
     """The ``report.use_cases`` DataFrame of an audited (scored) :class:`AuditState`.
 
     Parameters
@@ -77,8 +101,10 @@ def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
         Names in :data:`REGISTRY`.
     protected : list of str, default=None
         Protected columns (``protected_attribute``).
-    budget : int, default=MAX_TRUTH_ROWS
-        Model rows each use case's truth may evaluate.
+    budget : int, default=None
+        Model rows each use case's truth may evaluate; None: :data:`MAX_TRUTH_ROWS`.
+    data : array-like (m, d), default=None
+        Real rows for the on-manifold truths; None: X and the background.
 
     Returns
     -------
@@ -90,8 +116,13 @@ def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
     t0 = time.perf_counter()
     if isinstance(use_cases, str):
         use_cases = list(USE_CASES) if use_cases == "all" else [use_cases]
-    ctx = make_context(state, protected, budget)
     rows = []
+    try:
+        ctx = make_context(state, protected, budget, data)
+    except (NotApplicable, ValueError) as exc:
+        df = pd.DataFrame([message_row(uc, str(exc)) for uc in use_cases], columns=COLUMNS)
+        df.attrs["seconds"] = time.perf_counter() - t0
+        return df
     for uc in use_cases:
         run = REGISTRY.get(uc)
         if run is None:
@@ -109,19 +140,24 @@ def run_use_cases(state, use_cases, protected=None, budget=MAX_TRUTH_ROWS):
     return df
 
 
+def _mark(r):
+    if r["correct"] is None or (isinstance(r["correct"], float) and np.isnan(r["correct"])):
+        return ""
+    return "right" if bool(r["correct"]) else "WRONG"
+
+
 def use_cases_text(df):
     """The summary's section: your question -> which explainer answers it here."""
     if df is None or not len(df):
         return ""
     lines = ["Your question -> which explainer answers it here:"]
     for (uc, q), g in df.groupby(["use_case", "question"], sort=False):
-        lines.append(f"- {uc}: {q}")
+        lines.append(f"- {uc}: {q}" if q else f"- {uc}")
         truth = g["truth"].dropna()
         if len(truth):
             lines.append(f"    truth (on the data): {truth.iloc[0]}")
         for _, r in g.iterrows():
-            mark = {True: "right", False: "WRONG", None: ""}.get(r["correct"], "")
-            lines.append(f"    {r['explainer']:<28} {r['answer']}  {mark}")
+            lines.append(f"    {r['explainer']:<28} {r['answer']}  {_mark(r)}".rstrip())
         rule = g["rule"].iloc[0]
         if rule:
             lines.append(f"    rule: {rule}")
@@ -129,18 +165,50 @@ def use_cases_text(df):
 
 
 def use_cases_html(df):
+    """A self-contained HTML fragment: "your question -> which explainer answers it here",
+    one table per question (truth, each explainer's answer, right or wrong, score and
+    interval, the decision rule). Empty when no use case ran."""
     import html
 
     if df is None or not len(df):
         return ""
-    return ("<pre>" + html.escape(use_cases_text(df)) + "</pre>"
-            + df.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"))
+    esc = html.escape
+    parts = ['<section class="use-cases"><h3>Your question &rarr; which explainer answers '
+             "it here</h3>"]
+    for (uc, q), g in df.groupby(["use_case", "question"], sort=False):
+        parts.append(f"<h4>{esc(uc)}{': ' + esc(q) if q else ''}</h4>")
+        truth = g["truth"].dropna()
+        if len(truth):
+            parts.append(f"<p><b>Truth (on the data):</b> {esc(str(truth.iloc[0]))}</p>")
+        body = []
+        for _, r in g.iterrows():
+            mark = _mark(r)
+            colour = {"right": "#1a7f37", "WRONG": "#cf222e"}.get(mark, "#555")
+            score = ("-" if not np.isfinite(r["score"]) else
+                     f"{r['score']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}]")
+            body.append(f"<tr><td>{esc(str(r['explainer']))}</td><td>{esc(str(r['answer']))}"
+                        f'</td><td style="color:{colour};font-weight:bold">{mark}</td>'
+                        f"<td>{esc(score)}</td></tr>")
+        parts.append('<table style="border-collapse:collapse"><tr><th>explainer</th>'
+                     "<th>answer</th><th>verdict</th><th>score [95% CI]</th></tr>"
+                     + "".join(body) + "</table>")
+        if g["rule"].iloc[0]:
+            parts.append(f"<p><small>Rule: {esc(g['rule'].iloc[0])}</small></p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+#: Use cases whose ``score`` is already a verdict over a family of models (an AUC): the
+#: method-selection table shows it; for the others it shows the share of right answers.
+FAMILY_SCORED = {"shortcut"}
 
 
 def method_selection(df):
-    """use case x explainer -> score (the share of right answers for protected_attribute
-    over the models given, the AUC for shortcut)."""
+    """use case x explainer -> score: for a use case judged per model (protected_attribute)
+    the share of right answers over the models whose audits are in ``df``; for one scored
+    over a family (:data:`FAMILY_SCORED`: shortcut's detection AUC) its score. Message rows
+    are left out."""
     d = df[df["explainer"] != "-"].copy()
-    d["value"] = np.where(d["use_case"] == "shortcut", d["score"],
+    d["value"] = np.where(d["use_case"].isin(FAMILY_SCORED), d["score"],
                           d["correct"].astype(float))
     return d.pivot_table(index="explainer", columns="use_case", values="value", aggfunc="mean")

@@ -8,17 +8,20 @@ statistic that is not a mean (precision, recall, an R2) over the rows.
 
 import numpy as np
 
-from ._common import FLIP_RATE, conditional_resample
+from ._common import FLIP_RATE
 
 #: A regressor's output "changes" when it moves by more than this many standard deviations of
 #: its output on the data (the same rule as :func:`~._common.flip_rate`).
 OUTPUT_TOLERANCE = 0.05
 #: Counterfactual draws per row and feature.
 N_DRAWS = 3
+#: Neighbours (in the other columns) whose value of x_j a row may take on the data.
+N_NEIGHBOURS = 10
 #: Bootstrap resamples of the rows for a statistic that is not a mean.
 N_BOOT = 300
 
 __all__ = ["OUTPUT_TOLERANCE", "N_DRAWS", "FLIP_RATE", "changed", "change_matrix",
+           "conditional_resample",
            "marginal_resample", "trees_of", "bootstrap_stat", "abs_spearman", "as_local",
            "local_attributions"]
 
@@ -30,10 +33,38 @@ def changed(base, out, is_classifier, scale):
     return np.abs(np.asarray(out, dtype=np.float64) - base) > OUTPUT_TOLERANCE * scale
 
 
+def conditional_resample(X, data, j, rng, n_neighbours=N_NEIGHBOURS):
+    """Each row of X with column j replaced by the value of one of its ``n_neighbours``
+    nearest real rows (in the other columns, standardised) that has a *different* value of
+    column j: x_j takes a value that real rows like this one take, the other columns stay.
+
+    Returns (Z, ok): ok is False for rows with no such neighbour (left as is). (The
+    protected-attribute truth uses whole matched real rows with a placebo instead,
+    :func:`~._common.matched_counterfactual`; this one changes x_j alone, which the
+    per-feature truths here need on continuous data, where no real row shares x_j.)
+    """
+    X = np.asarray(X, dtype=np.float64)
+    data = np.asarray(data, dtype=np.float64)
+    others = [k for k in range(X.shape[1]) if k != j]
+    sd = data[:, others].std(axis=0)
+    sd[sd == 0] = 1.0
+    Z = X.copy()
+    ok = np.zeros(len(X), dtype=bool)
+    for i, x in enumerate(X):
+        cand = np.flatnonzero(data[:, j] != x[j])
+        if cand.size == 0:
+            continue
+        dist = (((data[cand][:, others] - x[others]) / sd) ** 2).sum(axis=1)
+        near = cand[np.argsort(dist, kind="stable")[:n_neighbours]]
+        Z[i, j] = data[rng.choice(near), j]
+        ok[i] = True
+    return Z, ok
+
+
 def marginal_resample(X, data, j, rng):
     """Each row of X with column j replaced by the value of a random real row with a
     different value of it, whatever the other columns (interventional: hybrid points, which
-    may lie off the data). Returns (Z, ok) as :func:`~._common.conditional_resample`."""
+    may lie off the data). Returns (Z, ok) as :func:`conditional_resample`."""
     X = np.asarray(X, dtype=np.float64)
     data = np.asarray(data, dtype=np.float64)
     Z = X.copy()
@@ -53,7 +84,7 @@ def change_matrix(decide, predict, X, data, is_classifier, how="conditional",
     changes the decision (classifier) or the output (regressor).
 
     ``how="conditional"``: the feature takes a value that real rows near this one take
-    (on the data, :func:`~._common.conditional_resample`); ``"marginal"``: a value of any
+    (on the data, :func:`conditional_resample`); ``"marginal"``: a value of any
     real row (:func:`marginal_resample`, interventional).
     """
     X = np.asarray(X, dtype=np.float64)

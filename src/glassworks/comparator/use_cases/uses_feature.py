@@ -1,7 +1,7 @@
 """Use case ``uses_feature``: which features does the model rely on for these rows?
 
 - Truth (on the data): feature j is used if changing only x_j to a value real rows like this
-  one take (:func:`~._common.conditional_resample`) changes the decision (classifier) or the
+  one take (:func:`~._truths.conditional_resample`) changes the decision (classifier) or the
   output (regressor, by more than ``OUTPUT_TOLERANCE`` of its sd) on at least ``FLIP_RATE`` of
   the rows.
 - Beside it, two truths off the data: *interventional* (the same rule, x_j replaced by the

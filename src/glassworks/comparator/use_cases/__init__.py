@@ -24,7 +24,8 @@ rows); any other exception is reported as ``failed: ...``. Either way the rest o
 goes on.
 
 Implemented: ``protected_attribute`` (with the Slack et al. scaffold, :func:`make_scaffold`),
-``shortcut``.
+``shortcut``, ``randomization`` (model-parameter randomisation sanity checks),
+``forward_simulation``, ``recourse`` and ``uses_feature``.
 """
 
 import time
@@ -34,8 +35,12 @@ import numpy as np
 from ._common import (COLUMNS, FLIP_RATE, MATERIAL_SHARE, MAX_TRUTH_ROWS,  # noqa: F401
                       NotApplicable, UseCaseContext, UseCaseInput, message_row)
 from . import _common
+from . import forward_simulation as _forward_simulation
 from . import protected_attribute as _protected_attribute
+from . import randomization as _randomization
+from . import recourse as _recourse
 from . import shortcut as _shortcut
+from . import uses_feature as _uses_feature
 from .protected_attribute import make_scaffold  # noqa: F401
 from .shortcut import DETECTION_AUC  # noqa: F401
 
@@ -43,6 +48,10 @@ from .shortcut import DETECTION_AUC  # noqa: F401
 REGISTRY = {
     "protected_attribute": _protected_attribute.run,
     "shortcut": _shortcut.run,
+    "uses_feature": _uses_feature.run,
+    "recourse": _recourse.run,
+    "randomization": _randomization.run,
+    "forward_simulation": _forward_simulation.run,
 }
 
 #: Use cases run by ``use_cases="all"``, in order.

@@ -1,7 +1,7 @@
 """Cells of the notebook "Debugging a model with explanations: which explainer answers which
 question?" (use cases of the comparator, issue 14). Built by ``notebooks/_build.py``."""
 
-import nbformat
+from _build import code, md  # one way to make a cell, for every notebook
 
 SETUP = """\
 %matplotlib inline
@@ -13,14 +13,6 @@ pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 90)
 from IPython.display import Markdown, display
 from glassworks.comparator import audit"""
-
-
-def md(text):
-    return nbformat.v4.new_markdown_cell(text.strip("\n"))
-
-
-def code(text):
-    return nbformat.v4.new_code_cell(text.strip("\n"))
 
 
 CELLS = [

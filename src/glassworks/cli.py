@@ -228,7 +228,8 @@ def _audit_quietly(out, **kwargs):
     return report
 
 
-def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
+def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None,
+             scenario=None):
     rows = _rows(len(X), n_explain, rng)
     bg_rows = _rows(len(X), args.background, rng, "--background")
     with warnings.catch_warnings():
@@ -242,7 +243,7 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None):
                             random_state=args.seed, n_jobs=args.jobs,
                             relevant_features=relevant, progress=not args.no_progress,
                             read_as=getattr(args, "read_as", "interventional_shap"),
-                            **_use_case_kwargs(args, X))
+                            scenario=scenario, **_use_case_kwargs(args, X))
     out = sys.stdout if out is None else out
     print(f"\n== {title} ==", file=out)
     print(report.to_text(), file=out)
@@ -281,7 +282,7 @@ def run_audit(args, out=None):
         title = (f"planted scenario 'proxy' ({s.description}), {origin} random forest, depth 3")
         reports.append((title, _run_one(
             f"demo 2/3: planted scenario 'proxy', {origin} random forest", model, s.X, s.y,
-            args, rng, n_explain, relevant=s.relevant, out=out)))
+            args, rng, n_explain, out=out, scenario=s)))  # recall against what it uses
     else:
         if args.target is None:
             raise UsageError("--data needs --target (the name of the target column).")

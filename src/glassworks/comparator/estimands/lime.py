@@ -534,7 +534,8 @@ def _tabular_monte_carlo(st, patterns, predict_fn, budget, rng):
         beta, se, V = _ols(D, y)
         values[i, vary] = beta[1:]
         stderr[i, vary] = se[1:]
-        intercept[i] = beta[0] - beta[1:] @ q_all[i, vary]
+        # the fit on the raw indicators: its constant is lime's intercept (the fit at z = 0)
+        intercept[i] = beta[0]
         u = np.ones(D.shape[1])
         cov_ones[i] = u @ V @ u
     return values, intercept, stderr, cov_ones

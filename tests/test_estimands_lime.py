@@ -44,7 +44,9 @@ def data():
     # a 0/1-valued feature shifted to 5/6: its first quartile bin is a single value (lime
     # samples it as its standardised bound, ~0) and its top bin holds no training row
     bg[:, 3] = 5.0 + (rng.random(300) < 0.3)
-    y = 2.0 * bg[:, 0] + (bg[:, 1] > 0) * bg[:, 2] + (bg[:, 3] > 5.5) * bg[:, 1]
+    # strong interactions: only through them does the kernel (its tilt) move the limit
+    y = (2.0 * bg[:, 0] + 3.0 * (bg[:, 1] > 0) * (bg[:, 2] > 0)
+         + 2.0 * (bg[:, 3] > 5.5) * bg[:, 1])
     X = np.array([[0.3, -0.5, 0.2, 6.0],   # x's bins all hold training rows
                   [-0.8, 1.5, 0.9, 7.0]])  # x3 = 7 lies in lime's empty top bin
     return bg, y, X

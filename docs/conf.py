@@ -8,7 +8,6 @@ The notebooks in ``notebooks/`` are rendered as they were last executed (by
 ``python notebooks/_build.py``); the build never runs them.
 """
 
-import os
 import re
 import sys
 from pathlib import Path
@@ -28,7 +27,6 @@ version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
     "numpydoc",
     # myst-nb brings myst-parser: the README and CHANGELOG (Markdown) and the notebooks
     "myst_nb",
@@ -54,15 +52,6 @@ nb_execution_mode = "off"
 nb_merge_streams = True
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
-
-# intersphinx needs the network; keep it off unless asked (the build must work offline)
-intersphinx_mapping = {}
-if os.environ.get("GLASSWORKS_DOCS_INTERSPHINX"):
-    intersphinx_mapping = {
-        "python": ("https://docs.python.org/3", None),
-        "numpy": ("https://numpy.org/doc/stable/", None),
-        "sklearn": ("https://scikit-learn.org/stable/", None),
-    }
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"glassworks {release}"

@@ -6,6 +6,7 @@ without calling any Numba kernel, so it takes seconds, not minutes.
 
 import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,10 +72,16 @@ def test_user_guide_and_notebooks_are_rendered(site):
     assert "First use: compile time" in guide and "The models" in guide
     for image in sorted((DOCS / "images").glob("*.png")):
         assert f'src="_images/{image.name}"' in guide, image.name
+    gallery = (site / "gallery.html").read_text(encoding="utf-8")
     notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks
+    # the README's links to notebooks become links to their pages
+    linked = re.findall(r"\]\(notebooks/([\w.-]+)\.ipynb\)", (ROOT / "README.md").read_text("utf-8"))
+    assert linked
+    for name in linked:
+        assert f'href="notebooks/{name}.html"' in guide, name
     for name in notebooks:
-        assert f'href="notebooks/{name}.html"' in guide
+        assert f'href="notebooks/{name}.html"' in gallery, name
         page = (site / "notebooks" / f"{name}.html").read_text(encoding="utf-8")
         # the stored outputs are shown: every notebook has at least one output cell
         assert "cell_output" in page, name

@@ -181,7 +181,7 @@ def audit(
         The estimand users read the explainers' values as, for ``estimand_gap``: one name
         for all, or ``{explainer name: estimand}`` (the others: interventional_shap). A local
         estimand (a slope is read as ``slope * (x - background mean)``); a global explainer
-        is compared with its global view (mean |values| over the rows, as shares).
+        is compared with its global view (mean ``|values|`` over the rows, as shares).
     estimands : None, "all" or list of str, default=None
         Estimands to compute besides the explainers' own and ``read_as``: they join the
         estimand x estimand distance table (``report.estimand_distances``). "all": every

@@ -328,11 +328,11 @@ class DecisionTreeClassifier(ClassifierMixin, _BaseDecisionTree):
     classes_ : ndarray of shape (n_classes,)
     n_classes_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when X had string column names.
     max_features_ : int
     n_outputs_ : int
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (``n_features_in_``,)
 
     Examples
     --------
@@ -438,11 +438,11 @@ random_state, max_leaf_nodes, min_impurity_decrease, ccp_alpha, max_bins
     tree_ : glassworks.tree._tree.Tree
         The fitted tree; ``value`` holds the weighted mean target of each node.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when X had string column names.
     max_features_ : int
     n_outputs_ : int
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (``n_features_in_``,)
 
     Examples
     --------

@@ -419,14 +419,18 @@ class _BaseForest(InterpretMixin, BaseEstimator):
             self._set_oob(X, y, inbag)
         return self
 
+    def _splits(self):
+        """``(split mask, feature, threshold)`` of every packed node; the thresholds are a
+        writeable view of the packed nodes."""
+        nodes = self._packed["nodes"]
+        return (nodes[:, 0] != -1, (nodes[:, 2] & 0xFFFFFFFF).astype(np.int64),
+                nodes.view(np.float64)[:, 3])
+
     def _stabilise_thresholds(self, X):
         """Keep every training value on its side of every split when it is rounded to
         float32 (see :func:`float32_stable_thresholds`): on the arrays predict and explain
         read (the packed nodes) and on the trees."""
-        nodes = self._packed["nodes"]
-        split = nodes[:, 0] != -1
-        thr = nodes.view(np.float64)[:, 3]
-        feat = (nodes[:, 2] & 0xFFFFFFFF).astype(np.int64)
+        split, feat, thr = self._splits()
         new, moved = float32_stable_thresholds(feat[split], thr[split], X)
         if not moved:
             return
@@ -525,10 +529,8 @@ class _BaseForest(InterpretMixin, BaseEstimator):
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
         )
         if X64 is not X:
-            nodes = self._packed["nodes"]
-            split = nodes[:, 0] != -1
-            warn_rounded_input(X, X64, nodes[split, 2] & 0xFFFFFFFF,
-                               nodes.view(np.float64)[split, 3])
+            split, feat, thr = self._splits()
+            warn_rounded_input(X, X64, feat[split], thr[split])
         return X64
 
     def _mean_value(self, X):

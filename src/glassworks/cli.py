@@ -201,7 +201,7 @@ def _check_out(path):
 _OWN_WARNINGS = ("does not have valid feature names",)
 
 
-def _audit_quietly(out, **kwargs):
+def _audit_quietly(**kwargs):
     """Run the audit; numpy's overflow warnings from inside the explainers (values near
     1e300) and other repeated warnings are reported once each, at the end."""
     from glassworks.comparator import audit
@@ -238,7 +238,7 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None,
             model.fit(X, y)
     Xa = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
     bg = X.iloc[bg_rows] if hasattr(X, "iloc") else X[bg_rows]
-    report = _audit_quietly(out, model=model, X=Xa, background=bg,
+    report = _audit_quietly(model=model, X=Xa, background=bg,
                             explainers=_explainer_list(args.explainers),
                             random_state=args.seed, n_jobs=args.jobs,
                             relevant_features=relevant, progress=not args.no_progress,
@@ -340,7 +340,6 @@ def _use_case_demo(args, rng, out):
     """The demo's use cases: a Slack et al. scaffold on COMPAS (biased on sex, innocent
     ``unrelated`` off the data) and an honest control, audited for protected_attribute, and
     the shortcut family; skipped with a message when the COMPAS data are not found."""
-    from glassworks.comparator import audit
     from glassworks.comparator.use_cases.protected_attribute import (
         compas_scaffold_models, find_compas, load_compas)
 
@@ -363,9 +362,10 @@ def _use_case_demo(args, rng, out):
     for k, (title, model) in enumerate(models.items()):
         # the shortcut family does not depend on the audited model: run it once
         uc = [u for u in names if k == 0 or u != "shortcut"]
-        rep = audit(model, X.iloc[rows], background=bg, random_state=args.seed,
-                    n_jobs=args.jobs, progress=not args.no_progress, use_cases=uc,
-                    protected=_protected(args) or ["sex"], data=X)
+        rep = _audit_quietly(model=model, X=X.iloc[rows], background=bg,
+                             random_state=args.seed, n_jobs=args.jobs,
+                             progress=not args.no_progress, use_cases=uc,
+                             protected=_protected(args) or ["sex"], data=X)
         print(f"\n== demo 3/3: COMPAS, {title} ==", file=out)
         print(rep.to_text(), file=out)
         reports.append((f"COMPAS (CORELS's preparation), {title}: Slack et al. scaffold", rep))

@@ -61,13 +61,8 @@ def serial_variant(kernel, replace, suffix="_serial"):
 
 
 def serial_twin(kernel):
-    """A ``parallel=False`` copy of the ``parallel=True`` dispatcher ``kernel``.
-
-    The copy is a new function object named ``<name>_serial``: Numba's cache files are named
-    after a function's qualified name and keyed by its bytecode and signature, not by its
-    compile options, so a copy under the same name would read (or overwrite) the parallel
-    kernel's cache entries.
-    """
+    """A ``parallel=False`` copy of the ``parallel=True`` dispatcher ``kernel``, named
+    ``<name>_serial`` (why the name: :func:`_copy`)."""
     return _copy(kernel, "_serial", None, parallel=False)
 
 

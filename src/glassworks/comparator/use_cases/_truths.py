@@ -11,7 +11,7 @@ import numpy as np
 from ._common import FLIP_RATE
 
 #: A regressor's output "changes" when it moves by more than this many standard deviations of
-#: its output on the data (the same rule as :func:`~._common.flip_rate`).
+#: its output on the data (a classifier's when its decision changes).
 OUTPUT_TOLERANCE = 0.05
 #: Counterfactual draws per row and feature.
 N_DRAWS = 3

@@ -264,7 +264,8 @@ class AuditReport:
             head += (f"{name} computes its own quantity to within {err:.2f} here (relative error; "
                      f"95% interval {lo:.2f} to {hi:.2f}, {over})")
             if est in self.tolerance:
-                head += f" (the truth itself by quadrature, to within {self.tolerance[est]:.2g})"
+                head += (f" (the truth itself is not exact: estimated to within "
+                         f"{self.tolerance[est]:.2g} in its own units, see the notes)")
         elif est in self.unavailable:
             head += (f"{name} has no exact value of {est} to be scored against on this model "
                      f"({self.unavailable[est]})")
@@ -402,7 +403,8 @@ def _status(report, name):
     if name in report.unavailable:
         return "not exactly: " + report.unavailable[name]
     if name in report.tolerance:
-        return f"by quadrature, to within {report.tolerance[name]:.2g}"
+        return (f"estimated (quadrature or Monte Carlo, see the notes), to within "
+                f"{report.tolerance[name]:.2g}")
     return "exactly"
 
 

@@ -387,8 +387,8 @@ def lime_tabular(model, X, background=None, *, stats=None, kernel_width=None,
     kernel_width : float, default=None
         lime's kernel width; None: ``0.75 sqrt(d)``.
     budget : int, default=50_000
-        Black box only: model calls per distinct pattern of x-bins (rows in the same bins
-        share their estimate), plus one call per row.
+        Black box only: model calls in all, on one pool of LIME's samples that every row
+        reweights by its own kernel, plus one call per row.
     random_state : int or numpy Generator, default=0
         Black box only.
 
@@ -505,33 +505,38 @@ def _tabular_boxes(st, patterns, boxes):
 
 
 def _tabular_monte_carlo(st, patterns, predict_fn, budget, rng):
-    """OLS of f on the bin indicators, on samples from the weighted (tilted) distribution:
-    the population fit is LIME's limit; HC0 standard errors."""
+    """Weighted OLS of f on the bin indicators, on one pool of samples shared by every row:
+    the population fit is LIME's limit; HC0 standard errors.
+
+    LIME's own sampling distribution (bins by background frequency, then a value inside the
+    bin) does not depend on x; only its kernel does, and the kernel is
+    ``a ** (number of features outside x's bin)``. So ``budget`` model calls in all, on one
+    draw from that distribution, serve every row, each row reweighting the same pool (the
+    weights are bounded by ``a ** -d``, so the pool loses little to the reweighting). Per-row
+    draws from each row's tilted distribution, as this function once made, cost ``budget``
+    calls per row for the same precision."""
     r_all, d = patterns.shape
     values = np.zeros((r_all, d))
     intercept = np.zeros(r_all)
     stderr = np.zeros((r_all, d))
     cov_ones = np.zeros(r_all)  # variance of the fit's prediction at z = 1
-    p_all, q_all = st.tilted(patterns)
+    K = budget
+    bins = np.empty((K, d), dtype=np.int64)
+    Xs = np.empty((K, d))
+    for j in range(d):
+        f = st.freq[j]
+        bins[:, j] = rng.choice(f.shape[0], size=K, p=f / f.sum())
+        Xs[:, j] = st.sample_in_bins(j, bins[:, j], rng)
+    y = _call(predict_fn, Xs)
+    p_all, _ = st.tilted(patterns)
+    log_a = np.log(st.a)
     for i in range(r_all):
-        K = budget
-        Z = np.empty((K, d))
-        Xs = np.empty((K, d))
-        for j in range(d):
-            bx, p, q = patterns[i, j], p_all[i, j], q_all[i, j]
-            z = rng.random(K) < q
-            others = st.freq[j].copy()
-            others[bx] = 0.0
-            tot = others.sum()
-            bins = np.full(K, bx, dtype=np.int64)
-            if tot > 0 and (~z).any():
-                bins[~z] = rng.choice(others.shape[0], size=int((~z).sum()), p=others / tot)
-            Z[:, j] = z
-            Xs[:, j] = st.sample_in_bins(j, bins, rng)
-        y = _call(predict_fn, Xs)
+        Z = bins == patterns[i][None, :]
+        out = d - Z.sum(axis=1)
+        w = np.exp(log_a * (out - out.min()))
         vary = (p_all[i] > 0) & (p_all[i] < 1)
         D = np.column_stack([np.ones(K), Z[:, vary]])
-        beta, se, V = _ols(D, y)
+        beta, se, V = _ols(D, y, w)
         values[i, vary] = beta[1:]
         stderr[i, vary] = se[1:]
         # the fit on the raw indicators: its constant is lime's intercept (the fit at z = 0)
@@ -541,13 +546,15 @@ def _tabular_monte_carlo(st, patterns, predict_fn, budget, rng):
     return values, intercept, stderr, cov_ones
 
 
-def _ols(D, y):
-    """Least squares with HC0 (sandwich) covariance: coefficients, their se, covariance."""
-    G = D.T @ D
+def _ols(D, y, w=None):
+    """(Weighted) least squares with HC0 (sandwich) covariance: coefficients, their se,
+    covariance. The covariance does not depend on the weights' scale."""
+    Dw = D if w is None else D * w[:, None]
+    G = Dw.T @ D
     Ginv = np.linalg.pinv(G)
-    beta = Ginv @ (D.T @ y)
+    beta = Ginv @ (Dw.T @ y)
     e = y - D @ beta
-    meat = (D * (e * e)[:, None]).T @ D
+    meat = (Dw * (e * e)[:, None]).T @ Dw
     V = Ginv @ meat @ Ginv
     return beta, np.sqrt(np.maximum(np.diag(V), 0.0)), V
 

@@ -78,6 +78,21 @@ def _zero(predict_fn, X, background):
     return np.zeros_like(X)
 
 
+def test_all_zero_explainer_gets_no_credit_where_the_answer_is_no():
+    """On a tree that ignores sex the right answer is 'no'; an explainer that says nothing
+    must not earn it (it gives no answer, and is counted wrong), while exact SHAP does."""
+    X = _categorical_data()
+    y = (X["priors"] > 1).astype(int)
+    m = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
+    uc = audit(m, X.iloc[:15], explainers=["tree_shap", ("zero", _zero, "interventional_shap")],
+               random_state=0, n_reruns=0, use_cases=["protected_attribute"],
+               protected=["sex"], data=X).use_cases.set_index("explainer")
+    assert uc["truth"].iloc[0].startswith("no")
+    assert uc.loc["tree_shap", "correct"] == True  # noqa: E712
+    assert uc.loc["zero", "correct"] == False  # noqa: E712
+    assert uc.loc["zero", "answer"].startswith("no answer")
+
+
 @pytest.fixture(scope="module")
 def shortcut_report():
     from glassworks.comparator.scenarios import make_scenario

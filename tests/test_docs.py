@@ -19,7 +19,8 @@ pytest.importorskip("myst_nb")
 pytest.importorskip("pydata_sphinx_theme")
 
 import glassworks  # noqa: E402
-from glassworks.comparator import estimands, explainers, ground_truth, scenarios  # noqa: E402
+from glassworks.comparator import (estimands, explainers, ground_truth, scenarios,  # noqa: E402
+                                   use_cases)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -51,7 +52,7 @@ def site(tmp_path_factory):
 def test_api_page_documents_every_public_class(site):
     api = (site / "api.html").read_text(encoding="utf-8")
     expected = {f"glassworks.{n}": n for n in glassworks.__all__ if n != "__version__"}
-    for module in (explainers, scenarios, estimands, ground_truth):
+    for module in (explainers, scenarios, estimands, ground_truth, use_cases):
         for name in _public_classes(module):
             expected[f"{module.__name__}.{name}"] = name
     assert len(expected) > 30

@@ -106,3 +106,45 @@ def test_console_script_is_declared():
 
     eps = entry_points(group="console_scripts")
     assert any(ep.name == "glassworks" and ep.value == "glassworks.cli:main" for ep in eps)
+
+
+class _SlowRegressor:
+    """A black box whose predict is slow per point (as MAPLE's is): the audit's explainers
+    call it thousands of times per row."""
+
+    def __init__(self, inner, seconds_per_row):
+        self.inner, self.seconds_per_row = inner, seconds_per_row
+
+    def predict(self, X):
+        import time
+
+        time.sleep(self.seconds_per_row * len(X))
+        return self.inner.predict(X)
+
+
+def test_a_slow_audit_is_announced_before_it_starts(monkeypatch):
+    """A slow model gets an estimate before the audit (from one row, audited first); a fast
+    one is not probed at all."""
+    from types import SimpleNamespace
+
+    from sklearn.linear_model import LinearRegression
+
+    import glassworks.cli as cli
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(-1, 1, size=(60, 3)), columns=["a", "b", "c"])
+    fast = LinearRegression().fit(X, 2 * X["a"])
+    args = SimpleNamespace(explainers="lime,kernel_shap", seed=0, jobs=1)
+    err = __import__("io").StringIO()
+    probes = []
+    real = cli._audit_quietly
+    monkeypatch.setattr(cli, "_audit_quietly", lambda **kw: probes.append(1) or real(**kw))
+    assert cli._announce_duration(fast, X.iloc[:10], X.iloc[:20], args, err=err) is None
+    assert probes == [] and err.getvalue() == ""
+    # a model 1e-5 s a row is 0.1 s per 10,000 calls: slow enough to be probed at a 0.5 s limit
+    monkeypatch.setattr(cli, "ANNOUNCE_AFTER", 0.5)
+    slow = _SlowRegressor(fast, 1e-5)
+    est = cli._announce_duration(slow, X.iloc[:10], X.iloc[:20], args, err=err)
+    assert probes == [1] and est is not None and est >= 0.5
+    note = err.getvalue()
+    assert note.startswith("note: this audit will take about") and "10 rows" in note

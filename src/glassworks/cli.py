@@ -10,8 +10,10 @@ that is not available) gives one line on stderr and exit code 2.
 """
 
 import argparse
+import contextlib
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -228,6 +230,54 @@ def _audit_quietly(**kwargs):
     return report
 
 
+#: An audit estimated to take longer than this (seconds) is announced before it starts.
+ANNOUNCE_AFTER = 60.0
+
+#: Model calls per explained row above which an audit may be slow: KernelSHAP alone makes
+#: about (2 d + 2048) x background calls per row, LIME 5000 per explainer.
+_CALLS_PER_ROW = 10_000
+
+
+def _announce_duration(model, Xa, bg, args, err=None):
+    """Say how long the audit will take when it will take minutes.
+
+    A model whose predict is slow per point (MAPLE fits a ridge regression at every query
+    point) makes the explainers, which call it thousands of times per row, take minutes. The
+    cost of one predict call on the background is timed first (cheap); only when it could
+    make the audit slow is one explained row audited, quietly, and the local explainers' time
+    scaled to all the rows. Returns the estimate in seconds, or None when none was needed.
+    """
+    err = sys.stderr if err is None else err
+    n = len(Xa)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        (model.predict_proba if hasattr(model, "predict_proba") else model.predict)(bg)
+    per_call = (time.perf_counter() - t0) / max(1, len(bg))
+    if per_call * _CALLS_PER_ROW * n < ANNOUNCE_AFTER:
+        return None
+    t0 = time.perf_counter()
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+        probe = _audit_quietly(model=model, X=Xa[:1], background=bg,
+                               explainers=_explainer_list(args.explainers),
+                               random_state=args.seed, n_jobs=args.jobs, n_reruns=0,
+                               progress=False)
+    t = probe.timings
+    global_ = sum(v for k, v in t["explainers"].items()
+                  if probe.explainers.get(k, (None, None, "local"))[2] == "global")
+    warmup = float(sum((t.get("warmup") or {}).values()))
+    per_row = max(0.0, time.perf_counter() - t0 - global_ - warmup)
+    # per row: the local explainers and the truth; the audit reruns the local explainers on
+    # up to 5 rows twice and the global ones twice more (its default n_reruns=2)
+    estimate = per_row * (n + 2 * min(5, n)) + 3 * global_ + warmup
+    if estimate >= ANNOUNCE_AFTER:
+        print(f"note: this audit will take about {max(1, round(estimate / 60))} min ({n} "
+              f"rows at about {per_row:.1f} s each, measured on one: the explainers call the "
+              f"model thousands of times per row and its predict takes "
+              f"{1e3 * per_call:.2f} ms a row); --n-explain sets the rows", file=err)
+    return estimate
+
+
 def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None,
              scenario=None):
     rows = _rows(len(X), n_explain, rng)
@@ -238,6 +288,7 @@ def _run_one(title, model, X, y, args, rng, n_explain, relevant=None, out=None,
             model.fit(X, y)
     Xa = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
     bg = X.iloc[bg_rows] if hasattr(X, "iloc") else X[bg_rows]
+    _announce_duration(model, Xa, bg, args)
     report = _audit_quietly(model=model, X=Xa, background=bg,
                             explainers=_explainer_list(args.explainers),
                             random_state=args.seed, n_jobs=args.jobs,

@@ -26,18 +26,8 @@ Usage::
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
-
-
-def _median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def main(argv=None):
@@ -54,6 +44,7 @@ def main(argv=None):
     from glassworks.maple.ridge import local_ridge_kernel
 
     sys.path.insert(0, os.path.dirname(__file__))
+    from bench_audit import timed as _median_time  # median of the repeats
     from maple_original import OriginalMAPLE
 
     X, y = load_diabetes(return_X_y=True)

@@ -58,8 +58,9 @@ What the limit leaves out of LIME
   ``training_data_stats``, sparse input, a custom kernel or distance, classification mode
   (the audit explains one output column in regression mode).
 
-Black-box models are estimated by Monte Carlo on the exact weighted distribution, with a
-standard error per value (:class:`LimeLimit`).
+Black-box models are estimated by Monte Carlo, with a standard error per value
+(:class:`LimeLimit`): in the default mode on one pool of LIME's own samples that every row
+reweights by its kernel; in the Gaussian mode on each row's own weighted distribution.
 """
 
 from typing import NamedTuple

@@ -97,6 +97,20 @@ if shap is not None:
     mark("explain")
 """
 
+
+def _first_use(module, cls, data, ctor, predict_rows="X", explain_rows="X[:100]"):
+    """A new user's first script: import, data, fit, predict, explain (each marked)."""
+    return (f"import numpy as np\nfrom {module} import {cls}\nmark(\"import\")\n" + data
+            + f"mark(\"data\")\nm = {ctor}.fit(X, y)\nmark(\"fit\")\n"
+            + f"pred = m.predict({predict_rows})\nmark(\"predict\")\n"
+            + (f"expl = m.explain({explain_rows})\nmark(\"explain\")\n" if explain_rows else ""))
+
+
+def _sklearn_peer(cls_path, ctor):
+    module, cls = cls_path.rsplit(".", 1)
+    return _first_use(module, cls, CLF_DATA, ctor, explain_rows=None) + SHAP_PEER
+
+
 FIGURES = {
     "import": dict(
         title="import glassworks, then its estimators (no kernel runs)",
@@ -122,108 +136,36 @@ mark("import estimators")
         title="DecisionTreeClassifier(max_depth=8) on 10k x 20: fit, predict, explain 100 rows",
         goal=("cold", "total", 15.0, "issue"),
         goal_warm=("warm", "fit_end", 0.8, "issue: new process importing + fitting"),
-        ours="""\
-import numpy as np
-from glassworks import DecisionTreeClassifier
-mark("import")
-""" + CLF_DATA + """\
-mark("data")
-m = DecisionTreeClassifier(max_depth=8, random_state=0).fit(X, y)
-mark("fit")
-pred = m.predict(X)
-mark("predict")
-expl = m.explain(X[:100])
-mark("explain")
-""",
+        ours=_first_use("glassworks", "DecisionTreeClassifier", CLF_DATA,
+                        "DecisionTreeClassifier(max_depth=8, random_state=0)"),
         peer_name="scikit-learn (+ shap's TreeExplainer to explain)",
-        peer="""\
-import numpy as np
-from sklearn.tree import DecisionTreeClassifier
-mark("import")
-""" + CLF_DATA + """\
-mark("data")
-m = DecisionTreeClassifier(max_depth=8, random_state=0).fit(X, y)
-mark("fit")
-m.predict(X)
-mark("predict")
-""" + SHAP_PEER,
+        peer=_sklearn_peer("sklearn.tree.DecisionTreeClassifier",
+                           "DecisionTreeClassifier(max_depth=8, random_state=0)"),
     ),
     "forest": dict(
         title="RandomForestClassifier(100 trees, max_depth=8) on 10k x 20: fit, predict, "
               "explain 100 rows",
         goal=("cold", "total", 15.0, "assumed: the tree's bar"),
-        ours="""\
-import numpy as np
-from glassworks import RandomForestClassifier
-mark("import")
-""" + CLF_DATA + """\
-mark("data")
-m = RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0).fit(X, y)
-mark("fit")
-pred = m.predict(X)
-mark("predict")
-expl = m.explain(X[:100])
-mark("explain")
-""",
+        ours=_first_use("glassworks", "RandomForestClassifier", CLF_DATA,
+                        "RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0)"),
         peer_name="scikit-learn (+ shap's TreeExplainer to explain)",
-        peer="""\
-import numpy as np
-from sklearn.ensemble import RandomForestClassifier
-mark("import")
-""" + CLF_DATA + """\
-mark("data")
-m = RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0).fit(X, y)
-mark("fit")
-m.predict(X)
-mark("predict")
-""" + SHAP_PEER,
+        peer=_sklearn_peer("sklearn.ensemble.RandomForestClassifier",
+                           "RandomForestClassifier(n_estimators=100, max_depth=8, random_state=0)"),
     ),
     "rules": dict(
         title="RuleListClassifier() (greedy) on 10k x 20: fit, predict, explain 100 rows",
         goal=("cold", "total", 15.0, "assumed: the tree's bar"),
-        ours="""\
-import numpy as np
-from glassworks import RuleListClassifier
-mark("import")
-""" + CLF_DATA + """\
-mark("data")
-m = RuleListClassifier().fit(X, y)
-mark("fit")
-pred = m.predict(X)
-mark("predict")
-expl = m.explain(X[:100])
-mark("explain")
-""",
+        ours=_first_use("glassworks", "RuleListClassifier", CLF_DATA, "RuleListClassifier()"),
         peer_name="imodels' GreedyRuleListClassifier(max_depth=5)",
         peer_needs="imodels",
-        peer="""\
-import numpy as np
-from imodels import GreedyRuleListClassifier
-mark("import")
-""" + CLF_DATA + """\
-mark("data")
-m = GreedyRuleListClassifier(max_depth=5).fit(X, y)
-mark("fit")
-m.predict(X)
-mark("predict")
-""",
+        peer=_first_use("imodels", "GreedyRuleListClassifier", CLF_DATA,
+                        "GreedyRuleListClassifier(max_depth=5)", explain_rows=None),
     ),
     "maple": dict(
         title="MapleRegressor() (200 trees) on 500 x 8: fit, predict 100 rows, explain 100 rows",
         goal=("cold", "total", 15.0, "assumed: the tree's bar"),
-        ours="""\
-import numpy as np
-from glassworks import MapleRegressor
-mark("import")
-""" + REG_DATA + """\
-mark("data")
-m = MapleRegressor(random_state=0).fit(X, y)
-mark("fit")
-pred = m.predict(X[:100])
-mark("predict")
-expl = m.explain(X[:100])
-mark("explain")
-""",
+        ours=_first_use("glassworks", "MapleRegressor", REG_DATA,
+                        "MapleRegressor(random_state=0)", predict_rows="X[:100]"),
         peer_name="the original MAPLE (benchmarks/maple_original.py: scikit-learn forest + Ridge)",
         peer="""\
 import sys

@@ -56,3 +56,51 @@ def test_bad_scenario_arguments():
         make_scenario("nope")
     with pytest.raises(ValueError, match="n_features"):
         make_scenario("proxy", n_features=2)
+
+
+def test_recall_against_what_the_fitted_model_uses():
+    """A tree on the shortcut scenario uses x0 besides the planted watermark: recall is scored
+    against the model's use on the data (the generator's counterfactuals), the plan beside."""
+    from glassworks import DecisionTreeClassifier
+
+    s = make_scenario("shortcut", n_samples=500, random_state=0)
+    m = DecisionTreeClassifier(max_depth=5, random_state=0).fit(s.X, s.y)
+    used, share = s.used_on_data(lambda Z: m.predict_proba(Z)[:, 1])
+    w = s.feature_names.index("watermark")
+    assert w in used and 0 in used  # the fitted tree also relies on x0
+    assert share[w] > 0.2 and share[5] == 0.0
+    assert used == [0, w]
+
+    def plan_only(predict_fn, X, background):  # puts everything on the planted watermark
+        A = np.zeros_like(X)
+        A[:, w] = 1.0
+        return A
+
+    def model_use(predict_fn, X, background):  # on what the fitted model uses
+        A = np.zeros_like(X)
+        A[:, [0, w]] = 1.0
+        return A
+
+    exps = [("plan_only", plan_only, "interventional_shap"),
+            ("model_use", model_use, "interventional_shap")]
+    rep = audit(m, s.X[:5], background=s.X[:40], explainers=exps, metrics=["recall_at_k"],
+                random_state=0, scenario=s)
+    note = [n for n in rep.notes if n.startswith("recall_at_k")][0]
+    assert "the plan differs: watermark" in note and "x0" in note
+    assert list(rep.relevant) == s.relevant  # the report still shows the plan
+    assert rep.score("model_use", "recall_at_k") == 1.0
+    # watermark in its top 2, and x0 with chance 1/7 among the 7 tied zeros: < 1, while it
+    # reads 1.0 against the plan alone
+    assert rep.score("plan_only", "recall_at_k") == pytest.approx(0.5 + 0.5 / 7)
+    plan = audit(m, s.X[:5], background=s.X[:40], explainers=exps, metrics=["recall_at_k"],
+                 random_state=0, relevant_features=s.relevant)
+    assert plan.score("plan_only", "recall_at_k") == 1.0
+
+
+def test_recall_plan_and_use_agree_on_proxy():
+    from glassworks import RandomForestRegressor
+
+    s = make_scenario("proxy", n_samples=600, random_state=0)
+    m = RandomForestRegressor(n_estimators=20, max_depth=3, random_state=0).fit(s.X, s.y)
+    used, share = s.used_on_data(m.predict)
+    assert used == [0, 2] and share[1] < 0.05  # the proxy's redraw given x0 changes little

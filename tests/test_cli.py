@@ -24,11 +24,27 @@ def test_demo_runs_prints_scorecard_and_writes_html(tmp_path, capsys):
                "--out", str(out), "--no-progress", "--background", "30"])
     assert rc == 0
     text = capsys.readouterr().out
-    assert "demo 1/2" in text and "demo 2/2" in text
+    assert "demo 1/3" in text and "demo 2/3" in text and "demo 3/3" in text
     assert "tree_shap [interventional_shap]" in text
     assert "recall@k" in text  # the planted scenario is scored on recall
     page = out.read_text()
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") in (2, 4)  # 4 with the COMPAS scaffold
+    if "demo 3/3: COMPAS" in text:
+        assert "Your question -> which explainer answers it here" in text
+        assert "which explainer answers it here</h3>" in page
+
+
+def test_csv_use_cases_and_protected(csv, tmp_path, capsys):
+    import pandas as pd
+
+    col = pd.read_csv(csv).columns[0]
+    rc = main(["audit", "--data", str(csv), "--target", "y", "--model", "linear",
+               "--explainers", "gradient", "--n-explain", "4", "--out",
+               str(tmp_path / "r.html"), "--no-progress", "--use-cases",
+               "protected_attribute", "--protected", col])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "protected_attribute" in text and "needs a classifier" in text  # y is numeric
 
 
 def test_csv_with_linear_model(csv, tmp_path, capsys):
@@ -90,3 +106,45 @@ def test_console_script_is_declared():
 
     eps = entry_points(group="console_scripts")
     assert any(ep.name == "glassworks" and ep.value == "glassworks.cli:main" for ep in eps)
+
+
+class _SlowRegressor:
+    """A black box whose predict is slow per point (as MAPLE's is): the audit's explainers
+    call it thousands of times per row."""
+
+    def __init__(self, inner, seconds_per_row):
+        self.inner, self.seconds_per_row = inner, seconds_per_row
+
+    def predict(self, X):
+        import time
+
+        time.sleep(self.seconds_per_row * len(X))
+        return self.inner.predict(X)
+
+
+def test_a_slow_audit_is_announced_before_it_starts(monkeypatch):
+    """A slow model gets an estimate before the audit (from one row, audited first); a fast
+    one is not probed at all."""
+    from types import SimpleNamespace
+
+    from sklearn.linear_model import LinearRegression
+
+    import glassworks.cli as cli
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(-1, 1, size=(60, 3)), columns=["a", "b", "c"])
+    fast = LinearRegression().fit(X, 2 * X["a"])
+    args = SimpleNamespace(explainers="lime,kernel_shap", seed=0, jobs=1)
+    err = __import__("io").StringIO()
+    probes = []
+    real = cli._audit_quietly
+    monkeypatch.setattr(cli, "_audit_quietly", lambda **kw: probes.append(1) or real(**kw))
+    assert cli._announce_duration(fast, X.iloc[:10], X.iloc[:20], args, err=err) is None
+    assert probes == [] and err.getvalue() == ""
+    # a model 1e-5 s a row is 0.1 s per 10,000 calls: slow enough to be probed at a 0.5 s limit
+    monkeypatch.setattr(cli, "ANNOUNCE_AFTER", 0.5)
+    slow = _SlowRegressor(fast, 1e-5)
+    est = cli._announce_duration(slow, X.iloc[:10], X.iloc[:20], args, err=err)
+    assert probes == [1] and est is not None and est >= 0.5
+    note = err.getvalue()
+    assert note.startswith("note: this audit will take about") and "10 rows" in note

@@ -52,7 +52,8 @@ def test_there_are_notebooks():
     names = {p.name for p in NOTEBOOKS}
     for expected in ("01_glass_box_models.ipynb", "02_can_i_trust_lime_and_shap.ipynb",
                      "03_maple.ipynb", "04_which_shapley_value.ipynb",
-                     "05_rule_lists_on_compas.ipynb"):
+                     "05_rule_lists_on_compas.ipynb", "06_what_does_lime_compute.ipynb",
+                     "07_which_explainer_answers_which_question.ipynb"):
         assert expected in names
 
 

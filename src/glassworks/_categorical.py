@@ -191,7 +191,11 @@ def fit_categorical_columns(X, categorical_features, max_bins=None):
             if arr.dtype.kind in "OUS" and arr.ndim == 2:
                 try:
                     arr.astype(np.float64)
-                except (TypeError, ValueError):
+                except TypeError:
+                    # not a string but an object float() refuses (a dict, a list): the
+                    # numeric validation's own TypeError says so, as scikit-learn's does
+                    return None
+                except ValueError:
                     raise ValueError(
                         f"X is a numpy array of dtype {arr.dtype} with non-numeric values. "
                         "A numpy array has no per-column dtype to tell categorical columns "

@@ -139,7 +139,7 @@ def predict(df, model, features=None, *, prediction_col="prediction",
     prediction_col : str, default="prediction"
         Name of the prediction column: ``double`` for a regressor, the type of the class
         labels (``bigint``, ``double``, ``boolean`` or ``string``) for a classifier.
-    probability_prefix : str, default="probability_"
+    probability_prefix : str, default ``"probability_"``
         For a classifier with ``predict_proba``: one ``double`` column
         ``<probability_prefix><class>`` per class, in ``model.classes_`` order.
 

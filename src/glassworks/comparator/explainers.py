@@ -47,6 +47,18 @@ def quiet_peers():
 
 @dataclass
 class LocalResult:
+    """What a local explainer returns for one instance.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_features,)
+        The attribution of each feature.
+    slope, intercept : ndarray of shape (n_features,) and float, or None
+        For a surrogate-model explainer (LIME, MAPLE, gradients): the local linear model
+        ``slope @ x + intercept``, from which the audit measures its neighbourhood fidelity
+        (how well that model predicts the audited output near ``x``).
+    """
+
     values: np.ndarray
     slope: np.ndarray = None
     intercept: float = None
@@ -77,9 +89,38 @@ class BaseExplainer:
     note = ""
 
     def explain(self, ctx, x, predict_fn, seed):  # pragma: no cover - interface
+        """Explain one instance (explainers of ``scope="local"``).
+
+        Parameters
+        ----------
+        ctx : glassworks.comparator.runner.AuditContext
+            The audit's data, background, baseline, feature names and trees.
+        x : ndarray of shape (n_features,)
+            The instance.
+        predict_fn : callable
+            The audited output: ``predict_fn(X)`` gives one value per row of ``X``.
+        seed : int
+            Seed for the explainer's own sampling.
+
+        Returns
+        -------
+        LocalResult
+        """
         raise NotImplementedError
 
     def explain_global(self, ctx, predict_fn, seed):  # pragma: no cover - interface
+        """Explain the model as a whole (explainers of ``scope="global"``).
+
+        Parameters
+        ----------
+        ctx, predict_fn, seed
+            As in :meth:`explain`.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+            One importance per feature.
+        """
         raise NotImplementedError
 
     def __repr__(self):

@@ -160,7 +160,18 @@ def _with_column_names(model):
 def default_target(model, X):
     """Regressors: ``predict``; classifiers: probability of the positive / predicted class."""
     if _is_classifier(model):
-        return _classifier_target(model, X)
+        if hasattr(model, "predict_proba"):
+            return _classifier_target(model, X)
+        # e.g. SVC(probability=False): no probabilities, but a decision function to explain
+        if hasattr(model, "decision_function"):
+            t = _classifier_target(model, X, use_decision=True)
+            t.description += (f" ({type(model).__name__} has no predict_proba, e.g. fitted "
+                              "without probability=True: its decision function is explained)")
+            return t
+        raise TypeError(
+            f"{type(model).__name__} is a classifier with neither predict_proba nor "
+            "decision_function: the audit explains a real-valued output (probabilities or "
+            "scores), not class labels.")
     if not hasattr(model, "predict"):
         raise TypeError(f"{type(model).__name__} has no predict method.")
     return Target(model.predict, np.zeros(len(X), dtype=np.int64), "predict", scale="output")

@@ -306,15 +306,21 @@ def bootstrap_ci(values, n_boot=500, level=0.95, random_state=0):
     """Mean of ``values`` with a percentile bootstrap confidence interval.
 
     NaNs are dropped here: the audit replaces an undefined value by the metric's worst
-    before, and counts the rows the truth leaves undefined apart.
+    before, and counts the rows the truth leaves undefined apart. An infinite value (an
+    error on a row where the explainer failed) is kept: the mean is then infinite, never a
+    flattering mean of the other rows.
     """
     v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
+    v = v[~np.isnan(v)]
     if v.size == 0:
         return np.nan, np.nan, np.nan
     mean = float(v.mean())
     if v.size == 1:
         return mean, mean, mean
+    if np.isinf(v).any():
+        # a quantile of infinite means is undefined in numpy; the interval is what is known
+        finite = v[np.isfinite(v)]
+        return mean, (float(finite.min()) if finite.size else mean), mean
     rng = np.random.default_rng(random_state)
     idx = rng.integers(0, v.size, size=(n_boot, v.size))
     boots = v[idx].mean(axis=1)

@@ -96,6 +96,7 @@ class AuditReport:
         self.estimand_distances = distances
         self.unavailable = unavailable or {}
         self.tolerance = tolerance or {}
+        self.use_cases = None  # set by audit(use_cases=...): see comparator.use_cases
 
     @classmethod
     def from_rows(cls, rows, *, attributions, truth, target, feature_names, explainers,
@@ -115,7 +116,7 @@ class AuditReport:
             mean, lo, hi = bootstrap_ci(used, random_state=seed)
             out.append({"explainer": name, "estimand": est, "metric": metric, "value": mean,
                         "ci_low": lo, "ci_high": hi, "n": int(np.isfinite(used).sum()),
-                        "n_undefined": int((g["status"] == "undefined").sum()),
+                        "n_undefined": int(g["status"].isin(["undefined", "failed"]).sum()),
                         "n_not_applicable": int((g["status"] == "not_applicable").sum())})
         scores = pd.DataFrame(out, columns=_SCORE_COLUMNS)
         if len(scores):
@@ -215,9 +216,10 @@ class AuditReport:
         return self.to_text()
 
     # ---------------------------------------------------------------------------------------
-    def summary(self):
+    def summary(self, use_cases=True):
         """A plain-language verdict per explainer: how well it computes its own quantity,
-        how far that quantity is from what it is read as, and what to trust it for."""
+        how far that quantity is from what it is read as, and what to trust it for; then,
+        if the audit ran use cases, which explainer answers which question here."""
         lines = [
             f"Audit of a {self.family}. Output explained: {self.target}.",
         ]
@@ -233,6 +235,10 @@ class AuditReport:
                 lines.append(f"- {name}: not run ({self.skipped[name]}).")
                 continue
             lines.append(f"- {name} (estimates {est}): " + self._verdict(name, est, scope))
+        if use_cases and self.use_cases is not None:
+            from .use_cases import use_cases_text
+
+            lines.append(use_cases_text(self.use_cases))
         return "\n".join(lines)
 
     def _verdict(self, name, est, scope):
@@ -258,7 +264,8 @@ class AuditReport:
             head += (f"{name} computes its own quantity to within {err:.2f} here (relative error; "
                      f"95% interval {lo:.2f} to {hi:.2f}, {over})")
             if est in self.tolerance:
-                head += f" (the truth itself by quadrature, to within {self.tolerance[est]:.2g})"
+                head += (f" (the truth itself is not exact: estimated to within "
+                         f"{self.tolerance[est]:.2g} in its own units, see the notes)")
         elif est in self.unavailable:
             head += (f"{name} has no exact value of {est} to be scored against on this model "
                      f"({self.unavailable[est]})")
@@ -361,7 +368,7 @@ class AuditReport:
         scores_html = self.scores.to_html(index=False, float_format=lambda v: f"{v:.4g}",
                                           na_rep="-")
         summary = "".join(f"<li>{html.escape(line[2:] if line.startswith('- ') else line)}</li>"
-                          for line in self.summary().splitlines())
+                          for line in self.summary(use_cases=False).splitlines())
         t = self.timings
         timing = (f"Total {t['total']:.2f} s; exact estimands {t['ground_truth']:.3f} s "
                   f"({100 * t['ground_truth_share']:.2f}%).")
@@ -379,7 +386,9 @@ class AuditReport:
         dist_html = (dist.to_html(float_format=lambda v: f"{v:.3g}")
                      if dist is not None and len(dist) > 1 else "")
         reading = self._readings() or ""
-        return f"""<p>Model family: <b>{html.escape(self.family)}</b>. Output explained: {html.escape(self.target)}.</p>
+        from .use_cases import use_cases_html
+
+        return use_cases_html(self.use_cases) + f"""<p>Model family: <b>{html.escape(self.family)}</b>. Output explained: {html.escape(self.target)}.</p>
 <h3>Verdict</h3><ul>{summary}</ul>
 <h3>Scorecard (means over instances)</h3>{card_html}<p>{html.escape(reading)}</p>
 <h3>Estimands on this model</h3><table><tr><th>estimand</th><th>definition</th><th>computed</th></tr>{estimand_rows}</table>
@@ -394,7 +403,8 @@ def _status(report, name):
     if name in report.unavailable:
         return "not exactly: " + report.unavailable[name]
     if name in report.tolerance:
-        return f"by quadrature, to within {report.tolerance[name]:.2g}"
+        return (f"estimated (quadrature or Monte Carlo, see the notes), to within "
+                f"{report.tolerance[name]:.2g}")
     return "exactly"
 
 

@@ -124,6 +124,10 @@ def audit(
     progress=False,
     engine="local",
     spark=None,
+    use_cases=None,
+    protected=None,
+    data=None,
+    scenario=None,
 ):
     """Score post-hoc explainers against the exact truth of what each one computes.
 
@@ -177,7 +181,7 @@ def audit(
         The estimand users read the explainers' values as, for ``estimand_gap``: one name
         for all, or ``{explainer name: estimand}`` (the others: interventional_shap). A local
         estimand (a slope is read as ``slope * (x - background mean)``); a global explainer
-        is compared with its global view (mean |values| over the rows, as shares).
+        is compared with its global view (mean ``|values|`` over the rows, as shares).
     estimands : None, "all" or list of str, default=None
         Estimands to compute besides the explainers' own and ``read_as``: they join the
         estimand x estimand distance table (``report.estimand_distances``). "all": every
@@ -191,6 +195,22 @@ def audit(
         ``random_state`` whatever the engine: per-instance seeds are drawn up front.
     spark : pyspark.sql.SparkSession, default=None
         The session for ``engine="spark"``; None means the active one.
+    use_cases : list of str or "all", default=None
+        Debugging questions to check each explainer on (``report.use_cases``; see
+        :mod:`glassworks.comparator.use_cases`).
+    protected : str or list of str, default=None
+        Protected columns for the ``protected_attribute`` use case.
+    data : array-like of shape (m, n_features), default=None
+        Real rows (e.g. the training data) from which the use cases' on-manifold truths draw
+        their counterfactuals; None: X and the background.
+    scenario : Scenario, default=None
+        The planted scenario the model was fitted on
+        (:func:`glassworks.comparator.scenarios.make_scenario`): ``recall_at_k`` is then
+        computed against the features the *fitted model* uses on the data (x_j redrawn from
+        the scenario's own generator given the other features,
+        :meth:`~glassworks.comparator.scenarios.Scenario.used_on_data`), not against the
+        plan; the plan is shown beside it in the notes when they differ. Implies
+        ``relevant_features`` (the plan) when that is None.
 
     Returns
     -------
@@ -212,13 +232,65 @@ def audit(
     if engine not in ("local", "spark"):
         raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
     state = AuditState(model, t_start=time.perf_counter())
+    if scenario is not None:
+        if relevant_features is None:
+            relevant_features = scenario.relevant
+        if not hasattr(X, "columns") and getattr(model, "feature_names_in_", None) is None:
+            import pandas as pd
+
+            X = pd.DataFrame(np.asarray(X), columns=scenario.feature_names)  # names the report
     resolve_audit(state, X, background, explainers, metrics, random_state,
                   relevant_features=relevant_features, k=k, n_reruns=n_reruns,
                   read_as=read_as, estimands=estimands)
     compute_audit_truth(state)
+    plan = state.relevant
+    if scenario is not None:
+        _recall_against_use(state, scenario)
     run_explainers(state, n_jobs=n_jobs, progress=progress, engine=engine, spark=spark)
     score_explainers(state)
-    return make_report(state)
+    state.relevant = plan  # the report shows the plan; the notes say what recall used
+    uc = None
+    if use_cases:
+        from .use_cases import run_use_cases
+
+        if isinstance(protected, str):
+            protected = [protected]
+        uc = run_use_cases(state, use_cases, protected=protected, data=data)
+    report = make_report(state)
+    report.use_cases = uc
+    if uc is not None:
+        report.timings["use_cases"] = uc.attrs["seconds"]
+        report.timings["use_cases_share"] = uc.attrs["seconds"] / report.timings["total"]
+    return report
+
+
+def _recall_against_use(state, scenario):
+    """Score recall against what the fitted model uses on the data, the plan beside it."""
+    from .scenarios import USE_SHARE, USE_TOLERANCE
+
+    if scenario.X.shape[1] != state.X.shape[1]:
+        raise ValueError(f"scenario has {scenario.X.shape[1]} features, X has "
+                         f"{state.X.shape[1]}.")
+    predict = state.target.fn(int(state.target.output_index[0]))
+    used, share = scenario.used_on_data(predict, random_state=int(state.random_state or 0))
+    names = state.feature_names
+    plan = [] if state.relevant is None else [int(j) for j in state.relevant]
+    rule = (f"x_j redrawn from the scenario's generator given the other features changes the "
+            f"output by > {USE_TOLERANCE:g} x its spread on >= {100 * USE_SHARE:.0f}% of the "
+            "rows")
+    if not used:
+        state.notes.append(f"recall_at_k: against the plan; the fitted model uses no feature "
+                           f"on the data by the rule ({rule})")
+        return
+    state.relevant = np.array(used, dtype=np.int64)
+    shown = ", ".join(f"{names[j]} ({100 * share[j]:.0f}%)" for j in used)
+    if sorted(used) == sorted(plan):
+        state.notes.append(f"recall_at_k: against the features the fitted model uses on the "
+                           f"data, {shown}, the same as the plan ({rule})")
+    else:
+        state.notes.append(f"recall_at_k: against the features the fitted model uses on the "
+                           f"data, {shown}; the plan differs: "
+                           f"{', '.join(names[j] for j in plan) or 'none'} ({rule})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,7 +301,7 @@ def resolve_audit(state, X, background, explainers, metrics, random_state, *,
                   estimands=None):
     """Check the input; choose the background, the explainers, the metrics, the readings."""
     model = state.model
-    X, feature_names = _check_X(X, model)
+    X, feature_names = _check_X(X, model, state.notes)
     n, d = X.shape
     rng = np.random.default_rng(random_state)
     notes = state.notes
@@ -245,7 +317,7 @@ def resolve_audit(state, X, background, explainers, metrics, random_state, *,
             background = X.copy()
             notes.append(f"background: all {n} rows of X")
     else:
-        background, _ = _check_X(background, model)
+        background, _ = _check_X(background, model, state.notes, "background")
         if background.shape[1] != d:
             raise ValueError(
                 f"background has {background.shape[1]} features, X has {d}."
@@ -332,6 +404,7 @@ def compute_audit_truth(state):
                                   estimands=state.estimands)
     state.truth_seconds = time.perf_counter() - t0
     state.truth, state.target = truth, target
+    _check_model_outputs(target, X, state.background)
     notes = state.notes
     notes.extend(truth.notes)
     if truth.dummy is not None:
@@ -392,7 +465,18 @@ def run_explainers(state, *, n_jobs=1, progress=False, engine="local", spark=Non
         if errs:
             state.failures[ex.name] = errs[0]
             continue
-        state.attributions[ex.name] = np.array([r["values"] for r in recs])
+        A = np.array([r["values"] for r in recs])
+        bad = ~np.all(np.isfinite(A), axis=1)
+        if bad.all():
+            state.failures[ex.name] = (f"returned NaN or inf attributions on every one of the "
+                                       f"{len(A)} rows (the model's outputs are finite)")
+            continue
+        if bad.any():
+            state.notes.append(
+                f"{ex.name} returned NaN or inf attributions on {int(bad.sum())} of {len(A)} "
+                "rows (the model's outputs are finite there): scored as failed, the worst "
+                "value of every metric, on those rows")
+        state.attributions[ex.name] = A
         state.records[ex.name] = recs
         state.seconds[ex.name] = float(sum(r["seconds"] for r in recs))
     target = state.target
@@ -524,12 +608,47 @@ class AuditContext:
 
 
 
-def _check_X(X, model):
+def _check_model_outputs(target, X, background):
+    """The explained output must be finite on the audited rows and the background: the
+    truth of every estimand is made of it, so a NaN there is the model's, not an explainer's."""
+    for what, A in (("X", X), ("background", background)):
+        bad = np.zeros(len(A), dtype=bool)
+        for c in np.unique(target.output_index):
+            with np.errstate(all="ignore"):
+                out = np.asarray(target.fn(int(c))(A), dtype=np.float64).reshape(len(A), -1)
+            bad |= ~np.all(np.isfinite(out), axis=1)
+        if bad.any():
+            raise ValueError(
+                f"the model returned NaN or inf on {int(bad.sum())} of {len(A)} rows of "
+                f"{what} (first: row {int(np.flatnonzero(bad)[0])}): the exact truth is made "
+                "of the model's outputs, so the audit needs them finite.")
+
+
+def _check_X(X, model, notes=None, what="X"):
     from glassworks._validation import reject_non_numeric
 
     names = None
     if hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
+        if len(set(names)) != len(names):
+            dup = sorted({c for c in names if names.count(c) > 1})
+            raise ValueError(f"X has duplicated column names: {dup}; each feature needs its "
+                             "own name.")
+        fitted = getattr(model, "feature_names_in_", None)
+        if fitted is not None:
+            fitted = [str(f) for f in fitted]
+            if names != fitted:
+                if sorted(names) != sorted(fitted):
+                    raise ValueError(
+                        f"X's columns {names} are not the model's features {fitted} (fitted "
+                        "with feature_names_in_); pass the columns the model was fitted on.")
+                # the model is called on arrays, so its own name check never sees this:
+                # take the columns by name, or the attributions land on the wrong features
+                X = X[fitted]
+                if notes is not None:
+                    notes.append(f"{what}: columns reordered by name to the model's order "
+                                 f"({', '.join(fitted[:8])}{' ...' if len(fitted) > 8 else ''})")
+                names = fitted
     reject_non_numeric(X)
     A = np.array(X, dtype=np.float64, order="C")  # a copy: the caller's data is never written
     if A.ndim != 2:

@@ -177,6 +177,11 @@ def score_local(ex, A, recs, truth, target, ctx, wanted, k, relevant, seeds, sca
     for r, rec in enumerate(recs):
         i = rec["i"]
         a = A[r]
+        if not np.all(np.isfinite(a)):
+            # the explainer returned NaN or inf here: it failed on this row, and scores the
+            # worst value of every metric (a NaN must never pass as a perfect ranking)
+            rows.extend(_failed_rows(ex, i, wanted, T is not None, need_fx, dummy, relevant))
+            continue
         if T is not None:
             t = T[i]
             if "estimation_error" in wanted:
@@ -213,6 +218,19 @@ def score_local(ex, A, recs, truth, target, ctx, wanted, k, relevant, seeds, sca
     if "estimand_gap" in wanted:
         rows.extend(gap_rows(ex, read_as, truth, scales, instances))
     return rows
+
+
+def _failed_rows(ex, i, wanted, has_truth, need_fx, dummy, relevant):
+    names = []
+    if has_truth:
+        names += [m for m in ("estimation_error",) + _RANKING if m in wanted]
+        if need_fx:
+            names.append("completeness_gap")
+    if "dummy_mass" in wanted and dummy is not None and np.any(dummy):
+        names.append("dummy_mass")
+    if "recall_at_k" in wanted and relevant is not None:
+        names.append("recall_at_k")
+    return [_row(ex, i, m, M.WORST.get(m, np.inf), 0, "failed") for m in names]
 
 
 def score_global(ex, runs, truth, wanted, k, relevant, scales, read_as):

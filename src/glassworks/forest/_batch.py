@@ -14,11 +14,12 @@ calling it: a cached function that calls the grower (whose histogram and split s
 ``parallel=True`` kernels) crashes when it is loaded from the cache in a later process if the
 grower itself was compiled in an earlier one (numba/numba#8578, #4807).
 
-The grower's kernels run serially here (``parallel=False``): the forest uses this path only
-where the grower would not have run anything in parallel (see ``_classes``).
+The grower's serial variant runs here (``_grow_kernel_serial``, which names no parallel
+kernel, so none is compiled): the forest uses this path only where the grower would not have
+run anything in parallel (see ``_classes``).
 """
 
-from ..tree.grower import _grow_kernel
+from ..tree.grower import _grow_kernel_serial
 from ._packed import _pack_kernel
 
 
@@ -45,10 +46,11 @@ def grow_forest_run(Xb, y, sw, inbag, seeds, t0, t1, n_classes, criterion, n_bin
     bin_bits : uint64 (n_nodes, 4) or (0, 4)
         The left bins of each categorical split (empty when ``is_cat`` is None).
     """
-    out = _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing_bin,
-                       max_depth, min_samples_split, min_samples_leaf, min_weight_leaf,
-                       min_impurity_decrease, max_leaf_nodes, max_features, seeds, parallel,
-                       True, values, edges, is_exact, is_cat)
+    out = _grow_kernel_serial(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins,
+                              missing_bin, max_depth, min_samples_split, min_samples_leaf,
+                              min_weight_leaf, min_impurity_decrease, max_leaf_nodes,
+                              max_features, seeds, parallel, True, values, edges, is_exact,
+                              is_cat)
     cols = out[14:23]
     nodes = _pack_kernel(cols[0], cols[1], cols[2], cols[3], cols[4])
     return (*cols, out[23], nodes, out[25])

@@ -30,6 +30,7 @@ from .._categorical import (
     categorical_columns_of, refuse_shap_model, set_categorical_attributes,
     trees_for_explanation, validate_categorical_fit, validate_categorical_predict,
 )
+from ..tree.thresholds import float32_stable_thresholds
 from .._validation import check_random_state_seed, check_sample_weight, warn_rounded_input
 from ..integrations.interpret import InterpretMixin
 from .._validation import reject_non_numeric as _reject_non_numeric
@@ -459,9 +460,35 @@ class _BaseForest(InterpretMixin, BaseEstimator):
             self._flat = None
             self._grow_each(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args, d)
         self.n_outputs_ = 1
+        self._stabilise_thresholds(X)
         if self.oob_score:
             self._set_oob(X, y, inbag)
         return self
+
+    def _splits(self):
+        """``(split mask, feature, threshold)`` of every packed node; the thresholds are a
+        writeable view of the packed nodes."""
+        nodes = self._packed["nodes"]
+        return (nodes[:, 0] != -1, (nodes[:, 2] & 0xFFFFFFFF).astype(np.int64),
+                nodes.view(np.float64)[:, 3])
+
+    def _stabilise_thresholds(self, X):
+        """Keep every training value on its side of every split when it is rounded to
+        float32 (see :func:`float32_stable_thresholds`): on the arrays predict and explain
+        read (the packed nodes) and on the trees."""
+        split, feat, thr = self._splits()
+        new, moved = float32_stable_thresholds(feat[split], thr[split], X)
+        if not moved:
+            return
+        thr[split] = new
+        # the trees hold the same nodes in the same order (tree t: node_offset[t]:[t+1])
+        if self._flat is not None:
+            self._flat["threshold"][split] = thr[split]
+        if self._estimators is not None:
+            off = self._packed["node_offset"]
+            for t, e in enumerate(self._estimators):
+                sl = slice(int(off[t]), int(off[t + 1]))
+                e.tree_.threshold[split[sl]] = thr[sl][split[sl]]
 
     def _grow_each(self, Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args, d):
         """One :func:`grow_tree` call per tree (large data: each tree's growth may use threads)."""
@@ -551,10 +578,8 @@ class _BaseForest(InterpretMixin, BaseEstimator):
             self, X, reset=False, dtype=np.float64, ensure_all_finite="allow-nan", order="C"
         )
         if X64 is not X:
-            nodes = self._packed["nodes"]
-            split = nodes[:, 0] != -1
-            warn_rounded_input(X, X64, nodes[split, 2] & 0xFFFFFFFF,
-                               nodes.view(np.float64)[split, 3])
+            split, feat, thr = self._splits()
+            warn_rounded_input(X, X64, feat[split], thr[split])
         return X64
 
     def _mean_value(self, X):

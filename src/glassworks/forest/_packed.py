@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
+from .._parallel import with_serial_twin
 from ..tree.predictor import category_goes_left
 
 #: rows walked together (interleaved) through one tree
@@ -203,6 +204,7 @@ def block_rows(n):
     return max(_GROUP, min(-(-n // threads), _MAX_BLOCK))
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def apply_packed_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, X, block):
     """Global leaf index of every row of X in every tree; int64 of shape (n_samples, n_trees).
@@ -228,6 +230,7 @@ def apply_packed_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, X
     return out
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def predict_packed_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, value,
                           tree_weight, X, block):
@@ -258,6 +261,7 @@ def predict_packed_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset,
     return out
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def oob_kernel(nodes, thresholds, node_offset, cat_split, cat_bitset, value, inbag, X):
     """Sum of the leaf values of the trees that did not see each row (``inbag[t, i] == 0``),

@@ -601,7 +601,7 @@ class RuleListClassifier(InterpretMixin, ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of bool, shape (n_samples, n_features_in_)
+        ndarray of bool, shape (n_samples, ``n_features_in_``)
         """
         idx, _ = self._rule_index(X)
         return self._tested[idx].copy()

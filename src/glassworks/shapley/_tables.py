@@ -25,6 +25,8 @@ float64: tested against brute-force enumeration and against the other kernels.
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import with_serial_twin
+
 __all__ = [
     "leaf_patterns",
     "leaf_table_kernel",
@@ -339,6 +341,7 @@ def _unit_table(table, t0, m, n_out, T, va, Tb, vb, bit):
                     table[base + j * n_out + c] += tb * vb[c]
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def leaf_table_kernel(left, right, feature, threshold, missing, value, slot, internal,
                       int_lo, int_hi, tree_lo, tree_hi, tree_unit_off, unit_a, unit_b, unit_bit,

@@ -25,6 +25,8 @@ against each other and against enumeration.
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import with_serial_twin
+
 from ._tables import add_table_values, tabulable, tree_table_stats
 from ._tables import goes_left as _goes_left
 from .treeshap import PARALLEL_MIN_COST, check_X, pack_trees, serial_if_small
@@ -124,6 +126,7 @@ def _pair(x, z, root, left, right, feature, threshold, missing, value, W, phi,
             lvl -= 1
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def interventional_shap_kernel(left, right, feature, threshold, missing, value, roots,
                                max_depth, X, background):

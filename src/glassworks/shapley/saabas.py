@@ -8,11 +8,14 @@ The contributions add up to ``leaf value - root value`` exactly (a telescoping s
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import with_serial_twin
+
 from .treeshap import check_X, pack_trees, serial_if_small
 
 __all__ = ["saabas", "saabas_values", "saabas_kernel"]
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def saabas_kernel(left, right, feature, threshold, missing, value, roots, X):
     """Path contributions of every row of X, summed over the packed trees.

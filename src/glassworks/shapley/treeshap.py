@@ -22,6 +22,8 @@ flat arrays every kernel of this package takes (one kernel call covers a whole f
 import numpy as np
 from numba import njit, prange
 
+from .._parallel import with_serial_twin
+
 from ._tables import add_table_values, tabulable, tree_table_stats
 
 __all__ = [
@@ -316,6 +318,7 @@ def _shap_one_tree(x, root, left, right, feature, threshold, missing, value, cov
             sp += 1
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def path_shap_kernel(left, right, feature, threshold, missing, value, cover, roots, max_depth, X):
     """Path-dependent TreeSHAP values of every row of X, summed over the packed trees.
@@ -472,6 +475,7 @@ def _linear_one_tree(x, root, left, right, feature, threshold, missing, value, r
         lvl -= 1
 
 
+@with_serial_twin
 @njit(cache=True, parallel=True, nogil=True)
 def linear_path_shap_kernel(left, right, feature, threshold, missing, value, ratio, roots,
                             max_depth, tq, wq, X):

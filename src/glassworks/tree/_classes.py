@@ -359,7 +359,7 @@ default="from_dtype"
     classes_ : ndarray of shape (n_classes,)
     n_classes_ : int
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when X had string column names.
     is_categorical_ : ndarray of bool of shape (n_features_in_,)
     categories_ : list or None
@@ -367,7 +367,7 @@ default="from_dtype"
         numeric feature; None when no feature is categorical.
     max_features_ : int
     n_outputs_ : int
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (``n_features_in_``,)
 
     Examples
     --------
@@ -476,7 +476,7 @@ categorical_features
     tree_ : glassworks.tree._tree.Tree
         The fitted tree; ``value`` holds the weighted mean target of each node.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when X had string column names.
     is_categorical_ : ndarray of bool of shape (n_features_in_,)
     categories_ : list or None
@@ -484,7 +484,7 @@ categorical_features
         numeric feature; None when no feature is categorical.
     max_features_ : int
     n_outputs_ : int
-    feature_importances_ : ndarray of shape (n_features_in_,)
+    feature_importances_ : ndarray of shape (``n_features_in_``,)
 
     Examples
     --------

@@ -56,6 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import get_num_threads, njit
 
+from .._parallel import serial_variant
 from ._jit import NO_NRT
 from ._tree import Tree
 from .histogram import (
@@ -243,10 +244,12 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
         left[k] = 0.0
     start = ri[r, _START]
     end = ri[r, _END]
-    best_f = -1
-    b_lo = -1
-    b_hi = -1
-    ml = 0
+    # (np.int64, not literals: a Literal[int] reaches _commit's typing before it is unified
+    # with int64 and compiles _commit a second time)
+    best_f = np.int64(-1)
+    b_lo = np.int64(-1)
+    b_hi = np.int64(-1)
+    ml = np.int64(0)
     best_proxy = -np.inf
     if ri[r, _SRT] == 0:
         _sort_node(Xb, idx, start, end, srt, sbin, keys, gpw, pw)
@@ -331,7 +334,7 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
     brow = tsbin[0]
     # draw features (as scikit-learn: until max_features non-constant ones)
     n_take = 0
-    n_drawn = 0
+    n_drawn = d - d  # (not a literal 0: _rand_int would compile for Literal[int](0) too)
     while n_drawn < d and n_take < max_features:
         j = _rand_int(rng, n_drawn, d)
         f = perm[j]
@@ -770,8 +773,11 @@ def _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, 
     Subtrees share no state (disjoint sample ranges and records, no random draws): threads
     may grow disjoint lists of them at once, and the tree does not depend on how."""
     is_clf = n_classes > 0
+    # (a deferred root is always split; not a literal True, which would compile
+    # _evaluate_sorted a second time, for Literal[bool](True))
+    split = roots.shape[0] > 0
     for j in range(roots.shape[0]):
-        _grow_subtree(roots[j], True, offsets[j], ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw,
+        _grow_subtree(roots[j], split, offsets[j], ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw,
                       side, missing_bin, n_classes, criterion, max_depth, min_samples_split,
                       min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, is_clf)
 
@@ -1358,7 +1364,7 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
     obits = _bit_rows(cap, is_cat)
     counts = np.zeros(t1 - t0, dtype=np.int64)
     w = np.empty(n, dtype=np.float64)
-    o = 0
+    o = t0 - t0  # (not a literal 0: _assemble_into would compile for Literal[int](0) too)
     for t in range(t0, t1):
         for i in range(n):
             w[i] = sw[i] * inbag[t, i]
@@ -1384,6 +1390,28 @@ def _grow_kernel(Xb, y, sw, inbag, t0, t1, n_classes, criterion, n_bins, missing
             left[:o].copy(), right[:o].copy(), feature[:o].copy(), threshold[:o].copy(),
             missing_left[:o].copy(), value[:o].copy(), n_samples[:o].copy(), wn[:o].copy(),
             impurity[:o].copy(), counts, rb, obits[:o if is_cat is not None else 0].copy())
+
+
+# The grower without its parallel kernels: the same code, calling the serial histogram and cut
+# searches where the kernels above name the parallel ones. Numba compiles every call site,
+# taken or not, so ``_grow_kernel`` always compiles (and its callers re-link) both parallel
+# kernels and their gufuncs; ``grow_tree`` runs this copy when the data is too small for
+# either to be launched, so a small first fit does not compile them (the same tree: the same
+# operations run).
+_evaluate_serial = serial_variant(_evaluate, {"best_cuts_parallel": best_cuts_serial,
+                                              "mixed_cuts_parallel": mixed_cuts_serial})
+_grow_one_serial = serial_variant(_grow_one, {"build_histogram_parallel": build_histogram_serial,
+                                              "_evaluate": _evaluate_serial})
+_grow_kernel_serial = serial_variant(_grow_kernel, {"_grow_one": _grow_one_serial})
+
+
+def launches_parallel(n, d, n_classes, missing_bin, parallel):
+    """Whether growing a tree on n x d samples may run a parallel kernel (see the thresholds
+    ``_PARALLEL_WORK`` and ``_PARALLEL_CUTS``); when not, :data:`_grow_kernel_serial` grows
+    it without compiling them."""
+    channels = n_classes + 1 if n_classes > 0 else 3
+    return bool(parallel) and (n * d >= _PARALLEL_WORK
+                               or d * (missing_bin + 1) * channels >= _PARALLEL_CUTS)
 
 
 def kernel_vector(a):
@@ -1440,16 +1468,18 @@ def grow_tree(
     edges = np.ascontiguousarray(bin_mapper.edges_)
     is_exact = np.ascontiguousarray(bin_mapper.is_exact_)
     is_cat = categorical_mask(bin_mapper)
-    out = _grow_kernel(
-        X_binned, y, w, np.empty((0, 0), dtype=np.int32), 0, 1, int(n_classes), crit,
-        np.ascontiguousarray(bin_mapper.n_bins_), missing_bin, max_depth, min_samples_split,
-        min_samples_leaf, np.array([min_weight_leaf]), float(min_impurity_decrease),
-        -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf,
-        np.array([int(seed)], dtype=np.int64), bool(parallel), False, values, edges, is_exact,
-        is_cat,
+    # _grow_one itself, not _grow_kernel(finish=False), which only wraps it: a tree's first
+    # fit then compiles one entry point less (the wrapper re-optimises and re-emits the whole
+    # grower linked into it); the forest's batched runs still go through _grow_kernel
+    grow_one = (_grow_one if launches_parallel(n, d, n_classes, missing_bin, parallel)
+                else _grow_one_serial)
+    (ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total,
+     rb) = grow_one(
+        X_binned, y, w, int(n_classes), crit, np.ascontiguousarray(bin_mapper.n_bins_),
+        missing_bin, max_depth, min_samples_split, min_samples_leaf, float(min_weight_leaf),
+        float(min_impurity_decrease), -1 if max_leaf_nodes is None else int(max_leaf_nodes), mf,
+        np.int64(int(seed)), bool(parallel), is_cat,
     )
-    ri, rf, rt, rl, n_rec, roots, offsets, idx, srt, sbin, gpw, pw, side, w_total = out[:14]
-    rb = out[24]
     if roots.shape[0] > 0:
         # the small subtrees, deferred by the kernel: on threads when parallel
         def grow(sel):

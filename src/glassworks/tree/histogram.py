@@ -15,6 +15,7 @@ Each kernel comes in a serial and a parallel (over features) flavour: the grower
 parallel one for large nodes only, and a forest growing trees in threads uses serial ones.
 """
 
+import numpy as np
 from numba import njit, prange
 
 from ._jit import NO_NRT
@@ -57,7 +58,10 @@ def build_histogram_parallel(Xb, idx, start, end, codes, w, wy, is_clf, hist, bi
     """Fill ``hist`` with the sums of samples ``idx[start:end]``; ``bin_ranges[f]`` gets the
     smallest and largest bin seen (the NaN bin included)."""
     for f in prange(Xb.shape[1]):
-        one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
+        # a prange index is uint64: np.int64 keeps the one int64 specialisation the serial
+        # callers compile (a second one would cost its compile and every caller's re-link)
+        one_feature_histogram(Xb, np.int64(f), idx, start, end, codes, w, wy, is_clf, hist[f],
+                              bin_ranges[f])
 
 
 @njit(cache=True, nogil=True, **NO_NRT)

@@ -207,6 +207,9 @@ def _best_cut_scalar(h, first, last, missing_bin, has_missing, totals, min_sampl
     t0 = totals[0]
     t1 = totals[1]
     n_total = totals[2]
+    # the count channel (2), from the shape: a literal 2 would compile _next_nonempty a
+    # second time (Literal[int](2) next to best_cut_of_feature's int64)
+    cnt = h.shape[1] - 1
     if gini:
         wt = 0.0
         wt += t0
@@ -230,7 +233,7 @@ def _best_cut_scalar(h, first, last, missing_bin, has_missing, totals, min_sampl
             l0 += h[b, 0]
             l1 += h[b, 1]
             ln += h[b, 2]
-            nxt = _next_nonempty(h, b, last, 2)
+            nxt = _next_nonempty(h, b, last, cnt)
             if nxt == -1 and (missing_left or not has_missing):
                 break
             n_right = n_total - ln

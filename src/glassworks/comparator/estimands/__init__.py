@@ -57,7 +57,7 @@ def as_attribution(name, values, X, reference):
 
 def global_view(name, values, X, reference):
     """An estimand as shares of importance per feature (d,), summing to 1: a local one by
-    the mean over rows of |attribution|, a global one by |values|. All zero stays zero."""
+    the mean over rows of ``|attribution|``, a global one by ``|values|``. All zero stays zero."""
     est = REGISTRY[name]
     if est.scope == "local":
         v = np.abs(as_attribution(name, values, X, reference)).mean(axis=0)

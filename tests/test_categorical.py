@@ -254,7 +254,7 @@ def test_forest_with_categories_predicts_and_explains():
     e = f.explain(df.head(10))
     np.testing.assert_allclose(e.values.sum(1) + e.base_values, f.predict_proba(df.head(10)),
                                atol=1e-9)
-    with pytest.raises(ValueError, match="categorical"):
+    with pytest.raises(ValueError, match="to_threshold_model"):
         f.to_shap_model()
     # the same forest whatever n_jobs
     f2 = gw.RandomForestClassifier(n_estimators=15, max_depth=4, random_state=0,
@@ -275,6 +275,57 @@ def test_large_forest_path_matches_the_batched_one():
     finally:
         fc._BATCH_ROWS = old
     np.testing.assert_array_equal(a.predict(df), b.predict(df))
+
+
+# -- the threshold equivalent: shap and the comparator --------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda: gw.DecisionTreeRegressor(max_depth=5, min_samples_leaf=3),
+    lambda: gw.RandomForestRegressor(n_estimators=8, max_depth=4, random_state=0),
+])
+def test_threshold_model_is_the_same_function_and_shap_reads_it(make):
+    shap = pytest.importorskip("shap")
+    df, y = _frame(n=400, seed=13, missing=0.05)
+    est = make().fit(df, y)
+    before = pickle.dumps(est)
+    t = est.to_threshold_model()
+    assert pickle.dumps(est) == before  # the model itself is not modified
+    assert t.categories_ is None and not t.is_categorical_.any()
+    Xt = df.head(40).copy()
+    Xt["city"] = Xt["city"].cat.add_categories(["zzz"])
+    Xt.loc[Xt.index[:3], "city"] = "zzz"  # unseen: where the split sends missing values
+    Z = est.encode_categories(Xt)
+    assert list(Z.columns) == ["city", "x"] and np.isnan(Z["city"].iloc[:3]).all()
+    np.testing.assert_array_equal(t.predict(Z), est.predict(Xt))
+    # shap's own TreeSHAP on the threshold model gives the native exact values
+    ex = shap.TreeExplainer(t.to_shap_model())
+    sv = ex.shap_values(Z, check_additivity=False)
+    np.testing.assert_allclose(sv, est.explain(Xt).values, atol=1e-9)
+
+
+def test_audit_of_a_categorical_model_runs_on_codes_with_exact_truths():
+    from glassworks.comparator import audit
+
+    rng = np.random.default_rng(3)
+    n = 500
+    city = rng.choice(CITIES[:5], n)
+    x1 = rng.normal(size=n)
+    y = (np.isin(city, ["ber", "lis"]) ^ (x1 > 0.3)).astype(int)
+    X = pd.DataFrame({"city": pd.Categorical(city, categories=CITIES[:5]), "x1": x1,
+                      "x2": rng.normal(size=n)})
+    m = gw.DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    assert m.tree_.has_categorical
+    r = audit(m, X.iloc[:15], background=X.iloc[100:200],
+              explainers=["kernel_shap", "tree_shap_path"], random_state=0)
+    assert any("categorical features (city)" in note for note in r.notes)
+    # KernelSHAP on codes against the exact interventional values of the same function
+    assert float(r.score("kernel_shap", "estimation_error")) < 1e-6
+    assert float(r.score("tree_shap_path", "estimation_error")) < 1e-9
+    # an unseen category has no code to audit: said, not silently dropped
+    bad = X.iloc[:5].copy()
+    bad["city"] = bad["city"].cat.add_categories(["zzz"])
+    bad.loc[bad.index[0], "city"] = "zzz"
+    with pytest.raises(ValueError, match="unseen category"):
+        audit(m, bad, explainers=["kernel_shap"], random_state=0)
 
 
 # -- persistence -----------------------------------------------------------------------------

@@ -316,5 +316,103 @@ def refuse_shap_model(est):
             f"This {type(est).__name__} has categorical features; shap's tree format has "
             "threshold splits only, so to_shap_model() cannot hand it over as is. Use "
             "model.explain(X) (exact TreeSHAP, path-dependent or interventional with "
-            "background=), or refit on one-hot encoded columns with categorical_features=None "
-            "for shap.TreeExplainer.")
+            "background=), or hand shap the equivalent threshold model on category codes: "
+            "shap.TreeExplainer(model.to_threshold_model().to_shap_model()) on "
+            "model.encode_categories(X).")
+
+
+def encode_categories(est, X):
+    """X as the float64 category codes ``est.to_threshold_model()`` reads (numeric columns
+    unchanged; a missing or unseen category NaN), validated as ``predict`` validates it."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est)
+    info = categorical_columns_of(est)
+    if info is None:
+        check = getattr(est, "_validate_X_predict", None) or est._check_X
+        Z = np.array(check(X), dtype=np.float64)
+    else:
+        from .tree.categorical_expansion import codes_for_expansion
+
+        Z = codes_for_expansion(validate_categorical_predict(est, X), info.is_categorical,
+                                info.n_categories)
+    names = getattr(est, "feature_names_in_", None)
+    if names is None:
+        return Z
+    import pandas as pd
+
+    # named as the model's features: the threshold model (fitted with those names) then
+    # predicts on it without scikit-learn's "X does not have valid feature names"
+    return pd.DataFrame(Z, columns=list(names), index=getattr(X, "index", None))
+
+
+def to_threshold_model(est):
+    """A fitted copy of ``est`` whose trees are their threshold equivalents on the category
+    codes (:func:`glassworks.tree.categorical_expansion.expand_categorical`): on
+    ``encode_categories(est, X)`` it predicts exactly what ``est`` predicts on ``X``, and
+    anything that reads threshold splits only (shap's TreeExplainer, the comparator's exact
+    truths) can read it. ``est`` itself when it has no categorical feature; ``est`` is never
+    modified."""
+    import copy
+
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(est)
+    info = categorical_columns_of(est)
+    if info is None:
+        return est
+    from .tree.categorical_expansion import expand_categorical
+
+    k = info.n_categories
+    new = copy.deepcopy(est)
+    new.categorical_features = None
+    set_categorical_attributes(new, None, est.n_features_in_)
+    if hasattr(est, "tree_"):
+        new.tree_ = expand_categorical(est.tree_, k)
+        return new
+    from .forest._classes import _concat_trees
+    from .forest._packed import pack_trees
+
+    trees = [expand_categorical(t, k) for t in est.trees_]
+    new._estimators = None
+    new._flat = _concat_trees(trees)
+    new._packed = pack_trees(trees)
+    return new
+
+
+class CategoricalMixin:
+    """``encode_categories`` and ``to_threshold_model`` for the tree estimators."""
+
+    def encode_categories(self, X):
+        """X as category codes, the input of :meth:`to_threshold_model`'s model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray or DataFrame of float64, shape (n_samples, n_features)
+            Each categorical column as the position of its value in ``categories_`` (NaN for
+            a missing or unseen value); numeric columns as they are. A DataFrame with the
+            model's ``feature_names_in_`` as columns (and X's index) when it has them.
+        """
+        return encode_categories(self, X)
+
+    def to_threshold_model(self):
+        """An equivalent fitted model on category codes, with threshold splits only.
+
+        Each categorical split ``city in {ber, dub}`` becomes threshold splits on the codes
+        of ``city`` whose exits lead to copies of its subtrees, with the covers shared so
+        that path-dependent TreeSHAP, interventional TreeSHAP and Saabas give the original
+        model's values exactly. For tools that read threshold trees only:
+        ``shap.TreeExplainer(m.to_threshold_model().to_shap_model())`` on
+        ``m.encode_categories(X)``. The model itself when it has no categorical feature.
+
+        Returns
+        -------
+        estimator
+            A copy (this model is not modified); ``predict(encode_categories(X))`` equals
+            this model's ``predict(X)``.
+        """
+        return to_threshold_model(self)

@@ -232,6 +232,8 @@ def audit(
     if engine not in ("local", "spark"):
         raise ValueError(f"engine must be 'local' or 'spark', got {engine!r}.")
     state = AuditState(model, t_start=time.perf_counter())
+    if getattr(model, "categories_", None) is not None:
+        X, background, data = _on_category_codes(state, X, background, data)
     if scenario is not None:
         if relevant_features is None:
             relevant_features = scenario.relevant
@@ -262,6 +264,49 @@ def audit(
         report.timings["use_cases"] = uc.attrs["seconds"]
         report.timings["use_cases_share"] = uc.attrs["seconds"] / report.timings["total"]
     return report
+
+
+def _on_category_codes(state, X, background, data):
+    """Audit a model with categorical features on its category codes.
+
+    Post-hoc explainers perturb numbers, and the exact truths read threshold splits: the
+    audit runs on ``model.encode_categories(X)`` with ``model.to_threshold_model()``, the same
+    function of the codes with each categorical split as threshold splits on them, so every
+    truth stays exact. What an explainer does with a code (LIME's quartile bins, a gradient)
+    is what it would do with any number, and is scored against what it computes on codes."""
+    model = state.model
+    fitted = getattr(model, "feature_names_in_", None)
+    names = ([str(f) for f in fitted] if fitted is not None
+             else [f"x{j}" for j in range(model.n_features_in_)])
+
+    def codes(A, what):
+        if A is None:
+            return None
+        if (fitted is not None and hasattr(A, "columns")
+                and [str(c) for c in A.columns] != names
+                and sorted(str(c) for c in A.columns) == sorted(names)):
+            A = A[list(fitted)]  # by name, as the audit takes numeric columns
+            state.notes.append(f"{what}: columns reordered by name to the model's order")
+        Z = np.asarray(model.encode_categories(A), dtype=np.float64)
+        bad = np.isnan(Z) & model.is_categorical_[None, :]
+        if bad.any():
+            cols = [names[j] for j in np.flatnonzero(bad.any(axis=0))]
+            raise ValueError(
+                f"{what} has {int(bad.any(axis=1).sum())} row(s) with a missing or unseen "
+                f"category (in {', '.join(cols)}): the audit needs complete rows of known "
+                "categories.")
+        import pandas as pd
+
+        return pd.DataFrame(Z, columns=names)
+
+    out = codes(X, "X"), codes(background, "background"), codes(data, "data")
+    state.model = model.to_threshold_model()
+    cats = [names[j] for j in np.flatnonzero(model.is_categorical_)]
+    state.notes.append(
+        f"categorical features ({', '.join(cats)}): audited on their category codes (the "
+        "position in the model's categories_) through the equivalent threshold model "
+        "(model.to_threshold_model(), the same predictions); explainers perturb the codes")
+    return out
 
 
 def _recall_against_use(state, scenario):

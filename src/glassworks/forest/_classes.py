@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._categorical import (
+    CategoricalMixin,
     categorical_columns_of, refuse_shap_model, set_categorical_attributes,
     trees_for_explanation, validate_categorical_fit, validate_categorical_predict,
 )
@@ -290,7 +291,7 @@ def _concat_trees(trees):
     return flat
 
 
-class _BaseForest(InterpretMixin, BaseEstimator):
+class _BaseForest(CategoricalMixin, InterpretMixin, BaseEstimator):
     _criteria = ()
 
     def __init__(

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._categorical import (
+    CategoricalMixin,
     refuse_shap_model, set_categorical_attributes, trees_for_explanation,
     validate_categorical_fit, validate_categorical_predict,
 )
@@ -35,7 +36,7 @@ __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 _BINNING_SUBSAMPLE = 200_000
 
 
-class _BaseDecisionTree(InterpretMixin, BaseEstimator):
+class _BaseDecisionTree(CategoricalMixin, InterpretMixin, BaseEstimator):
     """Shared fit/predict logic; subclasses set the criterion family."""
 
     _parameter_constraints = {

@@ -362,7 +362,7 @@ default="from_dtype"
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when X had string column names.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (n_features,)
     categories_ : list or None
         Per feature the list of its categories (a code is a position in it), None for a
         numeric feature; None when no feature is categorical.
@@ -479,7 +479,7 @@ categorical_features
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Only when X had string column names.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (n_features,)
     categories_ : list or None
         Per feature the list of its categories (a code is a position in it), None for a
         numeric feature; None when no feature is categorical.

@@ -371,3 +371,61 @@ def test_bad_inputs_get_clear_errors():
     fitted = gw.DecisionTreeRegressor(max_depth=2).fit(df, y)
     with pytest.raises(ValueError):
         fitted.predict(df[["x"]])
+
+
+# -- MAPLE's forest ----------------------------------------------------------------------------
+def _maple_frame(n=500, seed=14):
+    rng = np.random.default_rng(seed)
+    city = rng.choice(CITIES[:5], n)
+    eff = dict(zip(CITIES[:5], [0.0, 3.0, -2.0, 1.0, 5.0]))
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    y = np.array([eff[c] for c in city]) + 2 * x1 - x2 + 0.1 * rng.normal(size=n)
+    X = pd.DataFrame({"city": pd.Categorical(city, categories=CITIES[:5]), "x1": x1, "x2": x2})
+    return X, y
+
+
+def test_maple_splits_on_categories_and_keeps_them_out_of_the_local_models():
+    X, y = _maple_frame()
+    m = gw.MapleRegressor(n_estimators=30, random_state=0).fit(X, y)
+    assert m.is_categorical_.tolist() == [True, False, False]
+    assert 0 not in m.kept_features_.tolist()
+    assert any(t.has_categorical for t in m.trees_)
+    p = m.predict(X)
+    assert 1 - np.mean((p - y) ** 2) / np.var(y) > 0.8
+    e = m.explain(X.head(20))
+    assert np.all(e.values[:, 0] == 0)
+    num = X.head(20)[["x1", "x2"]].to_numpy()
+    np.testing.assert_allclose(e.base_values + (e.values[:, 1:] * num).sum(1), p[:20],
+                               atol=1e-9)
+    # the category names do not matter, only which rows share them (same order of levels)
+    X2 = X.copy()
+    X2["city"] = X2["city"].cat.rename_categories([c.upper() for c in CITIES[:5]])
+    m2 = gw.MapleRegressor(n_estimators=30, random_state=0).fit(X2, y)
+    np.testing.assert_array_equal(m2.predict(X2), p)
+    # a missing and an unseen category go the same way (where the splits send missing values)
+    Xt = X.head(2).copy()
+    Xt["city"] = Xt["city"].cat.add_categories(["zzz"])
+    Xt.loc[Xt.index[0], "city"] = "zzz"
+    Xt.loc[Xt.index[1], "city"] = np.nan
+    Xt.loc[Xt.index[1], ["x1", "x2"]] = Xt.loc[Xt.index[0], ["x1", "x2"]].to_numpy()
+    pt = m.predict(Xt)
+    assert np.isfinite(pt).all() and pt[0] == pt[1]
+    clf = gw.MapleClassifier(n_estimators=20, random_state=0).fit(X, (y > 1).astype(int))
+    assert np.mean(clf.predict(X) == (y > 1)) > 0.8
+
+
+def test_maple_categorical_bad_inputs():
+    X, y = _maple_frame(n=200)
+    with pytest.raises(ValueError, match="glassworks' own forest"):
+        gw.MapleRegressor(forest="gbrt", n_estimators=5).fit(X, y)
+    with pytest.raises(ValueError, match="only 2 features are numeric"):
+        gw.MapleRegressor(n_estimators=5, n_features_to_keep=3).fit(X, y)
+    m = gw.MapleRegressor(n_estimators=5, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="categorical"):
+        m.find_boundaries("city")
+    bad = X.head(3).copy()
+    bad.loc[bad.index[0], "x1"] = np.nan
+    with pytest.raises(ValueError, match="numeric columns"):
+        m.predict(bad)
+    with pytest.raises(ValueError, match="non-numeric|Encode"):
+        gw.MapleRegressor(n_estimators=5, categorical_features=None).fit(X, y)

@@ -26,6 +26,10 @@ from .._validation import (
     reject_non_numeric as _reject_non_numeric,
     warn_rounded_input,
 )
+from .._categorical import (
+    categorical_columns_of, set_categorical_attributes, validate_categorical_fit,
+    validate_categorical_predict,
+)
 from ..explanation import Explanation
 from ..integrations.interpret import InterpretMixin
 from ..forest._packed import (
@@ -139,6 +143,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         refit=True,
         n_jobs=None,
         random_state=None,
+        categorical_features="from_dtype",
     ):
         self.n_estimators = n_estimators
         self.max_features = max_features
@@ -151,6 +156,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         self.refit = refit
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.categorical_features = categorical_features
 
     # -- validation --------------------------------------------------------------------
     def _check_params(self, n_samples, n_features):
@@ -192,6 +198,8 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             raise ValueError(f"validation_fraction must be in (0, 1), got {vf!r}.")
 
     def _validate_X(self, X, reset):
+        if not reset and getattr(self, "categories_", None) is not None:
+            return self._validate_codes(validate_categorical_predict(self, X))
         if self._plain_matrix(X, reset):
             return X
         _reject_frame_non_numeric(X)
@@ -204,6 +212,18 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             warn_rounded_input(X, X64, nodes[split, 2] & 0xFFFFFFFF,
                                nodes.view(np.float64)[split, 3])
         return X64
+
+    def _validate_codes(self, Z):
+        """Category codes (NaN: a missing or unseen category, which the forest sends where
+        its splits send missing values) with finite numeric columns."""
+        num = ~self.is_categorical_
+        if not np.isfinite(Z[:, num]).all():
+            bad = [self._feature_names()[j]
+                   for j in np.flatnonzero(num & ~np.isfinite(Z).all(axis=0))]
+            raise ValueError(f"Input X contains NaN or infinity in numeric columns "
+                             f"({', '.join(bad)}): MAPLE's local linear models need them "
+                             "complete (a categorical column may have missing values).")
+        return Z
 
     def _plain_matrix(self, X, reset):
         """True when X is what ``validate_data`` would return unchanged (a finite float64
@@ -218,8 +238,9 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             if hasattr(self, "feature_names_in_"):
                 del self.feature_names_in_
             return True
-        return X.shape[1] == getattr(self, "n_features_in_", -1) and not hasattr(
-            self, "feature_names_in_")
+        return (X.shape[1] == getattr(self, "n_features_in_", -1)
+                and not hasattr(self, "feature_names_in_")
+                and getattr(self, "categories_", None) is None)
 
     # -- the forest --------------------------------------------------------------------
     def _make_forest(self, seed):
@@ -252,11 +273,19 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         from ..forest._classes import _BaseForest
 
         est = self._make_forest(seed)
+        info = categorical_columns_of(self)
+        if info is not None and not isinstance(est, _BaseForest):
+            raise ValueError(
+                "Categorical features need glassworks' own forest (forest='rf'), which splits "
+                f"on categories natively; {type(est).__name__} takes numbers only: encode "
+                "them first, or pass categorical_features=None with numeric columns.")
         if isinstance(est, _BaseForest):
             # X and y are validated already: skip the forest's own checks. A glassworks forest
             # packs its trees and keeps their node arrays flat: no Tree object is needed
             est.n_features_in_ = X.shape[1]
-            est._fit_validated(X, y_forest, np.ones(X.shape[0]))
+            if info is not None:
+                set_categorical_attributes(est, info, X.shape[1])
+            est._fit_validated(X, y_forest, np.ones(X.shape[0]), categorical=info is not None)
             packed = est._packed
             nodes = est._node_arrays()
         else:
@@ -290,12 +319,23 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         # _encode_y) with one label per row
         plain_y = (type(y) is np.ndarray and y.ndim == 1 and y.dtype.kind in "biuf"
                    and y.shape[0] == getattr(X, "shape", (-1,))[0])
+        cat = None
         if not (plain_y and self._plain_matrix(X, reset=True)):
-            _reject_frame_non_numeric(X)
-            X, y = validate_data(
-                self, X, y, dtype=np.float64, ensure_all_finite=True, order="C",
-                y_numeric=not self._is_classifier, multi_output=False,
-            )
+            # the neighbourhood forest's bins: 255 (its default max_bins)
+            cat = validate_categorical_fit(self, X, y, self.categorical_features, 255,
+                                           y_numeric=not self._is_classifier,
+                                           multi_output=False)
+            if cat is None:
+                _reject_frame_non_numeric(X)
+                X, y = validate_data(
+                    self, X, y, dtype=np.float64, ensure_all_finite=True, order="C",
+                    y_numeric=not self._is_classifier, multi_output=False,
+                )
+            else:
+                X, y = cat[0], cat[1]
+                X = self._validate_codes(X)
+        if cat is None:
+            set_categorical_attributes(self, None, X.shape[1])
         n, d = X.shape
         self._check_params(n, d)
         y_forest, Y = self._encode_y(y)
@@ -304,7 +344,16 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
-        select = self.n_features_to_keep is None and d > 1
+        # categorical features shape the neighbourhoods only (the forest splits on them);
+        # the local linear models are on the numeric ones (a slope along category codes
+        # would mean nothing)
+        n_linear = int((~self.is_categorical_).sum())
+        if self.n_features_to_keep is not None and self.n_features_to_keep > n_linear:
+            raise ValueError(
+                f"n_features_to_keep={self.n_features_to_keep} but only {n_linear} features are "
+                "numeric: the local linear models use the numeric features (the categorical "
+                "ones shape the neighbourhoods).")
+        select = self.n_features_to_keep is None and n_linear > 1
         holdout = None
         if X_val is not None:
             X_val = self._validate_X(X_val, reset=False)
@@ -335,14 +384,15 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         state = self._fit_neighbourhoods(X_fit, yf_fit, seed_forest)
         scores = dstump_scores(state["nodes"], d, self.feature_ranking)
         ranking = rank_features(scores, impurity_importance(state["nodes"], d))
+        linear = ranking[~self.is_categorical_[ranking]]
 
         self.validation_rmse_ = None
         if self.n_features_to_keep is not None:
             k = int(self.n_features_to_keep)
         elif select:
             center, scale = _standardisation(X_fit)
-            Xr = _standardise(X_fit, center, scale, ranking)
-            Xvr = _standardise(X_val, center, scale, ranking)
+            Xr = _standardise(X_fit, center, scale, linear)
+            Xvr = _standardise(X_val, center, scale, linear)
             qleaves = self._query_leaves(X_val, state)
             with _kernel_threads(self._solve_work(len(X_val), X_fit.shape[0], d)):
                 sse = selection_sse_kernel(
@@ -354,7 +404,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             # ties go to the smaller model, as in the original (strict improvement)
             k = int(np.argmin(rmse)) + 1
         else:
-            k = d
+            k = n_linear
 
         if holdout is not None and self.refit:
             state = self._fit_neighbourhoods(X, y_forest, seed_refit)
@@ -363,7 +413,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         self.feature_scores_ = scores
         self.feature_ranking_ = ranking
         self.n_features_kept_ = k
-        self.kept_features_ = np.sort(ranking[:k])
+        self.kept_features_ = np.sort(linear[:k])
         self.forest_ = state["forest"]
         self._state_ = state
         self.X_train_ = X_fit
@@ -409,7 +459,10 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
     def _local_output(self, X):
         X, coef, intercept = self._local_models(X)
-        return intercept + np.einsum("nd,ndm->nm", X, coef)
+        # over the kept features only: the others' coefficients are 0, and a categorical
+        # column's codes may be NaN (a missing category)
+        k = self.kept_features_
+        return intercept + np.einsum("nd,ndm->nm", X[:, k], coef[:, k, :])
 
     def _feature_names(self):
         names = getattr(self, "feature_names_in_", None)
@@ -504,7 +557,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         of the weighted distribution, ``levels`` (the quantile levels) and ``value`` (the
         queries' own values of the feature).
         """
-        j = self._feature_index(feature)
+        j = self._numeric_feature_index(feature, "local_distribution")
         levels = np.asarray(quantiles, dtype=np.float64)
         if levels.ndim != 1 or levels.size == 0 or (levels < 0).any() or (levels > 1).any():
             raise ValueError("quantiles must be a non-empty sequence of levels in [0, 1].")
@@ -553,7 +606,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             The crossing at each candidate.
         """
         check_is_fitted(self, "_state_")
-        j = self._feature_index(feature)
+        j = self._numeric_feature_index(feature, "find_boundaries")
         X = self.X_train_ if X is None else self._validate_X(X, reset=False)
         W = self.weights(X)
         W = sp.diags(1.0 / np.asarray(W.sum(axis=1)).ravel()) @ W
@@ -590,6 +643,13 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
             if lo_ok and hi_ok and crossing[c] < threshold * ref:
                 found.append(cand[c])
         return np.asarray(found), cand, crossing
+
+    def _numeric_feature_index(self, feature, what):
+        j = self._feature_index(feature)
+        if self.is_categorical_[j]:
+            raise ValueError(f"{what} works along a numeric feature; {feature!r} is "
+                             "categorical (it shapes the neighbourhoods, see weights()).")
+        return j
 
     def _feature_index(self, feature):
         check_is_fitted(self, "_state_")
@@ -639,6 +699,12 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
         Threads growing the forest; None: as many as Numba's kernels use
         (``numba.get_num_threads()``). The model does not depend on it.
     random_state : int, RandomState or None, default=None
+    categorical_features : "from_dtype", None, list of names or indices, or bool mask, default="from_dtype"
+        Categorical columns (see :class:`~glassworks.DecisionTreeRegressor`): the
+        neighbourhood forest splits on them natively (``forest="rf"`` only); they shape the
+        neighbourhoods and are not in the local linear models (a slope along category codes
+        would mean nothing), so their coefficients are 0. A missing or unseen category goes
+        where the forest's splits send missing values.
 
     Attributes
     ----------
@@ -654,7 +720,11 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
         them) by decreasing total impurity reduction over all splits, then by index.
     n_features_kept_ : int
     kept_features_ : ndarray
-        Indices of the features in the local models (ascending).
+        Indices of the features in the local models (ascending; numeric features only).
+    is_categorical_ : ndarray of bool, shape (n_features,)
+    categories_ : list or None
+        Per feature, its categories (codes are positions), or None for a numeric one; None
+        when no feature is categorical.
     validation_rmse_ : ndarray of shape (n_features,) or None
         Validation RMSE with the first k ranked features, k = 1..n_features.
     X_train_ : ndarray

@@ -335,7 +335,8 @@ def test_pickle_and_skops_round_trip(tmp_path):
 
     df, y = _frame(n=300, seed=11)
     for est in (gw.DecisionTreeRegressor(max_depth=3),
-                gw.RandomForestRegressor(n_estimators=5, max_depth=3, random_state=0)):
+                gw.RandomForestRegressor(n_estimators=5, max_depth=3, random_state=0),
+                gw.MapleRegressor(n_estimators=5, random_state=0)):
         est.fit(df, y)
         p = est.predict(df)
         np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(df), p)
@@ -429,3 +430,20 @@ def test_maple_categorical_bad_inputs():
         m.predict(bad)
     with pytest.raises(ValueError, match="non-numeric|Encode"):
         gw.MapleRegressor(n_estimators=5, categorical_features=None).fit(X, y)
+
+
+def test_interpret_objects_show_categories():
+    pytest.importorskip("interpret")
+    df, y = _frame(n=300, seed=15, missing=0.1)
+    for est in (gw.DecisionTreeRegressor(max_depth=3),
+                gw.RandomForestRegressor(n_estimators=5, max_depth=3, random_state=0),
+                gw.MapleRegressor(n_estimators=5, random_state=0)):
+        est.fit(df, y)
+        rows = df.head(30)
+        e = est.explain_local(rows)
+        assert e.feature_types == ["nominal", "continuous"]
+        for i in range(len(rows)):
+            shown = e.data(i)["values"][0]
+            city = rows["city"].iloc[i]
+            assert shown == ("missing or unseen" if pd.isna(city) else city)
+            assert np.isfinite(e.data(i)["scores"]).all()

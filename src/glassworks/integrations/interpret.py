@@ -29,7 +29,9 @@ def _local_scores(model, expl, X):
         # coefficients -> additive contributions, so that they sum (with the intercept) to
         # the prediction as interpret's bar charts read them
         Xa = np.asarray(expl.data, dtype=np.float64)
-        values = values * (Xa if values.ndim == 2 else Xa[:, :, None])
+        Xa = Xa if values.ndim == 2 else Xa[:, :, None]
+        # a zero coefficient contributes 0, also on a missing category's NaN code
+        values = np.where(values == 0, 0.0, values * Xa)
     if values.ndim == 2:
         return values, base, base + values.sum(axis=1), None
     k = values.shape[2]
@@ -41,6 +43,21 @@ def _local_scores(model, expl, X):
     scores = values[rows, :, cols]
     base = base[rows, cols]
     return scores, base, base + scores.sum(axis=1), cols
+
+
+def _shown_values(Xa, categories):
+    """Each row's feature values as interpret shows them: a categorical feature's category
+    (from its code; "missing or unseen" for NaN), numbers as they are."""
+    rows = [list(r) for r in Xa]
+    if categories is None:
+        return rows
+    for j, cats in enumerate(categories):
+        if cats is None:
+            continue
+        for r, code in zip(rows, Xa[:, j]):
+            ok = np.isfinite(code) and 0 <= code < len(cats)
+            r[j] = str(cats[int(code)]) if ok else "missing or unseen"
+    return rows
 
 
 def explain_local(model, X, y=None, name=None):
@@ -68,6 +85,8 @@ def explain_local(model, X, y=None, name=None):
     classes = getattr(model, "classes_", None)
     y = None if y is None else np.asarray(y)
 
+    cats = getattr(model, "categories_", None)
+    shown = _shown_values(Xa, cats)
     data_dicts = []
     for i in range(Xa.shape[0]):
         perf = {
@@ -85,7 +104,7 @@ def explain_local(model, X, y=None, name=None):
                 "names": names,
                 "perf": perf,
                 "scores": list(scores[i]),
-                "values": list(Xa[i]),
+                "values": shown[i],
                 "extra": {"names": ["Base Value"], "scores": [base[i]], "values": [1]},
             }
         )
@@ -110,7 +129,8 @@ def explain_local(model, X, y=None, name=None):
         "local",
         internal,
         feature_names=names,
-        feature_types=["continuous"] * len(names),
+        feature_types=["continuous" if cats is None or cats[j] is None else "nominal"
+                       for j in range(len(names))],
         name=name or f"{type(model).__name__} (local, {expl.method})",
         selector=selector,
     )

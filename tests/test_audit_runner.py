@@ -316,3 +316,26 @@ def test_an_estimand_without_exact_value_is_reported_and_scored_without_truth():
     assert "no exact interventional_shap for this model" in text
     assert "kernel_shap scored on the metrics that need no truth" in text
     assert "estimand gap not computed" in rep.summary()
+
+
+def test_every_scorecard_column_is_explained_under_the_table():
+    from sklearn.linear_model import LinearRegression
+
+    from glassworks.comparator.report import GLOSSARY, SHORT
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 4))
+    m = LinearRegression().fit(X, X[:, 0] - X[:, 1])
+    rep = audit(m, X[:4], background=X[:30], random_state=0, n_reruns=2,
+                explainers=["kernel_shap", "lime", "gradient"])
+    text = rep.to_text()
+    header = text.splitlines()[1].split()
+    shown = [c for c in SHORT.values() if c in header]
+    assert len(shown) >= 6
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("columns ("))
+    legend = {line.split()[0] for line in lines[start + 1:] if line.startswith("  ")}
+    for c in shown:
+        assert c in GLOSSARY
+        if c not in ("est_error", "gap"):  # those two have their own line
+            assert c in legend, c

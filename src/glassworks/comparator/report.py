@@ -24,6 +24,24 @@ SHORT = {
     "model_calls": "calls",
 }
 
+#: What each scorecard column measures (printed under the table, for the columns shown).
+GLOSSARY = {
+    "est_error": "distance of the explainer from the exact value of its own estimand "
+                 "(relative L2, 0 = exact)",
+    "gap": "distance of that estimand from what the explainer is read as",
+    "rank_corr": "Spearman correlation of the features' order, explainer vs its estimand",
+    "topk": "share of the estimand's top-k features that are in the explainer's top k",
+    "sign": "as topk, counting only features given the estimand's sign",
+    "dummy": "share of the attribution on features the model never uses (0 is right)",
+    "complete": "|sum of attributions - (f(x) - reference)| relative to |f(x) - reference|",
+    "nbhd@0.5": "RMSE, in output units, of the explainer's local linear model against the "
+                "model at x plus noise of 0.5 background standard deviations per feature",
+    "recall@k": "share of the planted relevant features in the explainer's top k",
+    "spread": "distance between re-runs with other seeds, relative to their mean",
+    "sec/expl": "seconds per explanation (after one untimed warm-up)",
+    "calls": "calls of the model's predict per explanation (each a batch of rows)",
+}
+
 _SCORE_COLUMNS = ["explainer", "estimand", "metric", "value", "ci_low", "ci_high", "n",
                   "n_undefined", "n_not_applicable"]
 
@@ -186,6 +204,11 @@ class AuditReport:
             reading = self._readings()
             if reading:
                 lines.append(reading)
+            shown = [c for c in table.columns if c in GLOSSARY and c not in ("est_error", "gap")]
+            if shown:
+                w = max(len(c) for c in shown)
+                lines.append("columns ('-': not defined for that explainer):")
+                lines += [f"  {c:<{w}}  {GLOSSARY[c]}" for c in shown]
         undefined = self.scores[self.scores["n_undefined"] > 0] if len(self.scores) else []
         for _, r in (undefined.iterrows() if len(undefined) else []):
             lines.append(f"undefined, scored as worst: {r['explainer']} {r['metric']} on "

@@ -64,7 +64,7 @@ def test_compile_rejects_an_unknown_family(capsys):
     assert "unknown families ['nope']" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown families"):
         compile_kernels(["nope"])
-    assert set(FAMILIES) == {"tree", "forest", "maple", "rules", "audit"}
+    assert set(FAMILIES) == {"tree", "forest", "categorical", "maple", "rules", "audit"}
 
 
 def test_cache_location_follows_numba_cache_dir():

@@ -19,7 +19,7 @@ import time
 
 #: every family, in the order they are compiled (longest first, so parallel processes finish
 #: together)
-FAMILIES = ("tree", "forest", "maple", "rules", "audit")
+FAMILIES = ("tree", "forest", "categorical", "maple", "rules", "audit")
 
 
 def cache_location():
@@ -97,6 +97,44 @@ def _warm_forest():
             m.explain(X[:5], background=X[:10])
 
 
+def _warm_categorical():
+    """Trees, forests (both paths) and MAPLE on a DataFrame with a category column: Numba
+    compiles the categorical searches and walks as their own specialisations (a numeric fit
+    never compiles them), so they are a family of their own."""
+    import numpy as np
+    import pandas as pd
+
+    from glassworks import (
+        DecisionTreeClassifier, DecisionTreeRegressor, MapleRegressor, RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from glassworks.forest import _classes
+
+    for n in (300, _classes._BATCH_ROWS + 1):
+        X, s = _data(n, 3, 4, nan=True)
+        df = pd.DataFrame(X, columns=["a", "b", "c"])
+        rng = np.random.default_rng(4)
+        df["city"] = pd.Categorical(rng.choice(list("pqrstu"), n))
+        df.loc[rng.random(n) < 0.05, "city"] = np.nan
+        s = s + df["city"].isin(["p", "q"]).to_numpy()
+        targets = ((s > 0).astype(np.int64), np.digitize(s, [-0.5, 0.5]), s)
+        for y, (tree, forest) in zip(targets, ((DecisionTreeClassifier, RandomForestClassifier),
+                                                (DecisionTreeClassifier, RandomForestClassifier),
+                                                (DecisionTreeRegressor, RandomForestRegressor))):
+            models = [forest(n_estimators=2, max_depth=3, random_state=0).fit(df, y)]
+            if n == 300:
+                models.append(tree(max_depth=4, random_state=0).fit(df, y))
+            for m in models:
+                m.predict(df.head(50))
+                m.explain(df.head(5))
+                m.explain(df.head(5), method="path")
+                m.explain(df.head(5), background=df.head(10))
+    X, s = _data(200, 3, 5)
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    df["city"] = pd.Categorical(np.random.default_rng(5).choice(list("pqrs"), 200))
+    MapleRegressor(n_estimators=5, random_state=0).fit(df, s).predict(df.head(20))
+
+
 def _warm_rules():
     import numpy as np
 
@@ -132,7 +170,8 @@ def _warm_audit():
             os.remove(out)
 
 
-_WARM = {"tree": _warm_tree, "forest": _warm_forest, "rules": _warm_rules,
+_WARM = {"tree": _warm_tree, "forest": _warm_forest, "categorical": _warm_categorical,
+         "rules": _warm_rules,
          "maple": _warm_maple, "audit": _warm_audit}
 
 

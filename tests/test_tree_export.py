@@ -1,5 +1,6 @@
 """Text export of trees: export_text against scikit-learn's, decision_rules against the path."""
 
+import functools
 import re
 
 import numpy as np
@@ -11,7 +12,13 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.tree import export_text as sk_export_text
 
 from glassworks.tree._tree import TREE_LEAF, Tree
-from glassworks.tree.export import decision_rules, export_text
+from glassworks.tree.export import decision_rules as _decision_rules
+from glassworks.tree.export import export_text as _export_text
+
+# against scikit-learn's output: its fixed two decimals (glassworks' own default writes
+# thresholds with four significant digits, see test_one_threshold_format_in_every_display)
+export_text = functools.partial(_export_text, decimals=2)
+decision_rules = functools.partial(_decision_rules, decimals=2)
 
 
 def _fit(seed, classifier, depth, n=200, d=4, nan_rate=0.0, weighted=False):
@@ -87,6 +94,7 @@ def test_export_text_iris_class_names():
             feature_names=iris.feature_names,
             class_names=iris.target_names,
             max_depth=max_depth,
+            decimals=2,  # scikit-learn's default
         )
         assert got == expected
     assert "truncated branch of depth" in export_text(tree, max_depth=2)
@@ -97,10 +105,11 @@ def test_export_text_uses_feature_names_in():
     tree = Tree.from_sklearn(model.tree_)
     names = ["a", "b", "c", "d"]
     est = _Estimator(tree, model.classes_, names)
-    assert export_text(est) == sk_export_text(model, feature_names=names)
+    assert export_text(est, decimals=2) == sk_export_text(model, feature_names=names)
     # explicit names win over feature_names_in_
     other = ["p", "q", "r", "s"]
-    assert export_text(est, feature_names=other) == sk_export_text(model, feature_names=other)
+    assert export_text(est, feature_names=other, decimals=2) == sk_export_text(
+        model, feature_names=other)
 
 
 def test_export_text_unlimited_depth_on_a_deep_tree():
@@ -392,3 +401,34 @@ def test_glassworks_estimator_export_and_rules():
     X = frame.to_numpy()
     rules = decision_rules(model, X)
     _check_rules(model.tree_, X, rules, list(frame.columns), model.classes_, 2)
+
+
+def test_one_threshold_format_in_every_display():
+    """export_text, explain_rules, plot_tree and the rule list write a threshold the same way
+    (four significant digits), not as scikit-learn's fixed two decimals ("-0.00")."""
+    import re
+
+    from sklearn.datasets import load_diabetes
+
+    import glassworks as gw
+    from glassworks._format import format_threshold
+    from glassworks.plotting import plot_tree
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    m = gw.DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, y)
+    t = m.tree_
+    thr = format_threshold(t.threshold[0])
+    # four significant digits: within 0.05% (two fixed decimals write it as -0.00)
+    assert abs(float(thr) - t.threshold[0]) <= 5e-4 * abs(t.threshold[0])
+    test = f"{X.columns[t.feature[0]]} <= {thr}"
+    assert test in gw.export_text(m)
+    assert any(test in r for r in m.explain_rules(X))
+    fig = plot_tree(m)
+    texts = [a.get_text() for ax in fig.axes for a in ax.texts]
+    assert any(test in s for s in texts)
+    rules = gw.RuleListClassifier(max_card=1).fit(X, (y > 140).astype(int))
+    numbers = re.findall(r"(?:<=|>|<|>=) (-?[\d.]+)", str(rules))
+    assert numbers
+    assert all(format_threshold(float(v)) == v for v in numbers)
+    # scikit-learn's fixed decimals on request
+    assert f"<= {t.threshold[0]:.3f}" in gw.export_text(m, decimals=3)

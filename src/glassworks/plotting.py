@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+from ._format import format_threshold
+
 __all__ = ["plot_tree", "plot_rules", "plot_maple", "plot_explanation"]
 
 # one colour per class (tab10), and the diverging pair used for signed bars
@@ -197,7 +199,7 @@ def plot_tree(model_or_tree, *, feature_names=None, class_names=None, max_depth=
                 fc = None if cats is None else cats[tree.feature[node]]
                 codes = reach[node][0]
                 return f"{category_set_text(f, codes, fc)}\n{tail}"
-            return f"{f} <= {_fmt(tree.threshold[node], 4)}\n{tail}"
+            return f"{f} <= {format_threshold(tree.threshold[node])}\n{tail}"
         return tail
 
     from .tree.export import reaching_codes

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._format import format_threshold
 from .bitvec import (
     and_conjunctions,
     complement_partners_kernel,
@@ -406,7 +407,7 @@ def condition_text(cond, names, categories, ready_made=False):
                 return name if value else f"not {name}"
             return f"{name}" if value else f"not {name}"
         return f"{name} == {value}"
-    return f"{name} {_OP_TEXT[op]} {float(v):.6g}"
+    return f"{name} {_OP_TEXT[op]} {format_threshold(v)}"
 
 
 def antecedent_text(antecedent, names, categories, ready_made=False):

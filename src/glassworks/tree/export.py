@@ -29,6 +29,7 @@ from io import StringIO
 
 import numpy as np
 
+from .._format import format_threshold
 from ._tree import TREE_LEAF, Tree
 
 __all__ = ["export_text", "decision_rules", "category_set_text"]
@@ -229,7 +230,7 @@ def export_text(
     class_names=None,
     max_depth=10,
     spacing=3,
-    decimals=2,
+    decimals=None,
     show_weights=False,
     show_missing="auto",
 ):
@@ -253,8 +254,11 @@ def export_text(
         ``"truncated branch of depth d"``. None shows the whole tree.
     spacing : int, default=3
         Number of characters per level of indentation.
-    decimals : int, default=2
-        Digits after the decimal point for thresholds and values.
+    decimals : int or None, default=None
+        Digits after the decimal point for thresholds and values, as scikit-learn's
+        ``export_text`` (whose default is 2). None: thresholds as every glassworks display
+        writes them (:func:`glassworks._format.format_threshold`, four significant digits),
+        values with 2 decimals.
     show_weights : bool, default=False
         For a classifier, also print the weighted number of training samples of each class
         at each leaf.
@@ -277,9 +281,9 @@ def export_text(
     >>> model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(iris.data, iris.target)
     >>> print(export_text(model, feature_names=iris.feature_names,
     ...                   class_names=iris.target_names))
-    |--- petal width (cm) <= 0.80
+    |--- petal width (cm) <= 0.8
     |   |--- class: setosa
-    |--- petal width (cm) >  0.80
+    |--- petal width (cm) >  0.8
     |   |--- petal width (cm) <= 1.75
     |   |   |--- class: versicolor
     |   |--- petal width (cm) >  1.75
@@ -289,7 +293,8 @@ def export_text(
     tree, classifier, classes, names_in = resolve_tree(model_or_tree)
     max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
     spacing = _check_int(spacing, "spacing", 1)
-    decimals = _check_int(decimals, "decimals", 0)
+    thr_text = _threshold_text(decimals)
+    decimals = 2 if decimals is None else _check_int(decimals, "decimals", 0)
     names = _feature_names(tree, feature_names, names_in)
     if classifier:
         cnames = _class_names(tree, class_names, classes)
@@ -332,7 +337,7 @@ def export_text(
             return f"{indent} {lo}\n", f"{indent} {hi}\n"
         if mark and np.isposinf(thr):
             return f"{indent} {name} is not missing\n", f"{indent} {name} is missing\n"
-        t = _fmt(thr, decimals)
+        t = thr_text(thr)
         lo = f"{indent} {name} <= {t}" + (" or missing" if mark == 1 else "") + "\n"
         hi = f"{indent} {name} >  {t}" + (" or missing" if mark == 2 else "") + "\n"
         return lo, hi
@@ -388,22 +393,30 @@ def _as_float_matrix(X, n_features):
     return np.ascontiguousarray(X)
 
 
-def _condition(name, lo, hi, missing, decimals):
+def _threshold_text(decimals):
+    """How thresholds are written: ``decimals`` fixed digits, or the shared format (None)."""
+    if decimals is None:
+        return format_threshold
+    decimals = _check_int(decimals, "decimals", 0)
+    return lambda t: _fmt(t, decimals)
+
+
+def _condition(name, lo, hi, missing, thr_text):
     if missing:
         return f"{name} is missing"
     has_lo = lo != -np.inf
     has_hi = hi != np.inf
     if has_lo and has_hi:
-        return f"{_fmt(lo, decimals)} < {name} <= {_fmt(hi, decimals)}"
+        return f"{thr_text(lo)} < {name} <= {thr_text(hi)}"
     if has_hi:
-        return f"{name} <= {_fmt(hi, decimals)}"
+        return f"{name} <= {thr_text(hi)}"
     if has_lo:
-        return f"{name} > {_fmt(lo, decimals)}"
+        return f"{name} > {thr_text(lo)}"
     # only a "<= +inf" test: the split that separates the missing values from the rest
     return f"{name} is not missing"
 
 
-def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, decimals=2):
+def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, decimals=None):
     """Each row's decision path as one readable rule.
 
     Tests of the same feature along a path are collapsed into the tightest interval, listed in
@@ -424,8 +437,9 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
         One name per feature; defaults as in :func:`export_text`.
     class_names : array-like, optional
         One name per class; defaults as in :func:`export_text`.
-    decimals : int, default=2
-        Digits after the decimal point for thresholds, probabilities and values.
+    decimals : int or None, default=None
+        Digits after the decimal point for thresholds, probabilities and values. None:
+        thresholds in the shared format (as :func:`export_text`), the rest with 2 decimals.
 
     Returns
     -------
@@ -441,10 +455,11 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
     >>> model = DecisionTreeClassifier(max_depth=2, random_state=0).fit(iris.data, iris.target)
     >>> decision_rules(model, iris.data[:1], feature_names=iris.feature_names,
     ...                class_names=iris.target_names)
-    ['petal width (cm) <= 0.80 => class setosa (p=1.00, n=50)']
+    ['petal width (cm) <= 0.8 => class setosa (p=1.00, n=50)']
     """
     tree, classifier, classes, names_in = resolve_tree(model_or_tree)
-    decimals = _check_int(decimals, "decimals", 0)
+    thr_text = _threshold_text(decimals)
+    decimals = 2 if decimals is None else _check_int(decimals, "decimals", 0)
     names = _feature_names(tree, feature_names, names_in)
     if classifier:
         cnames = _class_names(tree, class_names, classes)
@@ -494,7 +509,7 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
                                None if cats is None else cats[f])
              if len(b) == 4 and not b[2] else
              f"{names[f]} is missing or unseen" if len(b) == 4 else
-             _condition(names[f], b[0], b[1], b[2], decimals))
+             _condition(names[f], b[0], b[1], b[2], thr_text))
             for f, b in bounds.items()
         ]
         premise = " and ".join(conds) if conds else "always"

@@ -339,3 +339,23 @@ def test_every_scorecard_column_is_explained_under_the_table():
         assert c in GLOSSARY
         if c not in ("est_error", "gap"):  # those two have their own line
             assert c in legend, c
+
+
+def test_verdicts_lead_with_their_numbers_and_say_the_common_part_once():
+    import glassworks as gw
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 4))
+    m = gw.DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, X[:, 0] + X[:, 1] ** 2)
+    rep = audit(m, X[:6], background=X[50:120], random_state=0,
+                explainers=["kernel_shap", "lime", "tree_shap_path"])
+    text = rep.summary()
+    assert text.count("95% interval over the audited rows") == 1
+    verdicts = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(verdicts) == 3
+    for v in verdicts:
+        body = v.split("): ", 1)[1]
+        assert body.startswith("error "), v
+        assert "computes its own quantity" not in body
+        # what to do with it comes before the scores behind it
+        assert body.index("Trust it for") < body.index("(Rank correlation")

@@ -250,6 +250,12 @@ class AuditReport:
             lines.append("Planted relevant features: "
                          + ", ".join(self.feature_names[j] for j in self.relevant) + ".")
         lines += [f"Note: {n}." for n in self.notes]
+        read = sorted({E.REGISTRY[r].noun for r in self.read_as.values() if r in E.REGISTRY})
+        lines.append(
+            "Each explainer: its error against the exact value of what it estimates (relative; "
+            "95% interval over the audited rows), how far that quantity is from what it is "
+            f"read as ({', '.join(read) or 'interventional Shapley values'}), what to trust it "
+            "for, then the scores behind that.")
         for name, (est, note, scope) in self.explainers.items():
             if name in self.failures:
                 lines.append(f"- {name}: FAILED ({self.failures[name]}).")
@@ -274,42 +280,39 @@ class AuditReport:
         head = ""
         truth = self.truth.get(est)
         if truth is not None and scope == "local" and not np.any(truth):
-            head = (f"The exact value of {est} is 0 on every audited row (the model is flat "
+            head = (f"the exact value of {est} is 0 on every audited row (the model is flat "
                     "there): the method has nothing to say here, and any value it reports is "
-                    "estimation error. ")
+                    "estimation error; ")
         if np.isfinite(err):
             lo, hi = self._ci(name, "estimation_error")
             runs = self.per_instance
             n_runs = int(((runs["explainer"] == name) & (runs["metric"] == "estimation_error"))
                          .sum())
-            over = ("over the rows" if scope == "local" else "over its reruns" if n_runs > 1
-                    else "one deterministic run")
-            head += (f"{name} computes its own quantity to within {err:.2f} here (relative error; "
-                     f"95% interval {lo:.2f} to {hi:.2f}, {over})")
+            # "over the rows" is said once, above the verdicts
+            over = ("" if scope == "local" else ", over its reruns" if n_runs > 1
+                    else ", one deterministic run")
+            head += f"error {err:.2f} [{lo:.2f}, {hi:.2f}{over}]"
             if est in self.tolerance:
-                head += (f" (the truth itself is not exact: estimated to within "
-                         f"{self.tolerance[est]:.2g} in its own units, see the notes)")
+                head += (f" (the truth itself is a Monte Carlo estimate, to within "
+                         f"{self.tolerance[est]:.2g} in its own units)")
         elif est in self.unavailable:
-            head += (f"{name} has no exact value of {est} to be scored against on this model "
-                     f"({self.unavailable[est]})")
+            head += f"no exact {est} to score it against here ({self.unavailable[est]})"
         else:
-            head += f"{name} has no exact value of {est} to be scored against on this model"
+            head += f"no exact {est} to score it against here"
         if np.isfinite(gap) and estimand is not None and est != read:
             if scope == "global":
-                how, target_noun = "as shares of importance, ", f"the mean |{reading.noun}|"
+                how, target_noun = " (as shares of importance)", f"the mean |{reading.noun}|"
             else:
                 how, target_noun = "", reading.noun
             if estimand.unit == "slope":
-                how = "its slopes read as slope x (x - background mean), "
+                how = " (its slopes read as slope x (x - background mean))"
             if gap > 0.05:
-                head += (f"; {how}that quantity is {gap:.2f} away from {target_noun} on this "
-                         f"model: read its values as {estimand.reading}, not as "
-                         f"{target_noun}")
+                head += (f"; {gap:.2f} from {target_noun}{how}: read it as "
+                         f"{estimand.reading}")
             else:
-                head += (f"; {how}that quantity is within {gap:.2f} of {target_noun} on this "
-                         f"model: reading it as {target_noun} is right here")
+                head += f"; within {gap:.2f} of {target_noun}{how}: reading it so is right here"
         elif est == read and np.isfinite(err):
-            head += f"; {reading.noun} are what users read it as"
+            head += f"; {reading.noun} are what it is read as"
         elif read in self.unavailable:
             head += f"; its distance from {reading.noun} is unknown ({read} is not available)"
         rho, dm = s("rank_corr"), s("dummy_mass")
@@ -354,14 +357,17 @@ class AuditReport:
         if len(undefined):
             parts.append("undefined (scored as worst): " + ", ".join(
                 f"{r['metric']} on {r['n_undefined']}" for _, r in undefined.iterrows()))
-        detail = "; ".join(parts)
-        out = head + ". " + (detail[0].upper() + detail[1:] + ". " if parts else "")
+        # what to do with it first, the numbers behind it after
+        out = head + ". "
         if trust:
             out += "Trust it for " + ", ".join(trust) + ". "
         if distrust:
-            out += "Do not rely on " + ", ".join(distrust) + "."
+            out += "Do not rely on " + ", ".join(distrust) + ". "
         if not trust and not distrust:
-            out += "Mixed: check the scores before relying on it."
+            out += "Mixed: check the scores before relying on it. "
+        detail = "; ".join(parts)
+        if parts:
+            out += "(" + detail[0].upper() + detail[1:] + ".)"
         return out.strip()
 
     # ---------------------------------------------------------------------------------------

@@ -359,3 +359,63 @@ def test_verdicts_lead_with_their_numbers_and_say_the_common_part_once():
         assert "computes its own quantity" not in body
         # what to do with it comes before the scores behind it
         assert body.index("Trust it for") < body.index("(Rank correlation")
+
+
+def test_html_page_has_contents_glossary_per_feature_view_and_folds_long_tables(tmp_path):
+    """The page's structure, parsed (no browser here: the machine has none to drive)."""
+    from html.parser import HTMLParser
+
+    import glassworks as gw
+    from glassworks.comparator.report import GLOSSARY, write_html
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 4))
+    m = gw.DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, X[:, 0] + X[:, 1])
+    rep = audit(m, pd.DataFrame(X[:5], columns=list("abcd")), background=X[50:110],
+                random_state=0, explainers=["kernel_shap", "tree_shap_path"])
+    page = write_html([("one", rep), ("two", rep)], tmp_path / "r.html")
+
+    class P(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.ids, self.hrefs, self.stack, self.tables, self.dts = [], [], [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if "id" in a:
+                self.ids.append(a["id"])
+            if tag == "a" and a.get("href", "").startswith("#"):
+                self.hrefs.append(a["href"][1:])
+            if tag == "table":
+                self.tables.append([t for t, _ in self.stack])
+            self.stack.append((tag, a.get("class", "")))
+
+        def handle_endtag(self, tag):
+            while self.stack and self.stack.pop()[0] != tag:
+                pass
+
+        def handle_data(self, data):
+            if self.stack and self.stack[-1][0] == "dt":
+                self.dts.append(data)
+
+    p = P()
+    p.feed(page)
+    assert len(p.ids) == len(set(p.ids))  # two reports on one page: no clashing anchors
+    assert p.hrefs and set(p.hrefs) <= set(p.ids)
+    assert sum(h.startswith("r2-") for h in p.hrefs) >= 5
+    # every scorecard column shown is explained on the page
+    card = rep.scorecard()
+    assert set(GLOSSARY) & set(p.dts)
+    from glassworks.comparator.report import SHORT
+
+    for c in card.columns:
+        if SHORT[c] in GLOSSARY:
+            assert SHORT[c] in p.dts
+    # the long table of every score is folded away; the per-feature view names the features
+    assert "<details><summary>" in page and "All scores" in page
+    pf = rep.per_feature()
+    assert list(pf.index) == list("abcd")
+    assert {"kernel_shap", "interventional_shap (exact)", "tree_shap_path"} <= set(pf.columns)
+    np.testing.assert_allclose(pf["kernel_shap"], pf["interventional_shap (exact)"], atol=1e-6)
+    # wide tables scroll inside their box instead of overflowing the page
+    assert all("div" in t for t in p.tables)

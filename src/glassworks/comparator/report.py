@@ -379,53 +379,118 @@ class AuditReport:
 
     def to_html(self, path=None):
         """One self-contained HTML page (plots embedded as base64 PNG). Returns the HTML."""
-        page = _page([("glassworks audit", self._html_body())])
+        page = _page([("glassworks audit", self._html_body("r1"))])
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(page)
         return page
 
-    def _html_body(self):
+    def per_feature(self):
+        """Each local explainer's mean attribution per feature beside the exact mean of its
+        estimand, over the audited rows (one output column per row, as scored).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per feature; columns ``<explainer>`` and ``<estimand> (exact)``.
+        """
+        import pandas as pd
+
+        cols = {}
+        for name, (est, _, scope) in self.explainers.items():
+            A = self.attributions.get(name)
+            if scope != "local" or A is None or np.ndim(A) != 2:
+                continue
+            T = self.truth.get(est)
+            if T is not None and np.ndim(T) == 2 and f"{est} (exact)" not in cols:
+                cols[f"{est} (exact)"] = np.asarray(T, dtype=np.float64).mean(axis=0)
+            cols[name] = np.asarray(A, dtype=np.float64).mean(axis=0)
+        return pd.DataFrame(cols, index=pd.Index(self.feature_names, name="feature"))
+
+    def _html_body(self, anchor="r1"):
         import base64
 
+        esc = html.escape
         fig = self.plot()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
         png = base64.b64encode(buf.getvalue()).decode("ascii")
         card = self.scorecard()
-        card_html = card.to_html(float_format=lambda v: f"{v:.3g}", na_rep="-") if len(card) else ""
+        if len(card):
+            card = card.rename(columns=SHORT)
+            card.index = [f"{e} [{est}]" for e, est in card.index]
+        card_html = card.to_html(float_format=lambda v: f"{v:.3g}", na_rep="-",
+                                 classes="num") if len(card) else ""
+        legend = "".join(f"<dt>{esc(c)}</dt><dd>{esc(GLOSSARY[c])}</dd>"
+                         for c in card.columns if c in GLOSSARY) if len(card) else ""
         scores_html = self.scores.to_html(index=False, float_format=lambda v: f"{v:.4g}",
-                                          na_rep="-")
-        summary = "".join(f"<li>{html.escape(line[2:] if line.startswith('- ') else line)}</li>"
-                          for line in self.summary(use_cases=False).splitlines())
+                                          na_rep="-", classes="num")
+        lines = self.summary(use_cases=False).splitlines()
+        intro = [ln for ln in lines if not ln.startswith("- ")]
+        verdicts = "".join(_verdict_item(ln[2:]) for ln in lines if ln.startswith("- "))
         t = self.timings
         timing = (f"Total {t['total']:.2f} s; exact estimands {t['ground_truth']:.3f} s "
                   f"({100 * t['ground_truth_share']:.2f}%).")
         explainer_rows = "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{html.escape(e)}</td>"
-            f"<td>{html.escape(self.read_as.get(n, ''))}</td><td>{html.escape(note)}</td></tr>"
+            f"<tr><td>{esc(n)}</td><td>{esc(e)}</td>"
+            f"<td>{esc(self.read_as.get(n, ''))}</td><td>{esc(note)}</td></tr>"
             for n, (e, note, _) in self.explainers.items()
         )
         shown = [n for n in E.REGISTRY if n in self.truth or n in self.unavailable]
         estimand_rows = "".join(
-            f"<tr><td>{html.escape(n)}</td><td>{html.escape(E.REGISTRY[n].description)}</td>"
-            f"<td>{html.escape(_status(self, n))}</td></tr>" for n in shown
+            f"<tr><td>{esc(n)}</td><td>{esc(E.REGISTRY[n].description)}</td>"
+            f"<td>{esc(_status(self, n))}</td></tr>" for n in shown
         )
         dist = self.estimand_distances
-        dist_html = (dist.to_html(float_format=lambda v: f"{v:.3g}")
+        dist_html = (dist.to_html(float_format=lambda v: f"{v:.3g}", classes="num")
                      if dist is not None and len(dist) > 1 else "")
+        feat = self.per_feature()
+        feat_html = (feat.to_html(float_format=lambda v: f"{v:.3g}", classes="num")
+                     if feat.shape[1] else "")
         reading = self._readings() or ""
         from .use_cases import use_cases_html
 
-        return use_cases_html(self.use_cases) + f"""<p>Model family: <b>{html.escape(self.family)}</b>. Output explained: {html.escape(self.target)}.</p>
-<h3>Verdict</h3><ul>{summary}</ul>
-<h3>Scorecard (means over instances)</h3>{card_html}<p>{html.escape(reading)}</p>
-<h3>Estimands on this model</h3><table><tr><th>estimand</th><th>definition</th><th>computed</th></tr>{estimand_rows}</table>
-<h3>Distance between the exact estimands (row from column, relative L2; slopes read as slope x (x - background mean), globals as shares)</h3>{dist_html}
-<h3>Plots</h3><img alt="audit plots" src="data:image/png;base64,{png}" style="max-width:100%">
-<h3>Explainers</h3><table><tr><th>explainer</th><th>estimand</th><th>read as</th><th>configuration</th></tr>{explainer_rows}</table>
-<h3>All scores (95% bootstrap intervals)</h3>{scores_html}
-<p>{html.escape(timing)}</p>"""
+        parts = [
+            ("verdict", "Verdict", "<p>" + "<br>".join(esc(x) for x in intro) + "</p>"
+             f'<ul class="verdicts">{verdicts}</ul>'),
+            ("scorecard", "Scorecard (means over instances)",
+             f'<div class="wide">{card_html}</div><p>{esc(reading)}</p><dl>{legend}</dl>'),
+            ("features", "Per feature: explainers against the exact estimands",
+             "<p>Mean over the audited rows of each explainer's attribution and of the exact "
+             "value of what it estimates (a signed mean: large opposite values cancel; "
+             f"<code>report.per_feature()</code>).</p><div class=\"wide\">{feat_html}</div>"),
+            ("use-cases", "Use cases", use_cases_html(self.use_cases)),
+            ("estimands", "Estimands on this model",
+             '<div class="wide"><table><tr><th>estimand</th><th>definition</th>'
+             f"<th>computed</th></tr>{estimand_rows}</table></div>"
+             "<p>Distance between the exact estimands (row from column, relative L2; slopes "
+             "read as slope x (x - background mean), globals as shares):</p>"
+             f'<div class="wide">{dist_html}</div>'),
+            ("plots", "Plots",
+             f'<img alt="audit plots" src="data:image/png;base64,{png}">'),
+            ("explainers", "Explainers",
+             '<div class="wide"><table><tr><th>explainer</th><th>estimand</th><th>read as</th>'
+             f"<th>configuration</th></tr>{explainer_rows}</table></div>"),
+            ("scores", "All scores",
+             f"<details><summary>{len(self.scores)} rows: every metric with its 95% bootstrap "
+             f'interval (click to open)</summary><div class="wide">{scores_html}</div>'
+             f"</details><p>{esc(timing)}</p>"),
+        ]
+        parts = [(k, title, body) for k, title, body in parts if body]
+        toc = "".join(f'<li><a href="#{anchor}-{k}">{esc(title)}</a></li>'
+                      for k, title, _ in parts)
+        # the use cases' fragment brings its own heading
+        body = "".join(f'<section id="{anchor}-{k}">'
+                       + ("" if k == "use-cases" else f"<h3>{esc(title)}</h3>")
+                       + f"{content}</section>" for k, title, content in parts)
+        return (f"<p>Model family: <b>{esc(self.family)}</b>. Output explained: "
+                f'{esc(self.target)}.</p><nav class="toc"><ul>{toc}</ul></nav>{body}')
+
+
+def _verdict_item(line):
+    """One verdict as a list item, its explainer's name in bold."""
+    name, _, rest = line.partition(" ")
+    return f"<li><b>{html.escape(name)}</b> {html.escape(rest)}</li>"
 
 
 def _status(report, name):
@@ -437,18 +502,44 @@ def _status(report, name):
     return "exactly"
 
 
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;max-width:1180px;
+margin:0 auto;padding:1.5em}
+h1{font-size:1.7em;margin:.2em 0}h2{border-bottom:2px solid #d0d7de;padding-bottom:.2em;
+margin-top:2em}h3{margin-top:1.6em}
+nav.toc{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.4em 1em;
+font-size:14px}nav.toc ul{margin:.3em 0;padding-left:1.2em}
+.wide{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;font-size:13px;margin:.5em 0}
+td,th{border:1px solid #d0d7de;padding:3px 8px;vertical-align:top}
+th{background:#f6f8fa;position:sticky;top:0}tr:nth-child(even) td{background:#fafbfc}
+table.num td{text-align:right;font-variant-numeric:tabular-nums}
+ul.verdicts li{margin:.4em 0}dl{font-size:13px;display:grid;grid-template-columns:max-content
+1fr;gap:.1em 1em}dt{font-weight:600;font-family:monospace}dd{margin:0}
+img{max-width:100%;height:auto}details summary{cursor:pointer;color:#0969da}
+code{background:#f6f8fa;padding:0 .3em;border-radius:3px}
+"""
+
+
 def _page(sections):
-    body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
+    """The whole page: a table of contents of the sections, then each of them."""
+    ids = [f"a{i}" for i in range(len(sections))]
+    toc = "".join(f'<li><a href="#{i}">{html.escape(title)}</a></li>'
+                  for i, (title, _) in zip(ids, sections))
+    body = "".join(f'<h2 id="{i}">{html.escape(title)}</h2>{content}'
+                   for i, (title, content) in zip(ids, sections))
+    nav = f'<nav class="toc"><b>Contents</b><ul>{toc}</ul></nav>' if len(sections) > 1 else ""
     return f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>glassworks audit</title>
-<style>body{{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}}
-table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px}}
-</style></head><body><h1>glassworks audit</h1>{body}</body></html>"""
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>glassworks audit</title><style>{_CSS}</style></head>
+<body><h1>glassworks audit</h1>{nav}{body}</body></html>"""
 
 
 def write_html(reports, path):
     """Write several ``(title, AuditReport)`` pairs into one self-contained HTML page."""
-    page = _page([(title, rep._html_body()) for title, rep in reports])
+    page = _page([(title, rep._html_body(f"r{i + 1}"))
+                  for i, (title, rep) in enumerate(reports)])
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(page)
     return page

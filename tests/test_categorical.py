@@ -447,3 +447,21 @@ def test_interpret_objects_show_categories():
             city = rows["city"].iloc[i]
             assert shown == ("missing or unseen" if pd.isna(city) else city)
             assert np.isfinite(e.data(i)["scores"]).all()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gw.DecisionTreeRegressor(random_state=0),
+    lambda: gw.RandomForestRegressor(n_estimators=3, random_state=0),
+    lambda: gw.MapleRegressor(n_estimators=3, random_state=0),
+])
+def test_numbers_stored_as_strings_are_numeric_with_a_warning_at_the_callers_line(make):
+    rng = np.random.default_rng(16)
+    x = np.round(rng.normal(size=120), 2)
+    df = pd.DataFrame({"a": x.astype(str), "b": rng.normal(size=120)})
+    y = x + df["b"].to_numpy()
+    with pytest.warns(UserWarning, match="numbers stored as strings") as rec:
+        est = make().fit(df, y)
+    assert all(r.filename == __file__ for r in rec if "stored as strings" in str(r.message))
+    assert est.categories_ is None
+    ref = make().fit(df.assign(a=x), y)
+    np.testing.assert_array_equal(est.predict(df), ref.predict(df.assign(a=x)))

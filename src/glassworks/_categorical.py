@@ -23,7 +23,10 @@ any other column its sorted distinct values.
 
 import numpy as np
 
-from .rules.mining import _all_numbers, _factorize, _sorted_categories, _sorted_values, encode
+from .rules.mining import (
+    _all_numbers, _factorize, _sorted_categories, _sorted_values, encode,
+    warn_numbers_as_strings,
+)
 
 __all__ = ["CategoricalColumns", "fit_categorical_columns", "categorical_columns_of"]
 
@@ -143,15 +146,7 @@ def _from_dtype_mask(X):
             mask[j] = True
             categories[j] = _sorted_values(uniques)
     if as_numbers:
-        import warnings
-
-        warnings.warn(
-            "Columns whose values are all numbers stored as strings are used as numeric "
-            f"features: {', '.join(as_numbers[:10])}{' ...' if len(as_numbers) > 10 else ''}"
-            ". Convert them with pd.to_numeric to silence this, or to the 'category' "
-            "dtype to keep one category per value (e.g. codes such as zip codes).",
-            UserWarning, stacklevel=4,
-        )
+        warn_numbers_as_strings(as_numbers)
     return mask, categories
 
 

@@ -72,6 +72,18 @@ def check_random_state_seed(random_state):
     return int(rng.randint(0, 2**31 - 1))
 
 
+def _numbers_as_strings(column):
+    """Whether a non-numeric column holds only numbers written as text (and missing values):
+    such a column is numeric (``validate_data`` converts it; the fit warned about it)."""
+    from .rules.mining import _all_numbers, _factorize
+
+    try:
+        _, uniques = _factorize(column)
+    except (TypeError, ValueError):
+        return False
+    return len(uniques) > 0 and _all_numbers(uniques)
+
+
 def reject_non_numeric(X):
     """Raise a clear error when X holds strings or objects that cannot become floats.
 
@@ -79,7 +91,8 @@ def reject_non_numeric(X):
     offending columns when X is a DataFrame.
     """
     if hasattr(X, "dtypes") and hasattr(X, "columns"):
-        bad = [str(c) for c, dt in zip(X.columns, X.dtypes) if not _is_numeric_dtype(dt)]
+        bad = [str(c) for j, (c, dt) in enumerate(zip(X.columns, X.dtypes))
+               if not _is_numeric_dtype(dt) and not _numbers_as_strings(X.iloc[:, j])]
         if bad:
             raise ValueError(
                 "X has non-numeric columns that this estimator cannot use: "

@@ -29,7 +29,6 @@ from .._validation import (
 from ..integrations.interpret import InterpretMixin
 from .binning import MAX_BINS_LIMIT, BinMapper
 from .grower import grow_tree
-from .thresholds import stabilise_tree_thresholds
 
 __all__ = ["DecisionTreeClassifier", "DecisionTreeRegressor"]
 
@@ -139,9 +138,6 @@ class _BaseDecisionTree(CategoricalMixin, InterpretMixin, BaseEstimator):
             from .pruning import prune
 
             tree = prune(tree, self.ccp_alpha)
-        # explanations walk x through nodes off its path: keep every training value on its
-        # side of every threshold when x arrives as float32 (see stabilise_tree_thresholds)
-        stabilise_tree_thresholds(tree, X, X_binned, mapper)
         self.tree_ = tree
         return self
 

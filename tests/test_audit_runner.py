@@ -419,3 +419,20 @@ def test_html_page_has_contents_glossary_per_feature_view_and_folds_long_tables(
     np.testing.assert_allclose(pf["kernel_shap"], pf["interventional_shap (exact)"], atol=1e-6)
     # wide tables scroll inside their box instead of overflowing the page
     assert all("div" in t for t in p.tables)
+
+
+def test_shap_tree_explainer_subsampling_a_large_background_is_said():
+    """shap keeps 100 rows of a larger background: tree_shap is exact for those rows only,
+    and the audit says why its error is not round-off."""
+    pytest.importorskip("shap")
+    import glassworks as gw
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 3))
+    m = gw.DecisionTreeRegressor(max_depth=4, random_state=0).fit(X, X[:, 0] * (X[:, 1] > 0))
+    small = audit(m, X[:4], background=X[100:180], random_state=0, explainers=["tree_shap"])
+    large = audit(m, X[:4], background=X[100:350], random_state=0, explainers=["tree_shap"])
+    assert not any("keeps a random 100" in n for n in small.notes)
+    assert any("keeps a random 100 of the 250 background rows" in n for n in large.notes)
+    assert small.score("tree_shap", "estimation_error") < 1e-6
+    assert large.score("tree_shap", "estimation_error") > 1e-3

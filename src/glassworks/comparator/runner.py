@@ -441,6 +441,10 @@ def _estimands_to_compute(extra, candidates, read_as):
 # --------------------------------------------------------------------------------------------
 # 2. truth
 # --------------------------------------------------------------------------------------------
+#: background rows shap's TreeExplainer keeps (``shap.maskers.Independent``'s max_samples)
+SHAP_MAX_SAMPLES = 100
+
+
 def compute_audit_truth(state):
     """The exact estimands (timed apart), the explainers that apply, the per-row seeds."""
     X, d = state.X, state.X.shape[1]
@@ -469,6 +473,16 @@ def compute_audit_truth(state):
             continue
         exps.append(ex)
     state.explainers = exps
+    n_bg = len(state.background)
+    for ex in exps:
+        if getattr(ex, "perturbation", None) == "interventional" and n_bg > SHAP_MAX_SAMPLES:
+            # shap's Explainer wraps `data` in maskers.Independent(max_samples=100): a larger
+            # background is silently subsampled, so shap's values are exact for 100 random
+            # rows of it and the audit counts the rest as its estimation error
+            notes.append(
+                f"{ex.name}: shap's TreeExplainer keeps a random {SHAP_MAX_SAMPLES} of the "
+                f"{n_bg} background rows (its masker's max_samples), so part of its "
+                "estimation error here is that subsampling")
     for ex in exps:
         reason = truth.unavailable.get(ex.estimand)
         if reason is not None or ex.estimand not in E.REGISTRY:

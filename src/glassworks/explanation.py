@@ -242,7 +242,12 @@ def _summary_lines(e):
                 parts.append(f"{label}{_num(B[c])} {'-' if t < 0 else '+'} {_num(abs(t))} = "
                              f"{_num(B[c] + t)}")
             elif data_ok and e.estimand == "local_slope" and e.data.dtype.kind in "biuf":
-                pred = B[c] + float(np.dot(V[:, c], e.data[i].astype(np.float64)))
+                x = e.data[i].astype(np.float64)
+                cat = (e.extra or {}).get("categorical")
+                if cat is not None:
+                    # a categorical feature's value is its term (MAPLE), not a slope
+                    x = np.where(np.asarray(cat, dtype=bool), 1.0, x)
+                pred = B[c] + float(np.dot(V[:, c], x))
                 parts.append(f"{label}{word} {_num(B[c])}, prediction {_num(pred)}")
             else:
                 parts.append(f"{label}{word} {_num(B[c])}")

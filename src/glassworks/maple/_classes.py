@@ -126,6 +126,33 @@ def _standardise(X, center, scale, columns=None):
     return np.ascontiguousarray(X / scale - center / scale)
 
 
+#: indicators per categorical feature in the local models, at most (the most frequent
+#: categories after the reference; the rarer ones share the reference's zero vector)
+MAX_LOCAL_LEVELS = 16
+
+
+def _local_levels(X, is_categorical):
+    """``[(feature, codes)]``: the categories each categorical feature has an indicator for
+    in the local models. The most frequent category is the reference (no indicator: with the
+    intercept it would be collinear), then up to :data:`MAX_LOCAL_LEVELS` of the next most
+    frequent (ties: lower code); a missing value has none."""
+    out = []
+    for j in np.flatnonzero(is_categorical):
+        col = X[:, j]
+        codes, counts = np.unique(col[~np.isnan(col)], return_counts=True)
+        order = np.lexsort((codes, -counts))
+        out.append((int(j), np.sort(codes[order[1:1 + MAX_LOCAL_LEVELS]])))
+    return out
+
+
+def _contributions(X, coef, is_categorical):
+    """Each feature's term of the local models, (n, d, m): slope x value for a numeric
+    feature, the value itself for a categorical one (its category's coefficient)."""
+    Xn = np.where(is_categorical[None, :], 1.0, X)
+    # a zero coefficient contributes 0, also on a missing category's NaN code
+    return np.where(coef == 0, 0.0, coef * Xn[:, :, None])
+
+
 class _BaseMaple(InterpretMixin, BaseEstimator):
     """State and algorithms shared by the regressor and the classifier."""
 
@@ -418,13 +445,25 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         self._state_ = state
         self.X_train_ = X_fit
         self._Y_train = Y_fit
-        # the local ridge regressions run on the kept features standardised by the training
-        # statistics, so that the penalty does not depend on the features' units
-        center, scale = _standardisation(X_fit[:, self.kept_features_])
-        self._Zk_train = _standardise(X_fit[:, self.kept_features_], center, scale)
+        # a categorical feature enters each local model as indicators of its categories
+        self._levels = _local_levels(X_fit, self.is_categorical_)
+        # the local ridge regressions run on the kept features (and the indicators)
+        # standardised by the training statistics, so that the penalty does not depend on the
+        # features' units
+        D = self._design(X_fit)
+        center, scale = _standardisation(D)
+        self._Zk_train = _standardise(D, center, scale)
         self._z_center = center
         self._z_scale = scale
         return self
+
+    def _design(self, X):
+        """The local models' inputs: the kept numeric features, then one indicator column
+        per modelled category of each categorical feature (see :func:`_local_levels`)."""
+        parts = [X[:, self.kept_features_]]
+        for j, levels in self._levels:
+            parts.append((X[:, j][:, None] == levels[None, :]).astype(np.float64))
+        return np.ascontiguousarray(np.hstack(parts))
 
     @property
     def trees_(self):
@@ -450,7 +489,19 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         coef_k /= self._z_scale[None, :, None]
         intercept -= np.einsum("qjm,j->qm", coef_k, self._z_center)
         coef = np.zeros((X.shape[0], self.n_features_in_, coef_k.shape[2]))
-        coef[:, self.kept_features_, :] = coef_k
+        nk = self.kept_features_.shape[0]
+        coef[:, self.kept_features_, :] = coef_k[:, :nk]
+        # a categorical feature's value: the coefficient of the row's own category's
+        # indicator (0 for the reference category, a rare one, or a missing one)
+        at = nk
+        rows = np.arange(X.shape[0])
+        for j, levels in self._levels:
+            block = coef_k[:, at:at + levels.shape[0]]
+            at += levels.shape[0]
+            hit = X[:, j][:, None] == levels[None, :]
+            own = np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
+            ok = own >= 0
+            coef[rows[ok], j, :] = block[rows[ok], own[ok], :]
         return X, coef, intercept
 
     def _solve_work(self, n_queries, n_train, k):
@@ -459,10 +510,7 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
     def _local_output(self, X):
         X, coef, intercept = self._local_models(X)
-        # over the kept features only: the others' coefficients are 0, and a categorical
-        # column's codes may be NaN (a missing category)
-        k = self.kept_features_
-        return intercept + np.einsum("nd,ndm->nm", X[:, k], coef[:, k, :])
+        return intercept + _contributions(X, coef, self.is_categorical_).sum(axis=1)
 
     def _feature_names(self):
         names = getattr(self, "feature_names_in_", None)
@@ -701,10 +749,12 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
     random_state : int, RandomState or None, default=None
     categorical_features : "from_dtype", None, list of names or indices, or bool mask, default="from_dtype"
         Categorical columns (see :class:`~glassworks.DecisionTreeRegressor`): the
-        neighbourhood forest splits on them natively (``forest="rf"`` only); they shape the
-        neighbourhoods and are not in the local linear models (a slope along category codes
-        would mean nothing), so their coefficients are 0. A missing or unseen category goes
-        where the forest's splits send missing values.
+        neighbourhood forest splits on them natively (``forest="rf"`` only), and each enters
+        the local models as indicators of its categories (the most frequent one the
+        reference, then up to :data:`MAX_LOCAL_LEVELS` more; rarer, missing and unseen ones
+        share the reference's zeros). ``explain`` gives such a feature the coefficient of the
+        row's own category's indicator. A missing or unseen category goes where the forest's
+        splits send missing values.
 
     Attributes
     ----------
@@ -776,7 +826,8 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
         Explanation
             ``estimand="local_slope"``; ``values`` (n, n_features) are the coefficients (0
             for dropped features), ``base_values`` the intercepts, so that
-            ``base_values + (values * X).sum(1) == predict(X)``.
+            ``base_values + (values * X).sum(1) == predict(X)``. A categorical feature's value
+            is its term itself (the coefficient of the row's category), added as it is.
         """
         X, coef, intercept = self._local_models(X)
         return Explanation(
@@ -786,7 +837,8 @@ class MapleRegressor(RegressorMixin, _BaseMaple):
             feature_names=self._feature_names(),
             method="maple",
             estimand="local_slope",
-            extra={"kept_features": self.kept_features_.copy()},
+            extra={"kept_features": self.kept_features_.copy(),
+                   "categorical": self.is_categorical_.tolist()},
         )
 
     def __sklearn_tags__(self):
@@ -880,7 +932,8 @@ class MapleClassifier(ClassifierMixin, _BaseMaple):
             method="maple",
             estimand="local_slope",
             output_names=[str(c) for c in self.classes_],
-            extra={"kept_features": self.kept_features_.copy()},
+            extra={"kept_features": self.kept_features_.copy(),
+                   "categorical": self.is_categorical_.tolist()},
         )
 
     def __sklearn_tags__(self):

@@ -488,3 +488,16 @@ def test_maple_categorical_terms_add_up_in_every_display():
     loc = m.explain_local(rows)
     for i in range(5):
         assert loc.data(i)["perf"]["predicted_score"] == pytest.approx(p[i], abs=1e-9)
+
+
+def test_threshold_equivalent_is_built_once_and_not_pickled():
+    df, y = _frame(n=300, seed=18)
+    est = gw.DecisionTreeRegressor(max_depth=4, random_state=0).fit(df, y)
+    e = est.explain(df.head(10))
+    k = np.array([len(c) if c is not None else 0 for c in est.categories_])
+    first = est.tree_.threshold_equivalent(k)
+    assert est.tree_.threshold_equivalent(k) is first  # kept, not rebuilt
+    assert est.to_threshold_model().tree_ is first
+    loaded = pickle.loads(pickle.dumps(est))
+    assert "_threshold_equivalent" not in vars(loaded.tree_)
+    np.testing.assert_array_equal(loaded.explain(df.head(10)).values, e.values)

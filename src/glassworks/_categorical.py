@@ -295,10 +295,10 @@ def trees_for_explanation(est, trees, *arrays):
     info = categorical_columns_of(est)
     if info is None:
         return (trees, *arrays)
-    from .tree.categorical_expansion import codes_for_expansion, expand_categorical
+    from .tree.categorical_expansion import codes_for_expansion
 
     k = info.n_categories
-    trees = [expand_categorical(t, k) for t in trees]
+    trees = [t.threshold_equivalent(k) for t in trees]
     arrays = [None if a is None else codes_for_expansion(a, info.is_categorical, k)
               for a in arrays]
     return (trees, *arrays)
@@ -353,25 +353,16 @@ def to_threshold_model(est):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(est)
-    info = categorical_columns_of(est)
-    if info is None:
+    if categorical_columns_of(est) is None:
         return est
-    from .tree.categorical_expansion import expand_categorical
-
-    k = info.n_categories
-    new = copy.deepcopy(est)
+    (trees,) = trees_for_explanation(est, est._fitted_trees())
+    # a shallow copy: every attribute that differs is replaced below, the others (classes,
+    # names, seeds) are shared read-only, and a forest's node arrays are not copied for
+    # nothing
+    new = copy.copy(est)
     new.categorical_features = None
     set_categorical_attributes(new, None, est.n_features_in_)
-    if hasattr(est, "tree_"):
-        new.tree_ = expand_categorical(est.tree_, k)
-        return new
-    from .forest._classes import _concat_trees
-    from .forest._packed import pack_trees
-
-    trees = [expand_categorical(t, k) for t in est.trees_]
-    new._estimators = None
-    new._flat = _concat_trees(trees)
-    new._packed = pack_trees(trees)
+    new._set_fitted_trees(trees)
     return new
 
 

@@ -659,6 +659,16 @@ class _BaseForest(CategoricalMixin, InterpretMixin, BaseEstimator):
             output_names=[str(c) for c in self.classes_] if self._is_clf else None,
         )
 
+    def _fitted_trees(self):
+        return self.trees_
+
+    def _set_fitted_trees(self, trees):
+        """Replace the trees (e.g. by their threshold equivalents): the flat arrays and the
+        packed walk rows are rebuilt from them."""
+        self._estimators = None
+        self._flat = _concat_trees(trees)
+        self._packed = pack_trees(trees)
+
     def to_shap_model(self):
         """The forest as shap's custom tree dict: ``shap.TreeExplainer(forest.to_shap_model())``.
 

@@ -275,6 +275,12 @@ class _BaseDecisionTree(CategoricalMixin, InterpretMixin, BaseEstimator):
         X = self._validate_X_predict(X)
         return decision_rules(self, X, feature_names=self._feature_names())
 
+    def _fitted_trees(self):
+        return [self.tree_]
+
+    def _set_fitted_trees(self, trees):
+        (self.tree_,) = trees
+
     def to_shap_model(self):
         """The tree in shap's custom tree format: ``shap.TreeExplainer(model.to_shap_model())``.
 

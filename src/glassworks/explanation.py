@@ -31,6 +31,17 @@ ESTIMANDS = (
 )
 
 
+def slope_inputs(data, categorical=None):
+    """What a ``local_slope`` explanation's values multiply to give each feature's term:
+    the data, except a categorical feature's column, which is 1 (MAPLE's value for it is the
+    coefficient of the row's own category, a term already; its code, NaN when missing, is
+    not a number to multiply). ``categorical``: a bool per feature, or None."""
+    X = np.asarray(data, dtype=np.float64)
+    if categorical is None or not np.any(categorical):
+        return X
+    return np.where(np.asarray(categorical, dtype=bool), 1.0, X)
+
+
 @dataclass
 class Explanation:
     """Feature attributions for a batch of samples.
@@ -242,11 +253,7 @@ def _summary_lines(e):
                 parts.append(f"{label}{_num(B[c])} {'-' if t < 0 else '+'} {_num(abs(t))} = "
                              f"{_num(B[c] + t)}")
             elif data_ok and e.estimand == "local_slope" and e.data.dtype.kind in "biuf":
-                x = e.data[i].astype(np.float64)
-                cat = (e.extra or {}).get("categorical")
-                if cat is not None:
-                    # a categorical feature's value is its term (MAPLE), not a slope
-                    x = np.where(np.asarray(cat, dtype=bool), 1.0, x)
+                x = slope_inputs(e.data[i], (e.extra or {}).get("categorical"))
                 pred = B[c] + float(np.dot(V[:, c], x))
                 parts.append(f"{label}{word} {_num(B[c])}, prediction {_num(pred)}")
             else:

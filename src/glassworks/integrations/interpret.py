@@ -14,6 +14,8 @@ predicted class (multiclass).
 import numpy as np
 import pandas as pd
 
+from ..explanation import slope_inputs
+
 
 def _feature_names(model, d):
     names = getattr(model, "feature_names_in_", None)
@@ -28,14 +30,8 @@ def _local_scores(model, expl, X):
     if expl.estimand == "local_slope":
         # coefficients -> additive contributions, so that they sum (with the intercept) to
         # the prediction as interpret's bar charts read them
-        Xa = np.asarray(expl.data, dtype=np.float64)
-        cat = (expl.extra or {}).get("categorical")
-        if cat is not None:
-            # MAPLE's value for a categorical feature is its category's term already
-            Xa = np.where(np.asarray(cat, dtype=bool)[None, :], 1.0, Xa)
-        Xa = Xa if values.ndim == 2 else Xa[:, :, None]
-        # a zero coefficient contributes 0, also on a missing category's NaN code
-        values = np.where(values == 0, 0.0, values * Xa)
+        Xa = slope_inputs(expl.data, (expl.extra or {}).get("categorical"))
+        values = values * (Xa if values.ndim == 2 else Xa[:, :, None])
     if values.ndim == 2:
         return values, base, base + values.sum(axis=1), None
     k = values.shape[2]

@@ -30,7 +30,7 @@ from .._categorical import (
     categorical_columns_of, set_categorical_attributes, validate_categorical_fit,
     validate_categorical_predict,
 )
-from ..explanation import Explanation
+from ..explanation import Explanation, slope_inputs
 from ..integrations.interpret import InterpretMixin
 from ..forest._packed import (
     PARALLEL_WORK,
@@ -143,14 +143,6 @@ def _local_levels(X, is_categorical):
         order = np.lexsort((codes, -counts))
         out.append((int(j), np.sort(codes[order[1:1 + MAX_LOCAL_LEVELS]])))
     return out
-
-
-def _contributions(X, coef, is_categorical):
-    """Each feature's term of the local models, (n, d, m): slope x value for a numeric
-    feature, the value itself for a categorical one (its category's coefficient)."""
-    Xn = np.where(is_categorical[None, :], 1.0, X)
-    # a zero coefficient contributes 0, also on a missing category's NaN code
-    return np.where(coef == 0, 0.0, coef * Xn[:, :, None])
 
 
 class _BaseMaple(InterpretMixin, BaseEstimator):
@@ -510,7 +502,8 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
     def _local_output(self, X):
         X, coef, intercept = self._local_models(X)
-        return intercept + _contributions(X, coef, self.is_categorical_).sum(axis=1)
+        Xs = slope_inputs(X, self.is_categorical_)
+        return intercept + np.einsum("nd,ndm->nm", Xs, coef)
 
     def _feature_names(self):
         names = getattr(self, "feature_names_in_", None)

@@ -501,3 +501,14 @@ def test_threshold_equivalent_is_built_once_and_not_pickled():
     loaded = pickle.loads(pickle.dumps(est))
     assert "_threshold_equivalent" not in vars(loaded.tree_)
     np.testing.assert_array_equal(loaded.explain(df.head(10)).values, e.values)
+
+
+def test_the_max_bins_warning_points_at_the_callers_line():
+    rng = np.random.default_rng(19)
+    df = pd.DataFrame({"c": pd.Categorical(rng.choice([f"k{i}" for i in range(40)], 200)),
+                       "x": rng.normal(size=200)})
+    for est in (gw.DecisionTreeRegressor(max_bins=16),
+                gw.RandomForestRegressor(n_estimators=2, max_bins=16, random_state=0)):
+        with pytest.warns(UserWarning, match="more categories than max_bins=16") as rec:
+            est.fit(df, df["x"].to_numpy())
+        assert [r.filename for r in rec if "max_bins" in str(r.message)] == [__file__]

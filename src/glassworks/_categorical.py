@@ -230,17 +230,15 @@ def fit_categorical_columns(X, categorical_features, max_bins=None):
         wide = [(j, len(categories[j])) for j in np.flatnonzero(mask)
                 if len(categories[j]) > max_bins]
         if wide:
-            import warnings
+            from ._validation import warn_at_caller
 
             names = [str(X.columns[j]) if frame else f"x{j}" for j, _ in wide]
-            warnings.warn(
+            warn_at_caller(
                 "Categorical columns with more categories than max_bins="
                 f"{max_bins}: " + ", ".join(f"{n} ({k})" for n, (_, k) in zip(names, wide))
                 + f". In each, the {max_bins - 1} most frequent categories in the training data"
                 " get a bin of their own and all the rarer ones share one bin (every split "
-                "sends them the same way).",
-                UserWarning, stacklevel=4,
-            )
+                "sends them the same way).")
     return info
 
 

@@ -72,6 +72,22 @@ def check_random_state_seed(random_state):
     return int(rng.randint(0, 2**31 - 1))
 
 
+def warn_at_caller(message, category=UserWarning):
+    """``warnings.warn`` pointed at the user's line: the first frame outside glassworks
+    (a fixed ``stacklevel`` is right for one call depth only, and the estimators reach the
+    same check through different depths)."""
+    import os
+    import sys
+    import warnings
+
+    root = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    stacklevel, frame = 1, sys._getframe(0)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
+        stacklevel += 1
+        frame = frame.f_back
+    warnings.warn(message, category, stacklevel=stacklevel)
+
+
 def _numbers_as_strings(column):
     """Whether a non-numeric column holds only numbers written as text (and missing values):
     such a column is numeric (``validate_data`` converts it; the fit warned about it)."""

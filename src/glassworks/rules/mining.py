@@ -35,25 +35,14 @@ _OP_TEXT = {LE: "<=", GT: ">", EQ: "==", ISNAN: "is missing"}
 # -- columns ---------------------------------------------------------------------------------
 
 def warn_numbers_as_strings(columns):
-    """The warning for columns of numbers stored as strings, read as numeric features,
-    pointed at the user's line (the first frame outside glassworks: the call depth differs
-    between the rule list, the trees, the forests and MAPLE)."""
-    import os
-    import sys
-    import warnings
+    """The warning for columns of numbers stored as strings, read as numeric features."""
+    from .._validation import warn_at_caller
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    stacklevel, frame = 1, sys._getframe(0)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root):
-        stacklevel += 1
-        frame = frame.f_back
-    warnings.warn(
+    warn_at_caller(
         "Columns whose values are all numbers stored as strings are used as numeric "
         f"features: {', '.join(columns[:10])}{' ...' if len(columns) > 10 else ''}"
         ". Convert them with pd.to_numeric to silence this, or to the 'category' "
-        "dtype to keep one category per value (e.g. codes such as zip codes).",
-        UserWarning, stacklevel=stacklevel,
-    )
+        "dtype to keep one category per value (e.g. codes such as zip codes).")
 
 
 def _is_bool_dtype(dtype):

@@ -256,6 +256,12 @@ class TreeShap(_TreeShapBase):
     estimand = "interventional_shap"
     perturbation = "interventional"
     note = "shap.TreeExplainer(feature_perturbation='interventional') on a copy of the trees"
+    # shap's Explainer wraps `data` in maskers.Independent(max_samples=100): a larger
+    # background is silently subsampled, so its values are exact for 100 random rows of it
+    # and the audit scores the rest as its estimation error (and says so)
+    max_background = 100
+    max_background_why = ("shap's TreeExplainer keeps a random {cap} of the {n} background "
+                          "rows (its masker's max_samples)")
 
 
 class TreeShapPath(_TreeShapBase):

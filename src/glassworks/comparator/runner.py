@@ -282,11 +282,7 @@ def _on_category_codes(state, X, background, data):
     def codes(A, what):
         if A is None:
             return None
-        if (fitted is not None and hasattr(A, "columns")
-                and [str(c) for c in A.columns] != names
-                and sorted(str(c) for c in A.columns) == sorted(names)):
-            A = A[list(fitted)]  # by name, as the audit takes numeric columns
-            state.notes.append(f"{what}: columns reordered by name to the model's order")
+        A, _ = _columns_by_name(A, model, state.notes, what)
         Z = np.asarray(model.encode_categories(A), dtype=np.float64)
         bad = np.isnan(Z) & model.is_categorical_[None, :]
         if bad.any():
@@ -441,10 +437,6 @@ def _estimands_to_compute(extra, candidates, read_as):
 # --------------------------------------------------------------------------------------------
 # 2. truth
 # --------------------------------------------------------------------------------------------
-#: background rows shap's TreeExplainer keeps (``shap.maskers.Independent``'s max_samples)
-SHAP_MAX_SAMPLES = 100
-
-
 def compute_audit_truth(state):
     """The exact estimands (timed apart), the explainers that apply, the per-row seeds."""
     X, d = state.X, state.X.shape[1]
@@ -475,13 +467,10 @@ def compute_audit_truth(state):
     state.explainers = exps
     n_bg = len(state.background)
     for ex in exps:
-        if getattr(ex, "perturbation", None) == "interventional" and n_bg > SHAP_MAX_SAMPLES:
-            # shap's Explainer wraps `data` in maskers.Independent(max_samples=100): a larger
-            # background is silently subsampled, so shap's values are exact for 100 random
-            # rows of it and the audit counts the rest as its estimation error
+        cap = getattr(ex, "max_background", None)
+        if cap is not None and n_bg > cap:
             notes.append(
-                f"{ex.name}: shap's TreeExplainer keeps a random {SHAP_MAX_SAMPLES} of the "
-                f"{n_bg} background rows (its masker's max_samples), so part of its "
+                f"{ex.name}: {ex.max_background_why.format(cap=cap, n=n_bg)}, so part of its "
                 "estimation error here is that subsampling")
     for ex in exps:
         reason = truth.unavailable.get(ex.estimand)
@@ -683,9 +672,9 @@ def _check_model_outputs(target, X, background):
                 "of the model's outputs, so the audit needs them finite.")
 
 
-def _check_X(X, model, notes=None, what="X"):
-    from glassworks._validation import reject_non_numeric
-
+def _columns_by_name(X, model, notes=None, what="X"):
+    """A DataFrame X's columns in the model's ``feature_names_in_`` order (refused when the
+    names differ or repeat), with their names; ``(X, None)`` for an array."""
     names = None
     if hasattr(X, "columns"):
         names = [str(c) for c in X.columns]
@@ -708,6 +697,13 @@ def _check_X(X, model, notes=None, what="X"):
                     notes.append(f"{what}: columns reordered by name to the model's order "
                                  f"({', '.join(fitted[:8])}{' ...' if len(fitted) > 8 else ''})")
                 names = fitted
+    return X, names
+
+
+def _check_X(X, model, notes=None, what="X"):
+    from glassworks._validation import reject_non_numeric
+
+    X, names = _columns_by_name(X, model, notes, what)
     reject_non_numeric(X)
     A = np.array(X, dtype=np.float64, order="C")  # a copy: the caller's data is never written
     if A.ndim != 2:

@@ -185,6 +185,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
         mwl = np.array([mwf * float((sw * inbag[t]).sum()) for t in range(n_trees)])
     else:
         mwl = np.zeros(n_trees)
+    is_cat = categorical_mask(mapper)
     args = (
         int(grow_args["n_classes"]), CRITERIA[grow_args["criterion"]],
         np.ascontiguousarray(mapper.n_bins_), int(mapper.missing_bin_),
@@ -193,7 +194,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
         float(grow_args["min_impurity_decrease"]),
         -1 if max_leaf_nodes is None else int(max_leaf_nodes), d if mf is None else int(mf),
         np.ascontiguousarray(mapper.values_), np.ascontiguousarray(mapper.edges_),
-        np.ascontiguousarray(mapper.is_exact_), False, categorical_mask(mapper),
+        np.ascontiguousarray(mapper.is_exact_), False, is_cat,
     )
     Xb = np.asfortranarray(Xb, dtype=np.uint8)
     y = kernel_vector(codes)
@@ -242,7 +243,7 @@ def _grow_batched(Xb, codes, sw, inbag, seeds, mapper, n_jobs, grow_args):
     flat = dict(zip(_FLAT_FIELDS, cols[:9]))
     flat["node_offset"] = node_offset
     flat["nodes"] = cols[10]
-    if args[-1] is not None:
+    if is_cat is not None:
         # bitsets over category codes, a global row per categorical split of any tree
         flat["cat_split"], flat["cat_bitset"] = mapper.category_bitsets(
             flat["feature"], flat["children_left"], cols[11], flat["missing_go_to_left"])

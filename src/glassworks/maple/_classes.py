@@ -237,8 +237,8 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
         its splits send missing values) with finite numeric columns."""
         num = ~self.is_categorical_
         if not np.isfinite(Z[:, num]).all():
-            bad = [self._feature_names()[j]
-                   for j in np.flatnonzero(num & ~np.isfinite(Z).all(axis=0))]
+            names = self._feature_names()
+            bad = [names[j] for j in np.flatnonzero(num & ~np.isfinite(Z).all(axis=0))]
             raise ValueError(f"Input X contains NaN or infinity in numeric columns "
                              f"({', '.join(bad)}): MAPLE's local linear models need them "
                              "complete (a categorical column may have missing values).")
@@ -363,15 +363,14 @@ class _BaseMaple(InterpretMixin, BaseEstimator):
 
         if (X_val is None) != (y_val is None):
             raise ValueError("Pass both X_val and y_val, or neither.")
-        # categorical features shape the neighbourhoods only (the forest splits on them);
-        # the local linear models are on the numeric ones (a slope along category codes
-        # would mean nothing)
+        # the feature count chosen (or kept) is of numeric features: a categorical one
+        # enters every local model, as indicators of its categories (see _local_levels)
         n_linear = int((~self.is_categorical_).sum())
         if self.n_features_to_keep is not None and self.n_features_to_keep > n_linear:
             raise ValueError(
                 f"n_features_to_keep={self.n_features_to_keep} but only {n_linear} features are "
-                "numeric: the local linear models use the numeric features (the categorical "
-                "ones shape the neighbourhoods).")
+                "numeric: it counts the numeric features of the local models (a categorical "
+                "one is always in them, as indicators of its categories).")
         select = self.n_features_to_keep is None and n_linear > 1
         holdout = None
         if X_val is not None:

@@ -293,8 +293,7 @@ def export_text(
     tree, classifier, classes, names_in = resolve_tree(model_or_tree)
     max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
     spacing = _check_int(spacing, "spacing", 1)
-    thr_text = _threshold_text(decimals)
-    decimals = 2 if decimals is None else _check_int(decimals, "decimals", 0)
+    thr_text, decimals = _number_formats(decimals)
     names = _feature_names(tree, feature_names, names_in)
     if classifier:
         cnames = _class_names(tree, class_names, classes)
@@ -393,12 +392,13 @@ def _as_float_matrix(X, n_features):
     return np.ascontiguousarray(X)
 
 
-def _threshold_text(decimals):
-    """How thresholds are written: ``decimals`` fixed digits, or the shared format (None)."""
+def _number_formats(decimals):
+    """``(how thresholds are written, decimals of the other numbers)``: ``decimals`` fixed
+    digits for both, or (None) the shared threshold format and 2 decimals."""
     if decimals is None:
-        return format_threshold
+        return format_threshold, 2
     decimals = _check_int(decimals, "decimals", 0)
-    return lambda t: _fmt(t, decimals)
+    return (lambda t: _fmt(t, decimals)), decimals
 
 
 def _condition(name, lo, hi, missing, thr_text):
@@ -458,8 +458,7 @@ def decision_rules(model_or_tree, X, *, feature_names=None, class_names=None, de
     ['petal width (cm) <= 0.8 => class setosa (p=1.00, n=50)']
     """
     tree, classifier, classes, names_in = resolve_tree(model_or_tree)
-    thr_text = _threshold_text(decimals)
-    decimals = 2 if decimals is None else _check_int(decimals, "decimals", 0)
+    thr_text, decimals = _number_formats(decimals)
     names = _feature_names(tree, feature_names, names_in)
     if classifier:
         cnames = _class_names(tree, class_names, classes)

@@ -19,6 +19,8 @@ import types
 
 from numba import get_num_threads, njit
 
+from ._jit import InternalKernel, internal
+
 __all__ = ["serial_twin", "serial_variant", "with_serial_twin"]
 
 
@@ -45,7 +47,9 @@ def _copy(kernel, suffix, replace, **options):
     opts.update(options)
     # (``cache`` is not a target option: it is read off the kernel's cache object)
     cached = type(kernel._cache).__name__ != "NullCache"
-    return njit(cache=cached, **opts)(g)
+    copy = njit(cache=cached, **opts)(g)
+    # a copy of a kernel without a Python entry must refuse Python calls as the original does
+    return internal(copy) if isinstance(kernel, InternalKernel) else copy
 
 
 def serial_variant(kernel, replace, suffix="_serial"):

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 import numpy as np
 from numba import get_num_threads, njit, prange, set_num_threads
 
+from .._jit import internal
 from .._parallel import with_serial_twin
 from ..tree.predictor import category_goes_left
 
@@ -152,6 +153,7 @@ def packed_categorical(trees):
             np.ascontiguousarray(np.concatenate(rows)))
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _walk_group(nodes, thresholds, root, X, g0, m, cur, cat_split, cat_bitset):
     """Leaves of rows ``g0 .. g0 + m - 1`` (m <= _GROUP) in the tree at ``root``, into ``cur``.
@@ -180,6 +182,7 @@ def _walk_group(nodes, thresholds, root, X, g0, m, cur, cat_split, cat_bitset):
                 active = True
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _leaf_packed(nodes, thresholds, root, x, cat_split, cat_bitset):
     node = root

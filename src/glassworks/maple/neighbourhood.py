@@ -12,6 +12,8 @@ n_query x n_train is ever held in memory.
 import numpy as np
 from numba import get_num_threads, njit, prange
 
+from .._jit import internal
+
 
 @njit(cache=True, nogil=True)
 def build_leaf_index(train_leaves, n_nodes):
@@ -47,6 +49,7 @@ def build_leaf_index(train_leaves, n_nodes):
     return leaf_ptr, leaf_rows
 
 
+@internal
 @njit(cache=True, nogil=True)
 def accumulate_weights(query_leaves, leaf_ptr, leaf_rows, scratch, touched):
     """Add one query's neighbourhood weights into ``scratch``; return how many rows it touched.

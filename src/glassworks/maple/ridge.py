@@ -22,9 +22,11 @@ factorisation.
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from .neighbourhood import accumulate_weights
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _weighted_system(nt, touched, scratch, Xtr, Y, alpha, xbar, ybar, G, R, block, yblock):
     """Weighted means and the ridge normal equations of one neighbourhood, in place.
@@ -70,6 +72,7 @@ def _weighted_system(nt, touched, scratch, Xtr, Y, alpha, xbar, ybar, G, R, bloc
 
 
 # reassociation lets LLVM vectorise the row dot products (NaN/inf semantics are kept)
+@internal
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _cholesky_inplace(G, skip):
     """Lower Cholesky factor of G, written into G's lower triangle.
@@ -101,6 +104,7 @@ def _cholesky_inplace(G, skip):
             G[i, j] = s / ljj
 
 
+@internal
 @njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 def _forward(L, skip, B):
     """Solve L Z = B in place (B of shape (k, m)); rows of skipped features are zeroed."""
@@ -117,6 +121,7 @@ def _forward(L, skip, B):
             B[j, o] = s / L[j, j]
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _backward(L, skip, B):
     """Solve L' X = B in place (B of shape (k, m))."""

@@ -10,6 +10,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+from .._jit import internal
+
 
 @intrinsic
 def popcount64(typingctx, x):
@@ -63,6 +65,7 @@ def unpack_vector(v, n_samples):
     return bits[:n_samples].astype(bool)
 
 
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def masked_count(a, b, w, unit):
     """Size of ``a & b``: a popcount when ``unit`` (unit weights), else the weight sum."""

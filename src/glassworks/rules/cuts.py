@@ -13,6 +13,8 @@ turns cuts and categories into the single conditions' arrays.
 import numpy as np
 from numba import njit
 
+from .._jit import internal
+
 
 @njit(cache=True, nogil=True)
 def few_distinct_cuts_kernel(Zt, w, n_cuts):
@@ -58,6 +60,7 @@ def few_distinct_cuts_kernel(Zt, w, n_cuts):
     return out, counts, needs
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _stats_from_sorted(xs, pos):
     """``xs[pos]`` of sorted ``xs`` and for each the smallest value of ``xs`` above it (inf
@@ -74,6 +77,7 @@ def _stats_from_sorted(xs, pos):
     return out, above
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _select_in_bucket(seg, r):
     """The value of rank ``r`` in ``seg`` (values sharing the top 16 bits of their order key):
@@ -104,6 +108,7 @@ def _select_in_bucket(seg, r):
     return small[r - acc]
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _order_stats(xv, pos, hist):
     """``np.partition(xv, pos)[pos]`` (no NaN in ``xv``), and for each the smallest value of
@@ -182,6 +187,7 @@ def _order_stats(xv, pos, hist):
     return out, above
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _distinct_stats(stats, above):
     """Keep the first of each run of equal values of the sorted ``stats`` (and its
@@ -195,6 +201,7 @@ def _distinct_stats(stats, above):
     return m
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _top_to_below(stats, above, m, below):
     """The top value has nothing above it, so it cannot be a cut: cut below it instead
@@ -207,6 +214,7 @@ def _top_to_below(stats, above, m, below):
     return m
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _write_cuts(out, counts, r, stats, above, m):
     # each cut is the midpoint between a quantile value and the next distinct value up

@@ -11,7 +11,10 @@ learner uses, so a fit encodes a string column in one pass over its buffers.
 import numpy as np
 from numba import njit
 
+from .._jit import internal
 
+
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def _same(data, a, b, length):
     for t in range(length):
@@ -20,6 +23,7 @@ def _same(data, a, b, length):
     return True
 
 
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def _less(data, a, la, b, lb):
     """Bytes ``data[a: a + la]`` before ``data[b: b + lb]`` (UTF-8 byte order is code point

@@ -27,11 +27,13 @@ Python cost more than the counting itself); :func:`greedy_best` calls it for the
 import numpy as np
 from numba import njit
 
+from .._jit import internal
 from .bitvec import ctz64, masked_count, popcount64
 
 _CRITERIA = (0, 1, 2)
 
 
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def _score(cap, tot, k, criterion, parent):
     s = 0.0
@@ -53,6 +55,7 @@ def _score(cap, tot, k, criterion, parent):
     return parent - child
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _best_condition_binary(A, UY, C, skip, min_count, criterion, partner, needed, cnt):
     """:func:`best_condition_kernel` for two classes and unit weights: counts and scores in
@@ -122,6 +125,7 @@ def _best_condition_binary(A, UY, C, skip, min_count, criterion, partner, needed
     return best, best_score
 
 
+@internal
 @njit(cache=True, nogil=True)
 def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion, partner, needed, cnt):
     """The condition ``a`` whose conjunction with the rule so far (bit vector ``C``) scores
@@ -199,6 +203,7 @@ def best_condition_kernel(A, UY, C, w, unit, skip, min_count, criterion, partner
     return best, best_score
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _prefix_objectives(R, n_rules, Y, w, unit, lam, W):
     """Objective of every prefix (0 .. n_rules rules) of the list with captures ``R``."""

@@ -6,7 +6,10 @@ no resizing: the search preallocates it to its node budget (every node is pushed
 
 from numba import njit
 
+from .._jit import internal
 
+
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def heap_push(key, item, size, k, v):
     """Insert (k, v) into a heap holding ``size`` entries; returns the new size."""
@@ -24,6 +27,7 @@ def heap_push(key, item, size, k, v):
     return size + 1
 
 
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def heap_pop(key, item, size):
     """Remove the smallest entry; returns (its item, the new size). ``size`` must be > 0."""

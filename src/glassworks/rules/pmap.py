@@ -13,7 +13,10 @@ The table holds trie node ids (``-1`` = empty slot) and their hashes (to rehash 
 import numpy as np
 from numba import njit
 
+from .._jit import internal
 
+
+@internal
 @njit(cache=True, nogil=True)
 def same_set(node, depth, in_set, node_parent, node_ante, node_depth):
     """Whether the prefix ending at trie ``node`` is exactly the set flagged in ``in_set``
@@ -28,6 +31,7 @@ def same_set(node, depth, in_set, node_parent, node_ante, node_depth):
     return True
 
 
+@internal
 @njit(cache=True, nogil=True)
 def find_slot(ht_node, ht_hash, h, depth, in_set, node_parent, node_ante, node_depth):
     """Slot holding the prefix set (hash ``h``), or the empty slot where it would go."""
@@ -42,6 +46,7 @@ def find_slot(ht_node, ht_hash, h, depth, in_set, node_parent, node_ante, node_d
     return slot
 
 
+@internal
 @njit(cache=True, nogil=True)
 def grow(ht_node, ht_hash):
     """Twice as many slots, every entry rehashed."""

@@ -25,6 +25,7 @@ float64: tested against brute-force enumeration and against the other kernels.
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from .._parallel import with_serial_twin
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
 TABLE_MAX_M = 12
 
 
+@internal
 @njit(cache=True, nogil=True)
 def goes_left(v, thr, miss):
     if np.isnan(v):
@@ -190,6 +192,7 @@ def gauss_legendre_table(max_m):
 
 
 # -- one leaf's table --------------------------------------------------------------------------
+@internal
 @njit(cache=True, nogil=True)
 def _path_leaf_table(m, z, gl_t, gl_w, table, t0):
     """Per-unit-value path-dependent Shapley values of one leaf for every fail mask."""
@@ -239,6 +242,7 @@ def _path_leaf_table(m, z, gl_t, gl_w, table, t0):
                 table[base + j] = (1.0 - z[j]) * s
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _weights_and_popcounts(max_m):
     # W[a, b] = a! b! / (a + b + 1)! = 1 / ((a + b + 1) C(a + b, a))
@@ -256,6 +260,7 @@ def _weights_and_popcounts(max_m):
     return W, popc
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _interventional_leaf_table(hist, h0, m, W, popc, inv_bg, table, t0):
     """Per-unit-value interventional Shapley values of one leaf for every fail mask, from the
@@ -300,6 +305,7 @@ def _interventional_leaf_table(hist, h0, m, W, popc, inv_bg, table, t0):
                 table[base + j] = a * inv_bg
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _fail_masks(x, left, right, feature, threshold, missing, slot, internal, s0, s1, lo, fm):
     """Fail mask of x at every node of the tree rooted at ``lo`` (children after parents),
@@ -319,6 +325,7 @@ def _fail_masks(x, left, right, feature, threshold, missing, slot, internal, s0,
         fm[right[node] - lo] = f | (bit * g)
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _unit_table(table, t0, m, n_out, T, va, Tb, vb, bit):
     """Write a unit's value-weighted table: leaf a's entries at row R (lone leaf), or at rows

@@ -25,6 +25,7 @@ against each other and against enumeration.
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from .._parallel import with_serial_twin
 
 from ._tables import add_table_values, tabulable, tree_table_stats
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _pair(x, z, root, left, right, feature, threshold, missing, value, W, phi,
           state, f_node, f_stage, f_feat, f_alt, SA, SB):

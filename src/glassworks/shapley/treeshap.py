@@ -22,6 +22,7 @@ flat arrays every kernel of this package takes (one kernel call covers a whole f
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from .._parallel import with_serial_twin
 
 from ._tables import add_table_values, tabulable, tree_table_stats
@@ -186,6 +187,7 @@ def check_X(X, n_features, name="X"):
 
 
 # -- kernel ----------------------------------------------------------------------------------
+@internal
 @njit(cache=True, nogil=True)
 def _extend(pfeat, pzero, pone, pw, ud, zf, of, fi):
     pfeat[ud] = fi
@@ -197,6 +199,7 @@ def _extend(pfeat, pzero, pone, pw, ud, zf, of, fi):
         pw[i] = zf * pw[i] * (ud - i) / (ud + 1)
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _unwind(pfeat, pzero, pone, pw, ud, idx):
     one = pone[idx]
@@ -215,6 +218,7 @@ def _unwind(pfeat, pzero, pone, pw, ud, idx):
         pone[i] = pone[i + 1]
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _unwound_sum(pzero, pone, pw, ud, idx):
     one = pone[idx]
@@ -232,6 +236,7 @@ def _unwound_sum(pzero, pone, pw, ud, idx):
     return total
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _shap_one_tree(x, root, left, right, feature, threshold, missing, value, cover, phi,
                    pfeat, pzero, pone, pw, s_node, s_ud, s_zf, s_of, s_fi, s_lvl):
@@ -378,6 +383,7 @@ def gauss_legendre_01(max_depth, n_features):
     return np.ascontiguousarray((x + 1.0) / 2.0), np.ascontiguousarray(w / 2.0)
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _linear_one_tree(x, root, left, right, feature, threshold, missing, value, ratio, tq, wq,
                      phi, last, node_, stage, feat, O, Z, prev, G, F, WF, S):

@@ -28,10 +28,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import njit
 
+from .._jit import internal
+
 #: a bin index is a uint8, and one index is reserved for NaN
 MAX_BINS_LIMIT = 255
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _midpoint(a, b):
     # scikit-learn's threshold between two consecutive values; falling back to ``a`` keeps

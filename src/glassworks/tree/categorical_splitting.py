@@ -36,10 +36,12 @@ Numba prunes before typing.
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from ._jit import NO_NRT
 from .splitting import SQUARED_ERROR, _proxy, _weight, best_cut_of_feature
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _sort_by_key(perm, key, m):
     """Stable insertion sort of ``perm[:m]`` by ``key[perm[i]]`` (ascending)."""
@@ -53,12 +55,14 @@ def _sort_by_key(perm, key, m):
         perm[j] = p
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def bin_goes_left(bits, b):
     """Whether bin ``b`` is in the 256-bit set ``bits`` (4 uint64 words)."""
     return ((bits[b >> 6] >> np.uint64(b & 63)) & np.uint64(1)) != np.uint64(0)
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def best_subset_of_feature(h, lo, hi, n_bins, missing_bin, totals, n_classes, criterion,
                            min_samples_leaf, min_weight_leaf, out, left, bits, cats, perm,
@@ -156,6 +160,7 @@ def best_subset_of_feature(h, lo, hi, n_bins, missing_bin, totals, n_classes, cr
         bits[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def left_sums_of_subset(h, lo, hi, missing_bin, bits, left):
     """``left`` = the channel sums of the node's samples whose bin is in ``bits`` (the
@@ -170,6 +175,7 @@ def left_sums_of_subset(h, lo, hi, missing_bin, bits, left):
                 left[k] += h[b, k]
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _best_of_feature(hist, bin_ranges, f, n_bins, missing_bin, totals, n_classes, criterion,
                      min_samples_leaf, min_weight_leaf, out, left, is_cat, bits, iscr, key):
@@ -201,6 +207,7 @@ def mixed_cuts_parallel(hist, bin_ranges, features, n_bins, missing_bin, totals,
                          is_cat, cbits[j], iscr[j], key[j])
 
 
+@internal
 @njit(cache=True, nogil=True)
 def mixed_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_classes,
                       criterion, min_samples_leaf, min_weight_leaf, out, is_cat, cbits):

@@ -56,6 +56,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numba import get_num_threads, njit
 
+from .._jit import internal
 from .._parallel import serial_variant
 from ._jit import NO_NRT
 from ._tree import Tree
@@ -120,6 +121,7 @@ _NI = 13
 _IMP, _WN, _IMPROVEMENT, _SQSUM = range(4)
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _rand_int(state, lo, hi):
     x = state[0]
@@ -130,6 +132,7 @@ def _rand_int(state, lo, hi):
     return lo + np.int64(x % np.uint64(hi - lo))
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _weight_of(totals, n_classes):
     if n_classes == 0:
@@ -140,6 +143,7 @@ def _weight_of(totals, n_classes):
     return s
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
               min_samples_leaf, min_weight_leaf):
@@ -158,6 +162,7 @@ def _precheck(r, ri, rf, rt, n_classes, criterion, max_depth, min_samples_split,
     )
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
     """Give the node's samples local ids and write them, sorted by (bin, row) for each feature,
@@ -194,6 +199,7 @@ def _sort_node(Xb, idx, start, end, srt, sbin, counts, gpw, pw):
         idx[i] = i
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, criterion,
             min_impurity_decrease, w_total, scratch):
@@ -224,6 +230,7 @@ def _commit(r, ri, rf, rt, rl, best_f, b_lo, b_hi, ml, best_proxy, n_classes, cr
     return True
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, criterion,
                      min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, cut, Xb,
@@ -290,6 +297,7 @@ def _evaluate_sorted(r, splittable, ri, rf, rt, rl, missing_bin, n_classes, crit
             min_impurity_decrease, w_total, ws[0])
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_classes,
                       criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
@@ -441,6 +449,7 @@ def _evaluate_sampled(r, splittable, ri, rf, rt, rl, n_bins, missing_bin, n_clas
             min_impurity_decrease, w_total, ws[0])
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins, missing_bin,
               n_classes, criterion, min_samples_leaf, min_weight_leaf, min_impurity_decrease,
@@ -526,6 +535,7 @@ def _evaluate(r, splittable, ri, rf, rt, rl, pool, pranges, free, n_free, n_bins
         ri[r, _SLOT] = -1
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _release(pool, pranges, slot, free, n_free):
     # free slots are kept all-zero, so that building a histogram needs no zeroing
@@ -534,6 +544,7 @@ def _release(pool, pranges, slot, free, n_free):
     n_free[0] += 1
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _heap_push(keys, recs, size, key, rec):
     i = size
@@ -550,6 +561,7 @@ def _heap_push(keys, recs, size, key, rec):
     return size + 1
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _heap_pop(keys, recs, size):
     top = recs[0]
@@ -573,6 +585,7 @@ def _heap_pop(keys, recs, size):
     return top, size
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _copy_prefix(dst, src):
     # slice assignment between arrays compiles slowly in Numba; a flat loop does not
@@ -582,6 +595,7 @@ def _copy_prefix(dst, src):
         d[i] = s[i]
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _grow_float2(a, cap):
     out = np.zeros((cap, a.shape[1]), dtype=np.float64)
@@ -589,6 +603,7 @@ def _grow_float2(a, cap):
     return out
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     """Records of node r's children: samples [start, pl) and [pl, end)."""
@@ -618,6 +633,7 @@ def _make_children(r, lc, rc, pl, s2l, s2r, ri, rf, rt, rl):
     ri[r, _RIGHT] = rc
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _partition_subset(Xb, y, wy, idx, buf, start, end, f, bits, is_clf):
     """The histogram path's partition of ``idx[start:end]`` (stable, branch-free) for a
@@ -642,6 +658,7 @@ def _partition_subset(Xb, y, wy, idx, buf, start, end, f, bits, is_clf):
     return pl, pr, s2l, s2r
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf, bbuf,
                   missing_bin, n_classes, criterion, max_depth, min_samples_split,
@@ -711,6 +728,7 @@ def _split_sorted(r, lc, rc, ri, rf, rt, rl, idx, srt, sbin, pw, side, buf, sbuf
     return split_l, split_r
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _grow_subtree(root, split_root, rec0, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, side,
                   missing_bin, n_classes, criterion, max_depth, min_samples_split,
@@ -782,6 +800,7 @@ def _grow_subtrees(roots, offsets, ri, rf, rt, rl, Xb, idx, srt, sbin, gpw, pw, 
                       min_samples_leaf, min_weight_leaf, min_impurity_decrease, w_total, is_clf)
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _node_arrays(nn, n_classes):
     """Uninitialised node arrays of a Tree (or of concatenated trees) of ``nn`` nodes."""
@@ -808,6 +827,7 @@ def _finish(ri, rf, rt, n_rec, best_first, n_classes, values, edges, is_exact, i
     return left, right, feature, threshold, missing_left, value, n_samples, wn, impurity, obits
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _bit_rows(nn, is_cat):
     """Left-bin sets of ``nn`` output nodes: (nn, 4) uint64, zero rows when ``is_cat`` is
@@ -817,6 +837,7 @@ def _bit_rows(nn, is_cat):
     return np.zeros((nn, 4), dtype=np.uint64)
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _node_order(ri, n_rec, best_first):
     """The records of the tree's nodes in output order: creation order (best-first) or
@@ -843,6 +864,7 @@ def _node_order(ri, n_rec, best_first):
     return order[:k]
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _assemble_into(ri, rf, rt, order, n_classes, values, edges, is_exact, left, right, feature,
                    threshold, missing_left, value, n_samples, wn, impurity, o, is_cat, rb,

@@ -18,9 +18,11 @@ parallel one for large nodes only, and a forest growing trees in threads uses se
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from ._jit import NO_NRT
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, h, bin_range):
     """Add the sums of samples ``idx[start:end]`` for feature f to ``h`` (n_bins_total,
@@ -64,6 +66,7 @@ def build_histogram_parallel(Xb, idx, start, end, codes, w, wy, is_clf, hist, bi
                               bin_ranges[f])
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def build_histogram_serial(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_ranges):
     """Serial twin of :func:`build_histogram_parallel`."""
@@ -71,6 +74,7 @@ def build_histogram_serial(Xb, idx, start, end, codes, w, wy, is_clf, hist, bin_
         one_feature_histogram(Xb, f, idx, start, end, codes, w, wy, is_clf, hist[f], bin_ranges[f])
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def subtract_histogram(parent, child, child_ranges):
     """``parent -= child`` in place: the sibling's histogram, without touching its samples.
@@ -84,6 +88,7 @@ def subtract_histogram(parent, child, child_ranges):
                 parent[f, b, k] -= child[f, b, k]
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def clear_histogram(hist, bin_ranges):
     """Zero the bins within ``bin_ranges`` (all that a node can have written)."""

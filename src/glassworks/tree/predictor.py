@@ -15,7 +15,10 @@ specialisation.
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 
+
+@internal
 @njit(cache=True, nogil=True)
 def category_goes_left(bits, v, missing_left):
     """Whether the category code ``v`` is in the bitset ``bits`` (uint64 words); NaN, and a
@@ -28,6 +31,7 @@ def category_goes_left(bits, v, missing_left):
     return missing_left
 
 
+@internal
 @njit(cache=True, nogil=True)
 def leaf_from(children_left, children_right, feature, threshold, missing_go_to_left, x, root,
               cat_split, cat_bitset):
@@ -51,6 +55,7 @@ def leaf_from(children_left, children_right, feature, threshold, missing_go_to_l
     return node
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _leaf_of(children_left, children_right, feature, threshold, missing_go_to_left, x,
              cat_split, cat_bitset):
@@ -64,6 +69,7 @@ _GROUP = 4
 _BLOCK = 4096
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _children(children_left, children_right):
     """(n_nodes, 2) int64: left and right child side by side, so that a walk step picks
@@ -77,6 +83,7 @@ def _children(children_left, children_right):
     return children
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _apply_rows(children, feature, threshold, missing_go_to_left, X, start, stop, out,
                 cat_split, cat_bitset):

@@ -25,6 +25,7 @@ import numbers
 import numpy as np
 from numba import njit
 
+from .._jit import internal
 from ._tree import TREE_LEAF, TREE_UNDEFINED, Tree
 
 __all__ = ["cost_complexity_pruning_path", "prune", "subtree"]
@@ -88,6 +89,7 @@ def _initial_branch_costs(r_node, parent, is_leaf):
     return r_branch, n_leaves
 
 
+@internal
 @njit(cache=True, nogil=True, inline="always")
 def _before(a, b, alpha):
     # heap order: smaller alpha first, then smaller node index (scikit-learn's strict "<" scan
@@ -101,6 +103,7 @@ def _before(a, b, alpha):
     return x == x and y != y
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _sift_up(heap, pos, alpha, k):
     node = heap[k]
@@ -115,6 +118,7 @@ def _sift_up(heap, pos, alpha, k):
     pos[node] = k
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _sift_down(heap, pos, alpha, k, size):
     node = heap[k]
@@ -133,6 +137,7 @@ def _sift_down(heap, pos, alpha, k, size):
     pos[node] = k
 
 
+@internal
 @njit(cache=True, nogil=True)
 def _heap_remove(heap, pos, alpha, node, size):
     """Remove ``node``; return the new size."""

@@ -20,6 +20,7 @@ derives the threshold between the two observed values.
 import numpy as np
 from numba import njit, prange
 
+from .._jit import internal
 from ._jit import NO_NRT
 
 GINI = 0
@@ -29,6 +30,7 @@ SQUARED_ERROR = 2
 _LN2 = np.log(2.0)
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def node_impurity(totals, n_classes, criterion, sq_sum):
     """Impurity of a node from its channel totals (and ``sum(w * y**2)`` for regression)."""
@@ -52,6 +54,7 @@ def node_impurity(totals, n_classes, criterion, sq_sum):
     return ent
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _proxy(left, totals, n_classes, criterion):
     """scikit-learn's proxy improvement of the cut with channel sums ``left``."""
@@ -91,6 +94,7 @@ def _proxy(left, totals, n_classes, criterion):
     return -wr * imp_r - wl * imp_l
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _weight(stats, n_classes, criterion):
     if criterion == SQUARED_ERROR:
@@ -101,6 +105,7 @@ def _weight(stats, n_classes, criterion):
     return w
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _next_nonempty(h, b, last, cnt):
     b += 1
@@ -111,6 +116,7 @@ def _next_nonempty(h, b, last, cnt):
     return -1
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def feature_is_constant(h, lo, hi, n_bins, missing_bin):
     """True when the node's values of this feature cannot be cut: all NaN, or one bin and no NaN."""
@@ -130,6 +136,7 @@ def feature_is_constant(h, lo, hi, n_bins, missing_bin):
     return not has_missing
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def best_cut_of_feature(
     h, lo, hi, n_bins, missing_bin, totals, n_classes, criterion,
@@ -196,6 +203,7 @@ def best_cut_of_feature(
             b = nxt
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _best_cut_scalar(h, first, last, missing_bin, has_missing, totals, min_samples_leaf,
                      min_weight_leaf, out, gini):
@@ -291,6 +299,7 @@ def best_cuts_parallel(hist, bin_ranges, features, n_bins, missing_bin, totals, 
                             out[j], scratch[j])
 
 
+@internal
 @njit(cache=True, nogil=True)
 def best_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_classes,
                      criterion, min_samples_leaf, min_weight_leaf, out):
@@ -307,6 +316,7 @@ def best_cuts_serial(hist, bin_ranges, features, n_bins, missing_bin, totals, n_
 _CUR, _L0, _L1, _MISS, _SNAP0, _SNAP1, _SNAP = range(7)
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _flush(ws, has_missing, K):
     for k in range(K):
@@ -317,6 +327,7 @@ def _flush(ws, has_missing, K):
         ws[_CUR, k] = 0.0
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _gini2_proxy(l0, l1, t0, t1):
     # _proxy for two classes and Gini: the same operations in the same order (the same bits)
@@ -339,6 +350,7 @@ def _gini2_proxy(l0, l1, t0, t1):
     return -pr * imp_r - pl * imp_l
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samples_leaf,
                   min_weight_leaf, out, ws):
@@ -446,6 +458,7 @@ def _sorted_gini2(srt, sbin, f, start, end_nm, has_missing, pw, totals, min_samp
         ws[_SNAP, 2] = s0n
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals, n_classes,
                        criterion, min_samples_leaf, min_weight_leaf, out, ws):
@@ -569,6 +582,7 @@ def best_cut_of_sorted(srt, sbin, f, start, end, pw, is_clf, missing_bin, totals
     return True
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_bin, totals,
                                  min_samples_leaf, min_weight_leaf, out, snap):
@@ -726,6 +740,7 @@ def squared_error_cuts_of_sorted(srt, sbin, f_lo, f_hi, start, end, pw, missing_
     return n_cut, best_f
 
 
+@internal
 @njit(cache=True, nogil=True, **NO_NRT)
 def squared_error_cuts_of_pair(srt, sbin, start, pw, missing_bin, totals, min_weight_leaf,
                                out, snap):

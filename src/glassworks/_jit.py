@@ -47,21 +47,21 @@ def internal(dispatcher):
     Returns
     -------
     InternalKernel
-        A new dispatcher of the same Python function with the same options (cached when
-        ``dispatcher`` is) plus ``no_cpython_wrapper`` and ``no_cfunc_wrapper``.
+        ``dispatcher`` itself, not yet compiled, its options given ``no_cpython_wrapper`` and
+        ``no_cfunc_wrapper``.
     """
     if isinstance(dispatcher, InternalKernel):
         return dispatcher
     if not isinstance(dispatcher, CPUDispatcher):
         raise TypeError(f"internal() takes an njit dispatcher, not {type(dispatcher).__name__}")
-    opts = dict(dispatcher.targetoptions)
-    if opts.get("parallel"):
+    if dispatcher.targetoptions.get("parallel"):
         raise ValueError(f"{dispatcher.py_func.__qualname__} is parallel=True: internal() "
                          "does not support parfor kernels")
-    opts.update(_NO_WRAPPERS)
-    kernel = InternalKernel(py_func=dispatcher.py_func, locals=dispatcher.locals,
-                            targetoptions=opts)
-    if type(dispatcher._cache).__name__ != "NullCache":
-        kernel.enable_caching()
-    kernel.__doc__ = dispatcher.__doc__
-    return kernel
+    if dispatcher.overloads:
+        raise ValueError(f"{dispatcher.py_func.__qualname__} is compiled already: internal() "
+                         "must decorate it before its first call")
+    # in place: a second dispatcher (and its cache locator) per kernel cost import time; the
+    # options dict is the one the dispatcher's compiler reads
+    dispatcher.targetoptions.update(_NO_WRAPPERS)
+    dispatcher.__class__ = InternalKernel
+    return dispatcher

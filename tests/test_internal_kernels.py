@@ -3,7 +3,10 @@ the same results, a Python call is refused with a clear error instead of crashin
 estimator still fits, predicts and explains with them (the rest of the suite)."""
 
 import importlib
+import os
 import pkgutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -171,13 +174,11 @@ else:
 
 
 def test_internal_kernels_load_from_the_cache_into_new_callers(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     (tmp_path / "kern.py").write_text(_CACHED_MODULE)
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"),
                PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    # a debugging NUMBA_DISABLE_JIT in the caller's shell would leave nothing to cache
+    env.pop("NUMBA_DISABLE_JIT", None)
 
     def run(which):
         out = subprocess.run([sys.executable, "-c", _RUN, which], env=env, cwd=tmp_path,
